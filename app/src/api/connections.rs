@@ -1,0 +1,11 @@
+use crate::model::ConnectionsView;
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc")]
+pub async fn list_connections() -> Result<ConnectionsView, ServerFnError> {
+    let user = super::current_user()?;
+    super::hub()?
+        .connections(&user)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}

@@ -1,0 +1,17 @@
+//! Server functions, by area. Each authorizes itself, then makes one call on the Hub port.
+
+pub mod connections;
+
+#[cfg(feature = "ssr")]
+pub(crate) fn current_user() -> Result<crate::model::CurrentUser, leptos::prelude::ServerFnError> {
+    use leptos::prelude::*;
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::model::CurrentUser>().cloned())
+        .ok_or_else(|| ServerFnError::new("Please sign in."))
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn hub() -> Result<crate::hub::SharedHub, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<crate::hub::SharedHub>()
+        .ok_or_else(|| leptos::prelude::ServerFnError::new("The hub is not available."))
+}

@@ -1,0 +1,53 @@
+use crate::model::{ConnectionCard, ConnectionState};
+use leptos::prelude::*;
+
+/// One provider: its state, the connected account and the one action that fits.
+#[component]
+pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
+    let status = match (card.state, &card.account) {
+        (ConnectionState::Connected, Some(account)) => format!("Connected as {account}"),
+        (ConnectionState::Connected, None) => "Connected".to_string(),
+        (ConnectionState::NotConnected, _) => "Not connected".to_string(),
+        (ConnectionState::Expired | ConnectionState::NeedsReauth, _) => {
+            "Needs attention".to_string()
+        }
+    };
+    let service = card.service.clone();
+    let connected = card.state != ConnectionState::NotConnected;
+    let connect_label = if connected { "Reconnect" } else { "Connect" };
+    let show_connect = card.state != ConnectionState::Connected;
+    view! {
+        <article data-provider=service.clone() class="rounded-xl bg-white p-5 shadow">
+            <div class="flex items-center justify-between">
+                <h2 class="text-lg font-semibold">{card.display_name.clone()}</h2>
+                {card.sandbox.then(|| view! {
+                    <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900">
+                        "Sandbox"
+                    </span>
+                })}
+            </div>
+            <p data-testid=format!("status-{service}") class="mt-2 text-sm">{status}</p>
+            {(!card.scopes.is_empty()).then(|| view! {
+                <p class="mt-1 text-xs text-slate-600">"Scopes: " {card.scopes.join(", ")}</p>
+            })}
+            <div class="mt-4 flex gap-2">
+                {show_connect.then(|| view! {
+                    <form method="post" action=format!("/api/auth/{service}/authorize")>
+                        <button type="submit"
+                            class="rounded bg-indigo-700 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-800">
+                            {connect_label}
+                        </button>
+                    </form>
+                })}
+                {connected.then(|| view! {
+                    <form method="post" action=format!("/api/auth/{service}/disconnect")>
+                        <button type="submit"
+                            class="rounded border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100">
+                            "Disconnect"
+                        </button>
+                    </form>
+                })}
+            </div>
+        </article>
+    }
+}

@@ -1,0 +1,25 @@
+//! The port the server implements: server functions reach the server's logic only through it.
+
+use crate::model::{ConnectionsView, CurrentUser};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HubError {
+    /// Something failed on the server; the text is safe to show.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for HubError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(text) => f.write_str(text),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Hub: Send + Sync + 'static {
+    async fn connections(&self, user: &CurrentUser) -> Result<ConnectionsView, HubError>;
+}
+
+/// How the server hands the hub to server functions (through Leptos context).
+pub type SharedHub = std::sync::Arc<dyn Hub>;

@@ -1,0 +1,49 @@
+//! The isomorphic UI crate: screens, data shapes and server-function signatures.
+//! It never holds a secret: tokens, keys and the database live in the server crate.
+
+pub mod api;
+mod components;
+#[cfg(feature = "ssr")]
+pub mod hub;
+pub mod model;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 min-h-screen">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/atom.css"/>
+        <Title text="ATOM Connect"/>
+        <Router>
+            <Routes fallback=|| view! { <p class="p-8">"Page not found."</p> }>
+                <Route path=path!("/signin") view=pages::signin::SignInPage/>
+                <Route path=path!("/connections") view=pages::connections::ConnectionsPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,80 @@
+use crate::api::connections::list_connections;
+use crate::components::{live, provider_card::ProviderCard};
+use crate::model::{failure_message, ConnectionsView};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The user's connections: one card per provider, updated live over server-sent events.
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| list_connections());
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| {
+        hydrated.set(true);
+        live::on_connection_change(move || data.refetch());
+    });
+    view! {
+        <main data-hydrated=move || hydrated.get().to_string() class="mx-auto max-w-4xl p-6">
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Ok(view) => view! { <Connections view/> }.into_any(),
+                    Err(error) => view! {
+                        <p role="alert" class="text-red-800">{error_text(&error)}</p>
+                    }.into_any(),
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+fn error_text(error: &ServerFnError) -> String {
+    match error {
+        ServerFnError::ServerError(text) => text.clone(),
+        _ => "The hub could not be reached. Try again in a moment.".to_string(),
+    }
+}
+
+#[component]
+fn Connections(view: ConnectionsView) -> impl IntoView {
+    let flash = flash_message(&view);
+    view! {
+        <header class="mb-6 flex items-center justify-between">
+            <h1 class="text-2xl font-semibold">"Connections"</h1>
+            <div class="flex items-center gap-3 text-sm">
+                <span>"Signed in as " {view.user.username.clone()}</span>
+                <form method="post" action="/auth/signout">
+                    <button type="submit" class="rounded border border-slate-300 px-3 py-1">
+                        "Sign out"
+                    </button>
+                </form>
+            </div>
+        </header>
+        {flash.map(|(ok, text)| view! {
+            <p role="status" class=if ok { "mb-4 rounded bg-green-50 p-3 text-green-900" }
+                else { "mb-4 rounded bg-amber-50 p-3 text-amber-900" }>{text}</p>
+        })}
+        <section aria-live="polite" class="grid gap-4 sm:grid-cols-2">
+            {view.cards.into_iter().map(|card| view! { <ProviderCard card/> }).collect_view()}
+        </section>
+    }
+}
+
+/// The message after a connect flow, from the fixed set: the query only picks which one.
+fn flash_message(view: &ConnectionsView) -> Option<(bool, String)> {
+    let query = use_query_map().get_untracked();
+    let name_of = |service: &str| {
+        view.cards
+            .iter()
+            .find(|c| c.service == service)
+            .map(|c| c.display_name.clone())
+    };
+    if let Some(name) = query.get("connected").and_then(|s| name_of(&s)) {
+        return Some((true, format!("{name} connected.")));
+    }
+    let code = query.get("error")?;
+    let name = query
+        .get("service")
+        .and_then(|s| name_of(&s))
+        .unwrap_or_else(|| "the provider".to_string());
+    Some((false, failure_message(&code, &name)))
+}

@@ -1,0 +1,53 @@
+// Shared settings for the Playwright config and global setup.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function required(name: string, what: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: ${what}`);
+  return v;
+}
+
+export const atomBin = required('ATOM_BIN', 'set it to the path of the built hub binary (e.g. target/debug/atom)');
+export const siteRoot = required('ATOM_SITE_ROOT', 'set it to the built site directory (e.g. target/site)');
+
+// One data directory per run. Workers inherit process.env, so they reuse it.
+if (!process.env.ATOM_E2E_DIR) process.env.ATOM_E2E_DIR = mkdtempSync(join(tmpdir(), 'atom-e2e-'));
+export const dataDir = process.env.ATOM_E2E_DIR;
+
+export const baseURL = 'http://localhost:5158';
+export const oidcIssuer = 'http://127.0.0.2:5160';
+
+// Env shared by `atom serve` and `atom user add`.
+export const atomEnv: Record<string, string> = {
+  ATOM_MODE: 'development',
+  ATOM_DATABASE__URL: `sqlite://${dataDir}/atom.db?mode=rwc`,
+  ATOM_VAULT__KEY_FILE: `${dataDir}/master.key`,
+};
+
+export const hubEnv: Record<string, string> = {
+  ...atomEnv,
+  ATOM_SERVER__LISTEN: '127.0.0.1:5158',
+  ATOM_SERVER__PUBLIC_URL: baseURL,
+  ATOM_SERVER__SITE_ROOT: siteRoot,
+  ATOM_SANDBOX__LISTEN: '127.0.0.1:5159',
+  ATOM_SANDBOX__PUBLIC_URL: 'http://127.0.0.1:5159',
+  ATOM_PROVIDERS__OIDC__KIND: 'oidc',
+  ATOM_PROVIDERS__OIDC__ISSUER: oidcIssuer,
+  ATOM_PROVIDERS__OIDC__CLIENT_ID: 'atom-e2e',
+  ATOM_PROVIDERS__OIDC__CLIENT_SECRET: 'atom-e2e-secret',
+  ATOM_PROVIDERS__OIDC__DISPLAY_NAME: 'Example OIDC',
+  ATOM_PROVIDERS__OIDC__SCOPES: 'openid profile email offline_access',
+};
+
+export const oidcEnv: Record<string, string> = {
+  OIDC_HOST: '127.0.0.2',
+  OIDC_PORT: '5160',
+  OIDC_CLIENT_ID: 'atom-e2e',
+  OIDC_CLIENT_SECRET: 'atom-e2e-secret',
+  OIDC_REDIRECT_URIS: `${baseURL}/api/auth/oidc/callback`,
+};
+
+export const USERNAME = 'alice';
+export const PASSWORD = 'correct horse battery staple';

@@ -1,0 +1,16 @@
+// Creates the test user in the run's database (webServers are already up).
+import { spawnSync } from 'node:child_process';
+import { atomBin, atomEnv, PASSWORD, USERNAME } from './env';
+
+export default function globalSetup() {
+  const r = spawnSync(atomBin, ['user', 'add', USERNAME, '--password-stdin'], {
+    env: { ...process.env, ...atomEnv },
+    input: PASSWORD, // no trailing newline: right whether the hub reads a line or to EOF
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    throw new Error(`"${atomBin} user add ${USERNAME}" exited with ${r.status}:\n${r.stdout}${r.stderr}`);
+  }
+}

@@ -1,0 +1,41 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+import { PASSWORD, USERNAME } from '../env';
+
+export async function signIn(page: Page, username = USERNAME, password = PASSWORD) {
+  await page.goto('/signin');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/connections$/);
+  await expect(page.getByRole('heading', { name: 'Connections', exact: true })).toBeVisible();
+}
+
+/** Waits until the Leptos app has hydrated (only where JavaScript is enabled). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('main[data-hydrated="true"]')).toBeAttached();
+}
+
+export const card = (page: Page, service: string): Locator => page.locator(`article[data-provider="${service}"]`);
+export const status = (page: Page, service: string): Locator => page.getByTestId(`status-${service}`);
+
+export async function clickIn(page: Page, service: string, button: 'Connect' | 'Disconnect') {
+  await card(page, service).getByRole('button', { name: button, exact: true }).click();
+}
+
+/** Leaves the service disconnected, whatever an earlier test left behind. */
+export async function ensureDisconnected(page: Page, service: string) {
+  if ((await status(page, service).textContent())?.trim() !== 'Not connected') {
+    await clickIn(page, service, 'Disconnect');
+  }
+  await expect(status(page, service)).toHaveText('Not connected');
+}
+
+/** From /connections: Connect on the github card, then Authorize (or Cancel) at the sandbox. */
+export async function connectGithub(page: Page, choice: 'Authorize' | 'Cancel' = 'Authorize') {
+  await clickIn(page, 'github', 'Connect');
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:5159\//);
+  await expect(page.getByRole('heading', { name: /Sandbox GitHub/ })).toBeVisible();
+  await expect(page.getByLabel('Login')).toHaveValue('sandbox-user');
+  await page.getByRole('button', { name: choice, exact: true }).click();
+  await expect(page).toHaveURL(/^http:\/\/localhost:5158\/connections/);
+}

@@ -1,0 +1,93 @@
+//! Audit events as a typed enum with stable names. Never a secret in them.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    SignIn,
+    SignOut,
+    ConnectStarted,
+    ConnectSucceeded,
+    ConnectFailed,
+    StateRejected,
+    Disconnected,
+    Revocation,
+    UserCreated,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SignIn => "auth.sign_in",
+            Self::SignOut => "auth.sign_out",
+            Self::ConnectStarted => "connection.connect_started",
+            Self::ConnectSucceeded => "connection.created",
+            Self::ConnectFailed => "connection.connect_failed",
+            Self::StateRejected => "oauth.state_rejected",
+            Self::Disconnected => "connection.deleted",
+            Self::Revocation => "connection.revocation",
+            Self::UserCreated => "admin.user_created",
+        }
+    }
+
+    /// Events that change what a user's Connections page shows.
+    pub fn changes_connection(name: &str) -> bool {
+        name == Self::ConnectSucceeded.name() || name == Self::Disconnected.name()
+    }
+}
+
+/// Who did what from where; `reason` is one of our own fixed codes, never provider text.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub kind: Kind,
+    pub ok: bool,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub provider: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The request facts every event records.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Event {
+    pub fn new(kind: Kind, origin: &Origin) -> Self {
+        Self {
+            kind,
+            ok: true,
+            actor: None,
+            subject: None,
+            provider: None,
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
+            reason: None,
+        }
+    }
+
+    /// The user acts on their own account.
+    pub fn by(mut self, user_id: &str) -> Self {
+        self.actor = Some(user_id.to_string());
+        self.subject = Some(user_id.to_string());
+        self
+    }
+
+    pub fn provider(mut self, service: &str) -> Self {
+        self.provider = Some(service.to_string());
+        self
+    }
+
+    pub fn failed(mut self, reason: &str) -> Self {
+        self.ok = false;
+        self.reason = Some(reason.to_string());
+        self
+    }
+
+    pub fn reason(mut self, reason: &str) -> Self {
+        self.reason = Some(reason.to_string());
+        self
+    }
+}

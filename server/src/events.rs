@@ -1,0 +1,66 @@
+//! Live updates. Every instance polls the audit log for connection changes and publishes them
+//! to its open dashboards, so a change made by any process sharing the database reaches all.
+
+use crate::audit::Kind;
+use crate::store;
+use sea_orm::DatabaseConnection;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// A user's connection to a provider changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionChanged {
+    pub user_id: String,
+    pub provider: String,
+}
+
+#[derive(Clone)]
+pub struct Events {
+    sender: broadcast::Sender<ConnectionChanged>,
+}
+
+impl Events {
+    pub fn new() -> Self {
+        Self { sender: broadcast::channel(256).0 }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ConnectionChanged> {
+        self.sender.subscribe()
+    }
+
+    /// Polls the audit log every `every` until the process ends.
+    pub fn spawn_poller(&self, db: DatabaseConnection, every: Duration) {
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let mut last = store::audit::last_seq(&db).await.unwrap_or(0);
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                ticker.tick().await;
+                let batch = match store::audit::after(&db, last, 500).await {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event poll failed");
+                        continue;
+                    }
+                };
+                for event in batch {
+                    last = event.seq;
+                    if !Kind::changes_connection(&event.kind) {
+                        continue;
+                    }
+                    if let (Some(user_id), Some(provider)) = (event.subject_user_id, event.provider) {
+                        // No subscribers is fine: nobody is watching.
+                        let _ = sender.send(ConnectionChanged { user_id, provider });
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,124 @@
+//! Sign in, sign out, and the middleware that puts the signed-in user on each request.
+
+use crate::audit::{Event, Kind, Origin};
+use crate::state::AppState;
+use crate::store;
+use app::model::CurrentUser;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::{header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+use tower_sessions::Session;
+
+const USER_KEY: &str = "user_id";
+const BINDING_KEY: &str = "flow_binding";
+/// Pages that need a signed-in user; others are public.
+const SIGNED_IN_PAGES: &[&str] = &["/connections"];
+
+/// A random value per signed-in session that pending flows are bound to.
+#[derive(Clone)]
+pub struct SessionBinding(pub String);
+
+/// Verified against for unknown users, so both failures take the same time.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| password_auth::generate_hash("not a real password"));
+
+pub async fn load_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Ok(Some(user_id)) = session.get::<String>(USER_KEY).await {
+        match store::users::by_id(&state.db, &user_id).await {
+            Ok(Some(user)) if !user.disabled => {
+                let binding = session.get::<String>(BINDING_KEY).await.ok().flatten();
+                request.extensions_mut().insert(user.current_user());
+                request.extensions_mut().insert(SessionBinding(binding.unwrap_or_default()));
+            }
+            Ok(_) => {
+                let _ = session.flush().await;
+            }
+            Err(e) => tracing::error!(error = %e, "loading the session's user failed"),
+        }
+    }
+    let signed_in = request.extensions().get::<CurrentUser>().is_some();
+    let path = request.uri().path();
+    if !signed_in && SIGNED_IN_PAGES.contains(&path) {
+        return Redirect::to("/signin").into_response();
+    }
+    if signed_in && path == "/signin" {
+        return Redirect::to("/connections").into_response();
+    }
+    next.run(request).await
+}
+
+/// The client's address and user agent, for the audit log. X-Forwarded-For is not trusted.
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect());
+        Ok(Origin { ip, user_agent })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    username: String,
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    origin: Origin,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, super::error::ApiError> {
+    let user = if form.username.len() <= 64 {
+        store::users::by_username(&state.db, &form.username).await?
+    } else {
+        None
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .unwrap_or(false);
+    let user = user.filter(|u| matches && !u.disabled);
+    let Some(user) = user else {
+        let event = Event::new(Kind::SignIn, &origin).failed("bad_credentials");
+        store::audit::append(&state.db, event).await?;
+        return Ok(Redirect::to("/signin?error=1").into_response());
+    };
+    session.cycle_id().await.map_err(|_| super::error::ApiError::internal())?;
+    session.insert(USER_KEY, &user.id).await.map_err(|_| super::error::ApiError::internal())?;
+    session
+        .insert(BINDING_KEY, crate::store::new_id())
+        .await
+        .map_err(|_| super::error::ApiError::internal())?;
+    store::audit::append(&state.db, Event::new(Kind::SignIn, &origin).by(&user.id)).await?;
+    Ok(Redirect::to("/connections").into_response())
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    session: Session,
+    origin: Origin,
+    user: Option<axum::Extension<CurrentUser>>,
+) -> Result<Response, super::error::ApiError> {
+    if let Some(axum::Extension(user)) = user {
+        store::audit::append(&state.db, Event::new(Kind::SignOut, &origin).by(&user.id)).await?;
+    }
+    session.flush().await.map_err(|_| super::error::ApiError::internal())?;
+    Ok(Redirect::to("/signin").into_response())
+}

@@ -1,0 +1,203 @@
+//! The seed contract's routes: authorize, callback, status, disconnect, health.
+
+use super::account::SessionBinding;
+use super::error::{wants_html, ApiError};
+use crate::audit::{Event, Kind, Origin};
+use crate::hub::connection_state;
+use crate::oauth::{callback::CallbackParams, complete, revoke, start, TokenSet};
+use crate::providers::Provider;
+use crate::state::AppState;
+use crate::store;
+use app::model::CurrentUser;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use sea_orm::TransactionTrait;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+fn provider(state: &AppState, service: &str) -> Result<Arc<Provider>, ApiError> {
+    state.catalog.get(service).ok_or_else(|| ApiError::unknown_service(state.catalog.names()))
+}
+
+type User = Option<Extension<CurrentUser>>;
+type Binding = Option<Extension<SessionBinding>>;
+
+#[derive(Deserialize)]
+pub struct AuthorizeQuery {
+    return_to: Option<String>,
+}
+
+/// `GET|POST /api/auth/{service}/authorize`: 303 to the provider, or its URL as JSON.
+pub async fn begin_connect(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    origin: Origin,
+    user: User,
+    binding: Binding,
+    query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let provider = provider(&state, &service)?;
+    let Query(query) = query.map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "The query string is malformed.")
+    })?;
+    let (Some(Extension(user)), Some(Extension(binding))) = (user, binding) else {
+        return Ok(if wants_html(&headers) {
+            Redirect::to("/signin").into_response()
+        } else {
+            ApiError::sign_in_required().into_response()
+        });
+    };
+    let return_to = start::safe_return_to(query.return_to.as_deref());
+    let url = start::start(&state, &user, &binding.0, &provider, &return_to, &origin)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, provider = %service, "could not start a connect flow");
+            ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", "The provider cannot be reached right now.")
+                .for_browser(&headers)
+        })?;
+    let mut response = if wants_html(&headers) {
+        Redirect::to(url.as_str()).into_response()
+    } else {
+        Json(json!({ "authorization_url": url.as_str() })).into_response()
+    };
+    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    Ok(response)
+}
+
+/// `GET /api/auth/{service}/callback`: checks, exchange, then 303 to a clean URL.
+pub async fn complete_connect(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    origin: Origin,
+    user: User,
+    binding: Binding,
+) -> Result<Response, ApiError> {
+    let provider = provider(&state, &service)?;
+    let params = CallbackParams::parse(query.as_deref()).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_callback", format!("This sign-in link is not valid: {e}."))
+            .for_browser(&headers)
+    })?;
+    let invalid_state = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_state",
+            "This sign-in link has expired, was already used or belongs to another session. \
+             Nothing was stored. Go back to your connections and press Connect again.",
+        )
+        .for_browser(&headers)
+    };
+    let (Some(Extension(user)), Some(Extension(binding))) = (user, binding) else {
+        let event = Event::new(Kind::StateRejected, &origin).provider(&service).failed("no_session");
+        store::audit::append(&state.db, event).await?;
+        return Err(invalid_state());
+    };
+    let target = match complete::complete(&state, &user, &binding.0, &provider, params, &origin).await {
+        Ok(return_to) => with_query(&return_to, "connected", &service),
+        Err(complete::CompleteError::InvalidState | complete::CompleteError::IssuerMismatch) => {
+            return Err(invalid_state())
+        }
+        Err(e) => format!("/connections?error={}&service={service}", e.code()),
+    };
+    let mut response = Redirect::to(&target).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn with_query(path: &str, key: &str, value: &str) -> String {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{separator}{key}={value}")
+}
+
+/// `GET /api/auth/{service}/status` for the signed-in user.
+pub async fn status(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    user: User,
+) -> Result<Response, ApiError> {
+    let provider = provider(&state, &service)?;
+    let Some(Extension(user)) = user else { return Err(ApiError::sign_in_required()) };
+    let row = store::connections::find(&state.db, &user.id, &service).await?;
+    let split = |s: &str| s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    let current = connection_state(row.as_ref());
+    Ok(Json(json!({
+        "service": service,
+        "display_name": provider.display_name,
+        "sandbox": provider.sandbox,
+        "connected": current == app::model::ConnectionState::Connected,
+        "status": current.as_str(),
+        "account": row.as_ref().map(|r| json!({ "id": r.account_id, "name": r.account_name })),
+        "scopes": row.as_ref().map(|r| split(&r.granted_scopes)).unwrap_or_default(),
+        "requested_scopes": row.as_ref().map(|r| split(&r.requested_scopes)).unwrap_or_default(),
+        "expires_at": row.as_ref().and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
+        "connected_at": row.as_ref().map(|r| r.created_at.to_rfc3339()),
+    }))
+    .into_response())
+}
+
+/// `POST /api/auth/{service}/disconnect`: revoke at the provider where possible, always delete.
+pub async fn disconnect(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    origin: Origin,
+    user: User,
+) -> Result<Response, ApiError> {
+    let provider = provider(&state, &service)?;
+    let Some(Extension(user)) = user else {
+        return Err(ApiError::sign_in_required().for_browser(&headers));
+    };
+    let mut revoked = "not_connected";
+    if let Some(row) = store::connections::find(&state.db, &user.id, &service).await? {
+        revoked = revoke_tokens(&state, &provider, &row).await.reason();
+        let txn = state.db.begin().await?;
+        store::connections::delete(&txn, &row.id).await?;
+        let event = Event::new(Kind::Disconnected, &origin).by(&user.id).provider(&service).reason(revoked);
+        store::audit::append(&txn, event).await?;
+        txn.commit().await?;
+    }
+    Ok(if wants_html(&headers) {
+        Redirect::to("/connections").into_response()
+    } else {
+        Json(json!({ "service": service, "connected": false, "revocation": revoked })).into_response()
+    })
+}
+
+async fn revoke_tokens(state: &AppState, provider: &Provider, row: &store::connections::Model) -> revoke::Revoked {
+    let binding = complete::token_binding(&row.id, &row.user_id, &row.provider);
+    let tokens = state
+        .vault
+        .open(&row.tokens_sealed, &binding)
+        .ok()
+        .and_then(|plain| serde_json::from_slice::<TokenSet>(plain.expose_secret()).ok());
+    let Some(tokens) = tokens else {
+        tracing::error!(provider = %row.provider, connection_id = %row.id, "stored tokens did not open");
+        return revoke::Revoked::Failed;
+    };
+    match provider.endpoints(&state.http).await {
+        Ok(endpoints) => revoke::revoke(&state.http, provider, endpoints, &tokens).await,
+        Err(_) => revoke::Revoked::Failed,
+    }
+}
+
+/// `GET /api/{service}/health`: is the provider configured, and where must it send people back.
+pub async fn health(State(state): State<AppState>, Path(service): Path<String>) -> Result<Response, ApiError> {
+    let provider = provider(&state, &service)?;
+    Ok(Json(json!({
+        "service": service,
+        "display_name": provider.display_name,
+        "configured": provider.configured(),
+        "sandbox": provider.sandbox,
+        "redirect_uri": state.config.redirect_uri(&service),
+        "status": if provider.configured() { "ok" } else { "not_configured" },
+    }))
+    .into_response())
+}

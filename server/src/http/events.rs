@@ -1,0 +1,28 @@
+//! `GET /api/events`: server-sent events telling a signed-in user's pages what changed.
+
+use super::error::ApiError;
+use crate::state::AppState;
+use app::model::CurrentUser;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
+use futures::stream::Stream;
+use std::convert::Infallible;
+use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
+use tokio_stream::StreamExt;
+
+pub async fn stream(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Some(Extension(user)) = user else { return Err(ApiError::sign_in_required()) };
+    let events = BroadcastStream::new(state.events.subscribe()).filter_map(move |item| match item {
+        Ok(change) if change.user_id == user.id => {
+            Some(Ok(Event::default().event("connection").data(change.provider)))
+        }
+        Ok(_) => None,
+        // Missed some: tell the page to reload everything.
+        Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(Event::default().event("connection").data("*"))),
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,62 @@
+//! Router-wide protections: the origin guard for every non-GET request (server functions
+//! included: they have no CSRF protection of their own) and security headers on every answer.
+
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// SECURITY.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
+pub async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin",
+        None => headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|origin| origin == state.config.public_origin()),
+    };
+    if !allowed {
+        tracing::warn!(path = %request.uri().path(), "cross-origin request refused");
+        return super::error::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin_request",
+            "This request did not come from ATOM Connect's own pages.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+    );
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if api || html {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+    if state.config.server.public_url.scheme() == "https" {
+        set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+    }
+    headers.remove(header::SERVER);
+    response
+}

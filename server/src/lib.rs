@@ -1,0 +1,153 @@
+//! ATOM Connect's server: everything that touches a token, a key, a secret or the database.
+//! `build(config)` assembles the application and binds its listener (port 0 in tests).
+
+pub mod audit;
+pub mod config;
+pub mod events;
+mod http;
+pub mod hub;
+pub mod oauth;
+pub mod providers;
+pub mod sandbox;
+pub mod state;
+pub mod store;
+pub mod users;
+pub mod vault;
+
+use anyhow::Context;
+use config::{Config, Mode};
+use leptos::config::LeptosOptions;
+use state::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use vault::Keyring;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+/// Binds the configured address, then builds the application on it.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("binding {}", config.server.listen))?;
+    build_on(config, listener).await
+}
+
+/// Loads the key, opens and migrates the database and resolves providers, serving on
+/// `listener` (tests bind port 0 first so the public URL can name the port).
+pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
+    let vault = load_vault(&config)?;
+    let db = store::open(&config.database.url).await.context("opening the database")?;
+    store::vault_check::verify(&db, &vault).await?;
+    let catalog = providers::Catalog::from_config(&config)?;
+    if config.mode == Mode::Development && config.sandbox.embedded && catalog.uses_sandbox() {
+        spawn_sandbox(config.sandbox.listen).await?;
+    }
+    let events = events::Events::new();
+    events.spawn_poller(db.clone(), Duration::from_millis(500));
+    spawn_cleanup(db.clone());
+    let state = AppState {
+        leptos: leptos_options(&config, listener.local_addr()?),
+        config: Arc::new(config),
+        db,
+        vault: Arc::new(vault),
+        catalog: Arc::new(catalog),
+        http: oauth::http_client(),
+        events,
+    };
+    Ok(Application { router: http::router(state), listener })
+}
+
+fn load_vault(config: &Config) -> anyhow::Result<Keyring> {
+    if let Some(key) = &config.vault.key {
+        return Ok(Keyring::from_hex(key)?);
+    }
+    let development = config.mode == Mode::Development;
+    let (keyring, created) = Keyring::load_or_create(&config.vault.key_file, development)
+        .context("loading the master key (set ATOM_VAULT__KEY or vault.key_file)")?;
+    if created {
+        tracing::warn!(
+            path = %config.vault.key_file.display(),
+            "GENERATED A DEVELOPMENT MASTER KEY. It is for development only: in production, \
+             provide your own key (ATOM_VAULT__KEY or vault.key_file) and back it up."
+        );
+    }
+    Ok(keyring)
+}
+
+async fn spawn_sandbox(addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the sandbox on {addr}"))?;
+    tracing::warn!(%addr, "development mode: providers without credentials use the local sandbox");
+    tokio::spawn(sandbox::serve(listener, sandbox::Sandbox::new()));
+    Ok(())
+}
+
+/// Forgets expired sessions and flows every ten minutes.
+fn spawn_cleanup(db: sea_orm::DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(600));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = store::sessions::delete_expired(&db).await {
+                tracing::warn!(error = %e, "session cleanup failed");
+            }
+            if let Err(e) = store::flows::delete_expired(&db).await {
+                tracing::warn!(error = %e, "flow cleanup failed");
+            }
+        }
+    });
+}
+
+/// Leptos options from our own configuration plus Leptos.toml's asset names.
+fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct LeptosToml {
+        output_name: String,
+        site_pkg_dir: String,
+    }
+    let names: LeptosToml = toml::from_str(include_str!("../../Leptos.toml"))
+        .expect("Leptos.toml is part of the build and valid");
+    LeptosOptions::builder()
+        .output_name(names.output_name)
+        .site_pkg_dir(names.site_pkg_dir)
+        .site_root(config.server.site_root.to_string_lossy().to_string())
+        .site_addr(addr)
+        .env(match config.mode {
+            Mode::Development => leptos::config::Env::DEV,
+            Mode::Production => leptos::config::Env::PROD,
+        })
+        .build()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,21 @@
+//! The one application state, shared by routes, middleware and (through the Hub) server functions.
+
+use crate::config::Config;
+use crate::events::Events;
+use crate::providers::Catalog;
+use crate::vault::Keyring;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub vault: Arc<Keyring>,
+    pub catalog: Arc<Catalog>,
+    pub http: reqwest::Client,
+    pub events: Events,
+}

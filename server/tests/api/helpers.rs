@@ -1,0 +1,231 @@
+use reqwest::header::{ACCEPT, ORIGIN};
+use reqwest::{redirect::Policy, Client, Response, StatusCode};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use secrecy::SecretString;
+use server::config::{Config, ProviderSettings};
+use server::sandbox::Sandbox;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::net::TcpListener;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub sandbox: Sandbox,
+    pub db: DatabaseConnection,
+    pub sqlite_file: Option<PathBuf>,
+    _dir: tempfile::TempDir,
+}
+
+/// Everything the servers logged in this test binary (checked for secrets).
+pub fn logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().expect("log lock")).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,h2=info,sqlx=info,rustls=info")
+            .with_writer(move || LogWriter(writer.clone()))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn database_url(dir: &std::path::Path) -> (String, Option<PathBuf>) {
+    if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
+        let file = dir.join("atom.db");
+        return (format!("sqlite://{}?mode=rwc", file.display()), Some(file));
+    }
+    let admin = std::env::var("ATOM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("atom_test_{}", uuid::Uuid::new_v4().simple());
+    let db = sea_orm::Database::connect(&admin).await.expect("PostgreSQL is reachable");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+    (format!("{base}/{name}"), None)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the sandbox and the hub; `tweak` may change the configuration first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    log_buffer();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sandbox = Sandbox::new();
+    let sandbox_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sandbox");
+    let sandbox_port = sandbox_listener.local_addr().expect("addr").port();
+    tokio::spawn(server::sandbox::serve(sandbox_listener, sandbox.clone()));
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind hub");
+    let port = listener.local_addr().expect("addr").port();
+    let (url, sqlite_file) = database_url(dir.path()).await;
+    let mut config = Config::default();
+    config.server.listen = listener.local_addr().expect("addr");
+    config.server.public_url = format!("http://127.0.0.1:{port}").parse().expect("url");
+    config.database.url = url.clone();
+    config.vault.key = Some(SecretString::from(hex::encode(rand::random::<[u8; 32]>())));
+    config.sandbox.public_url = format!("http://127.0.0.1:{sandbox_port}").parse().expect("url");
+    config.sandbox.embedded = false;
+    tweak(&mut config);
+    let app = server::build_on(config, listener).await.expect("the hub builds");
+    tokio::spawn(app.run());
+    let db = server::store::open(&url).await.expect("test connection");
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client: browser(),
+        sandbox,
+        db,
+        sqlite_file,
+        _dir: dir,
+    }
+}
+
+/// A client like a browser: keeps cookies, does not follow redirects on its own.
+pub fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+}
+
+/// Override one provider's settings in a test configuration.
+pub fn provider<'a>(config: &'a mut Config, service: &str) -> &'a mut ProviderSettings {
+    config.providers.entry(service.to_string()).or_default()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = self.client.get(self.url(path)).header(ACCEPT, "application/json").send().await.expect("GET");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A same-origin POST, as the hub's own pages send it.
+    pub async fn post(&self, path: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(ORIGIN, &self.base)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn add_user(&self, username: &str) {
+        server::users::add(&self.db, username, PASSWORD, false).await.expect("user added");
+    }
+
+    pub async fn sign_in_as(&self, client: &Client, username: &str) {
+        let response = client
+            .post(self.url("/auth/signin"))
+            .header(ORIGIN, &self.base)
+            .form(&[("username", username), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/connections", "signed in");
+    }
+
+    /// A new user, signed in with this app's client.
+    pub async fn signed_in(&self, username: &str) {
+        self.add_user(username).await;
+        self.sign_in_as(&self.client, username).await;
+    }
+
+    /// Starts a GitHub connect flow; returns the provider URL the browser is sent to.
+    pub async fn start_connect(&self, client: &Client) -> url::Url {
+        let response = client
+            .get(self.url("/api/auth/github/authorize"))
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["authorization_url"].as_str().expect("url").parse().expect("valid url")
+    }
+
+    /// Answers the sandbox's consent page; returns where the sandbox redirects the browser.
+    pub async fn consent(&self, authorize: &url::Url, login: &str, decision: &str) -> String {
+        let page = self.client.get(authorize.clone()).send().await.expect("consent page");
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.expect("html").contains("Sandbox GitHub"));
+        let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+        form.push(("login".into(), login.into()));
+        form.push(("decision".into(), decision.into()));
+        let mut target = authorize.clone();
+        target.set_query(None);
+        let response = self.client.post(target).form(&form).send().await.expect("decision");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        location(&response)
+    }
+
+    /// The full GitHub flow through the sandbox; returns the hub's final redirect.
+    pub async fn connect_github(&self, login: &str) -> String {
+        let authorize = self.start_connect(&self.client).await;
+        let callback = self.consent(&authorize, login, "allow").await;
+        let response = self.client.get(callback).send().await.expect("callback");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "callback answers 303");
+        location(&response)
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    pub async fn audit_kinds(&self) -> Vec<(String, String, Option<String>)> {
+        use sea_orm::EntityTrait;
+        server::store::audit::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| (e.kind, e.outcome, e.reason))
+            .collect()
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}

@@ -1,0 +1,68 @@
+//! The origin guard, sign-in requirements and the plain health endpoints.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn cross_origin_posts_are_refused() {
+    let app = spawn_app().await;
+    app.signed_in("henry").await;
+    app.connect_github("henry-gh").await;
+    let url = app.url("/api/auth/github/disconnect");
+    let attempts = [
+        app.client.post(&url),
+        app.client.post(&url).header("origin", "http://evil.test"),
+        app.client.post(&url).header("origin", "null"),
+        app.client.post(&url).header("sec-fetch-site", "cross-site").header("origin", &app.base),
+        app.client.post(&url).header("sec-fetch-site", "same-site"),
+    ];
+    for attempt in attempts {
+        let response = attempt.send().await.expect("post");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    let (_, status) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status["connected"], true, "nothing changed");
+    let same_origin = app.client.post(&url).header("sec-fetch-site", "same-origin").send().await.expect("post");
+    assert_eq!(same_origin.status(), StatusCode::OK);
+    let (_, status) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status["connected"], false);
+}
+
+#[tokio::test]
+async fn signed_out_callers_get_401_or_the_sign_in_page() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "sign_in_required");
+    let (status, _) = app.get_json("/api/auth/github/authorize").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let browser_visit = app
+        .client
+        .get(app.url("/api/auth/github/authorize"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(location(&browser_visit), "/signin");
+    let response = app.post("/api/auth/github/disconnect").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn health_endpoints_answer_and_carry_security_headers() {
+    let app = spawn_app().await;
+    let live = app.get("/healthz").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(live.headers()["x-content-type-options"], "nosniff");
+    let (status, ready) = app.get_json("/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ready["status"], "ready");
+    let (status, health) = app.get_json("/api/github/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["configured"], true);
+    assert_eq!(health["sandbox"], true);
+    assert_eq!(health["redirect_uri"], format!("{}/api/auth/github/callback", app.base));
+    let page = app.get("/signin").await;
+    assert!(page.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["cache-control"], "no-store");
+}
