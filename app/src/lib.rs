@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -42,7 +42,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="p-8">"Page not found."</p> }>
                 <Route path=path!("/signin") view=pages::signin::SignInPage/>
-                <Route path=path!("/connections") view=pages::connections::ConnectionsPage/>
+                // Async: the whole page arrives rendered, so it works without JavaScript.
+                <Route path=path!("/connections") view=pages::connections::ConnectionsPage
+                    ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -49,15 +49,31 @@ fn to_chrono(at: time::OffsetDateTime) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(at.unix_timestamp(), 0).unwrap_or_default()
 }
 
+fn row(record: &Record) -> session_store::Result<ActiveModel> {
+    Ok(ActiveModel {
+        id_hash: Set(key(&record.id)),
+        data: Set(serde_json::to_string(&record.data).map_err(backend)?),
+        expires_at: Set(to_chrono(record.expiry_date)),
+    })
+}
+
 #[async_trait::async_trait]
 impl SessionStore for DbSessionStore {
+    /// A new session: insert only, and draw a new id in the (unlikely) case it is taken.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            match Entity::insert(row(record)?).exec(&self.db).await {
+                Ok(_) => return Ok(()),
+                Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                    record.id = Id::default();
+                }
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let row = ActiveModel {
-            id_hash: Set(key(&record.id)),
-            data: Set(serde_json::to_string(&record.data).map_err(backend)?),
-            expires_at: Set(to_chrono(record.expiry_date)),
-        };
-        Entity::insert(row)
+        Entity::insert(row(record)?)
             .on_conflict(
                 OnConflict::column(Column::IdHash)
                     .update_columns([Column::Data, Column::ExpiresAt])
