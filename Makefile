@@ -1,0 +1,13 @@
+.PHONY: run test bench
+
+# Run the hub at http://localhost:5058 (installs what it needs first).
+run:
+	scripts/run.sh
+
+# Run every test: Rust unit and integration (SQLite, PostgreSQL), Playwright in Chromium.
+test:
+	scripts/test.sh
+
+# Measure build times, wasm size, idle memory and request rates into BENCHMARKS.md.
+bench:
+	scripts/bench.sh

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test, against one build: unit and integration tests on SQLite, the integration suite
+# again on PostgreSQL, then the Playwright journeys in Debian's Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --tests
+source scripts/env.sh
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build (cargo leptos build)"
+cargo leptos build
+
+step "unit and integration tests (SQLite)"
+RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo test -p atom -p app -p migrations
+
+step "integration tests (PostgreSQL)"
+# Each test makes its own database; forget the ones earlier runs left behind.
+psql -h 127.0.0.1 -U postgres -d test -Atc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'atom_test_%'" |
+  while read -r db; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $db"; done
+ATOM_TEST_DATABASE=postgres RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo test -p atom --test api
+
+step "browser journeys (Playwright, Chromium)"
+cd end2end
+ATOM_BIN="$CARGO_TARGET_DIR/debug/atom" ATOM_SITE_ROOT="$CARGO_TARGET_DIR/site" npx playwright test
