@@ -82,15 +82,25 @@ enum VaultCheck {
 }
 
 fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(36).not_null().primary_key().to_owned()
+    ColumnDef::new(col)
+        .string_len(36)
+        .not_null()
+        .primary_key()
+        .to_owned()
 }
 
 fn time(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
 fn time_null(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
 }
 
 fn text(col: impl IntoIden) -> ColumnDef {
@@ -108,10 +118,20 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Users::Table)
                 .col(id(Users::Id))
-                .col(ColumnDef::new(Users::Username).string_len(64).not_null().unique_key())
+                .col(
+                    ColumnDef::new(Users::Username)
+                        .string_len(64)
+                        .not_null()
+                        .unique_key(),
+                )
                 .col(text(Users::PasswordHash))
                 .col(ColumnDef::new(Users::Role).string_len(16).not_null())
-                .col(ColumnDef::new(Users::Disabled).boolean().not_null().default(false))
+                .col(
+                    ColumnDef::new(Users::Disabled)
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
                 .col(time(Users::CreatedAt))
                 .to_owned(),
         )
@@ -120,7 +140,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Sessions::Table)
-                .col(ColumnDef::new(Sessions::IdHash).string_len(64).not_null().primary_key())
+                .col(
+                    ColumnDef::new(Sessions::IdHash)
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(text(Sessions::Data))
                 .col(time(Sessions::ExpiresAt))
                 .to_owned(),
@@ -131,11 +156,28 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(PendingFlows::Table)
                 .col(id(PendingFlows::Id))
-                .col(ColumnDef::new(PendingFlows::StateHash).string_len(64).not_null().unique_key())
-                .col(ColumnDef::new(PendingFlows::UserId).string_len(36).not_null())
+                .col(
+                    ColumnDef::new(PendingFlows::StateHash)
+                        .string_len(64)
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new(PendingFlows::UserId)
+                        .string_len(36)
+                        .not_null(),
+                )
                 .col(text(PendingFlows::SessionBinding))
-                .col(ColumnDef::new(PendingFlows::Provider).string_len(64).not_null())
-                .col(ColumnDef::new(PendingFlows::VerifierSealed).blob().not_null())
+                .col(
+                    ColumnDef::new(PendingFlows::Provider)
+                        .string_len(64)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PendingFlows::VerifierSealed)
+                        .blob()
+                        .not_null(),
+                )
                 .col(text_null(PendingFlows::ExpectedIssuer))
                 .col(text(PendingFlows::RedirectUri))
                 .col(text(PendingFlows::ReturnTo))
@@ -150,9 +192,21 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Connections::Table)
                 .col(id(Connections::Id))
-                .col(ColumnDef::new(Connections::UserId).string_len(36).not_null())
-                .col(ColumnDef::new(Connections::Provider).string_len(64).not_null())
-                .col(ColumnDef::new(Connections::Status).string_len(32).not_null())
+                .col(
+                    ColumnDef::new(Connections::UserId)
+                        .string_len(36)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Connections::Provider)
+                        .string_len(64)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Connections::Status)
+                        .string_len(32)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(Connections::TokensSealed).blob().not_null())
                 .col(text(Connections::RequestedScopes))
                 .col(text(Connections::GrantedScopes))
@@ -193,7 +247,11 @@ impl MigrationTrait for Migration {
                 .col(text_null(AuditEvents::Provider))
                 .col(text_null(AuditEvents::Ip))
                 .col(text_null(AuditEvents::UserAgent))
-                .col(ColumnDef::new(AuditEvents::Outcome).string_len(16).not_null())
+                .col(
+                    ColumnDef::new(AuditEvents::Outcome)
+                        .string_len(16)
+                        .not_null(),
+                )
                 .col(text_null(AuditEvents::Reason))
                 .to_owned(),
         )
@@ -202,7 +260,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(VaultCheck::Table)
-                .col(ColumnDef::new(VaultCheck::Id).integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new(VaultCheck::Id)
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(VaultCheck::Sealed).blob().not_null())
                 .to_owned(),
         )

@@ -10,7 +10,15 @@ use std::path::PathBuf;
 use url::Url;
 
 /// The top-level sections; other ATOM_* variables (for tools around the hub) are ignored.
-const SECTIONS: &[&str] = &["mode", "server", "database", "vault", "sandbox", "providers", "log"];
+const SECTIONS: &[&str] = &[
+    "mode",
+    "server",
+    "database",
+    "vault",
+    "sandbox",
+    "providers",
+    "log",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,6 +91,12 @@ pub struct ProviderSettings {
     pub token_url: Option<Url>,
     pub revoke_url: Option<Url>,
     pub userinfo_url: Option<Url>,
+    /// Microsoft: `common` (default), `organizations`, `consumers` or a tenant id.
+    pub tenant: Option<String>,
+    /// Trello (OAuth 1.0a).
+    pub request_token_url: Option<Url>,
+    /// Trello (OAuth 1.0a); the same as token_url.
+    pub access_token_url: Option<Url>,
 }
 
 /// Scopes as a TOML list or as one space- or comma-separated string (handy in env vars).
@@ -117,8 +131,13 @@ impl Default for Config {
                 public_url: url("http://localhost:5058"),
                 site_root: PathBuf::from("target/site"),
             },
-            database: DatabaseConfig { url: "sqlite://.atom/atom.db?mode=rwc".into() },
-            vault: VaultConfig { key_file: PathBuf::from(".atom/master.key"), key: None },
+            database: DatabaseConfig {
+                url: "sqlite://.atom/atom.db?mode=rwc".into(),
+            },
+            vault: VaultConfig {
+                key_file: PathBuf::from(".atom/master.key"),
+                key: None,
+            },
             sandbox: SandboxConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 5059)),
                 public_url: url("http://127.0.0.1:5059"),
@@ -138,7 +157,9 @@ pub enum ConfigError {
 impl Config {
     /// Defaults, then the TOML file (if present), then ATOM_* environment variables.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
-        let file = file.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("atom.toml"));
+        let file = file
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("atom.toml"));
         let env = Env::prefixed("ATOM_")
             .filter(|key| {
                 let top = key.as_str().split("__").next().unwrap_or_default();
@@ -156,7 +177,9 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
-            return Err(ConfigError::Invalid("server.public_url must be http or https".into()));
+            return Err(ConfigError::Invalid(
+                "server.public_url must be http or https".into(),
+            ));
         }
         if self.mode == Mode::Production && self.server.public_url.scheme() != "https" {
             return Err(ConfigError::Invalid(
@@ -166,7 +189,9 @@ impl Config {
         for name in self.providers.keys() {
             let valid = !name.is_empty()
                 && name.len() <= 32
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !valid {
                 return Err(ConfigError::Invalid(format!(
                     "providers.{name}: a service name is lowercase letters, digits and _"

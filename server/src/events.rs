@@ -21,7 +21,9 @@ pub struct Events {
 
 impl Events {
     pub fn new() -> Self {
-        Self { sender: broadcast::channel(256).0 }
+        Self {
+            sender: broadcast::channel(256).0,
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ConnectionChanged> {
@@ -49,7 +51,8 @@ impl Events {
                     if !Kind::changes_connection(&event.kind) {
                         continue;
                     }
-                    if let (Some(user_id), Some(provider)) = (event.subject_user_id, event.provider) {
+                    if let (Some(user_id), Some(provider)) = (event.subject_user_id, event.provider)
+                    {
                         // No subscribers is fine: nobody is watching.
                         let _ = sender.send(ConnectionChanged { user_id, provider });
                     }

@@ -30,10 +30,12 @@ pub fn connection_state(row: Option<&store::connections::Model>) -> ConnectionSt
 #[async_trait::async_trait]
 impl Hub for ServerHub {
     async fn connections(&self, user: &CurrentUser) -> Result<ConnectionsView, HubError> {
-        let rows = store::connections::for_user(&self.state.db, &user.id).await.map_err(|e| {
-            tracing::error!(error = %e, "listing connections failed");
-            HubError::Unavailable("Your connections could not be loaded. Try again.".into())
-        })?;
+        let rows = store::connections::for_user(&self.state.db, &user.id)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing connections failed");
+                HubError::Unavailable("Your connections could not be loaded. Try again.".into())
+            })?;
         let cards = self
             .state
             .catalog
@@ -47,12 +49,21 @@ impl Hub for ServerHub {
                     state: connection_state(row),
                     account: row.map(|r| r.account_name.clone()),
                     scopes: row
-                        .map(|r| r.granted_scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect())
+                        .map(|r| {
+                            r.granted_scopes
+                                .split(' ')
+                                .filter(|s| !s.is_empty())
+                                .map(str::to_string)
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     connected_at: row.map(|r| r.created_at.to_rfc3339()),
                 }
             })
             .collect();
-        Ok(ConnectionsView { user: user.clone(), cards })
+        Ok(ConnectionsView {
+            user: user.clone(),
+            cards,
+        })
     }
 }

@@ -35,8 +35,12 @@ impl Application {
     }
 
     pub async fn run(self) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown_signal()).await
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 
@@ -52,7 +56,9 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 /// `listener` (tests bind port 0 first so the public URL can name the port).
 pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
     let vault = load_vault(&config)?;
-    let db = store::open(&config.database.url).await.context("opening the database")?;
+    let db = store::open(&config.database.url)
+        .await
+        .context("opening the database")?;
     store::vault_check::verify(&db, &vault).await?;
     let catalog = providers::Catalog::from_config(&config)?;
     if config.mode == Mode::Development && config.sandbox.embedded && catalog.uses_sandbox() {
@@ -70,7 +76,10 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         http: oauth::http_client(),
         events,
     };
-    Ok(Application { router: http::router(state), listener })
+    Ok(Application {
+        router: http::router(state),
+        listener,
+    })
 }
 
 fn load_vault(config: &Config) -> anyhow::Result<Keyring> {
@@ -91,7 +100,9 @@ fn load_vault(config: &Config) -> anyhow::Result<Keyring> {
 }
 
 async fn spawn_sandbox(addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the sandbox on {addr}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the sandbox on {addr}"))?;
     tracing::warn!(%addr, "development mode: providers without credentials use the local sandbox");
     tokio::spawn(sandbox::serve(listener, sandbox::Sandbox::new()));
     Ok(())

@@ -7,7 +7,11 @@ use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "atom", version, about = "ATOM Connect: a self-hosted OAuth connection hub")]
+#[command(
+    name = "atom",
+    version,
+    about = "ATOM Connect: a self-hosted OAuth connection hub"
+)]
 struct Cli {
     /// Configuration file (default: ./atom.toml when present).
     #[arg(long, global = true, env = "ATOM_CONFIG")]
@@ -68,21 +72,39 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(addr = %config.sandbox.listen, "sandbox listening (not for production)");
             server::sandbox::serve(listener, server::sandbox::Sandbox::new()).await?;
         }
-        Command::User { command: UserCommand::Add { username, admin, password_stdin, if_missing } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    admin,
+                    password_stdin,
+                    if_missing,
+                },
+        } => {
             let db = server::store::open(&config.database.url).await?;
-            if if_missing && server::store::users::by_username(&db, &username).await?.is_some() {
+            if if_missing
+                && server::store::users::by_username(&db, &username)
+                    .await?
+                    .is_some()
+            {
                 println!("user {username} already exists");
                 return Ok(());
             }
             let (password, generated) = if password_stdin {
                 let mut text = String::new();
-                std::io::stdin().read_to_string(&mut text).context("reading the password")?;
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .context("reading the password")?;
                 (text.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
                 (random_password(), true)
             };
             let user = server::users::add(&db, &username, &password, admin).await?;
-            println!("created {} user {}", if admin { "admin" } else { "regular" }, user.username);
+            println!(
+                "created {} user {}",
+                if admin { "admin" } else { "regular" },
+                user.username
+            );
             if generated {
                 println!("password (shown once): {password}");
             }
@@ -99,5 +121,8 @@ fn random_password() -> String {
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -24,7 +24,9 @@ pub async fn add(
 ) -> Result<store::users::Model, UserError> {
     let valid = !username.is_empty()
         && username.len() <= 64
-        && username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b));
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b));
     if !valid {
         return Err(UserError::BadName);
     }

@@ -36,13 +36,19 @@ pub struct Binding<'a> {
 
 impl Binding<'_> {
     fn associated_data(&self) -> Vec<u8> {
-        [self.table, self.row_id, self.user_id, self.provider, self.field]
-            .iter()
-            .fold(b"atom/v1".to_vec(), |mut out, part| {
-                out.push(0);
-                out.extend_from_slice(part.as_bytes());
-                out
-            })
+        [
+            self.table,
+            self.row_id,
+            self.user_id,
+            self.provider,
+            self.field,
+        ]
+        .iter()
+        .fold(b"atom/v1".to_vec(), |mut out, part| {
+            out.push(0);
+            out.extend_from_slice(part.as_bytes());
+            out
+        })
     }
 }
 
@@ -92,7 +98,13 @@ impl Keyring {
         let aad = binding.associated_data();
         let cipher = &self.keys[&self.current];
         let ciphertext = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
         let mut out = Vec::with_capacity(HEADER_LEN + ciphertext.len());
         out.push(VERSION);
@@ -102,7 +114,11 @@ impl Keyring {
         out
     }
 
-    pub fn open(&self, envelope: &[u8], binding: &Binding) -> Result<SecretBox<Vec<u8>>, VaultError> {
+    pub fn open(
+        &self,
+        envelope: &[u8],
+        binding: &Binding,
+    ) -> Result<SecretBox<Vec<u8>>, VaultError> {
         if envelope.len() < HEADER_LEN || envelope[0] != VERSION {
             return Err(VaultError::Open);
         }
@@ -111,7 +127,13 @@ impl Keyring {
         let nonce = XNonce::from_slice(&envelope[5..HEADER_LEN]);
         let aad = binding.associated_data();
         cipher
-            .decrypt(nonce, Payload { msg: &envelope[HEADER_LEN..], aad: &aad })
+            .decrypt(
+                nonce,
+                Payload {
+                    msg: &envelope[HEADER_LEN..],
+                    aad: &aad,
+                },
+            )
             .map(|plain| SecretBox::new(Box::new(plain)))
             .map_err(|_| VaultError::Open)
     }
@@ -119,7 +141,9 @@ impl Keyring {
 
 /// A key's public name: the first 4 bytes of a hash of it (identifies, never reveals, the key).
 fn key_id(key: &[u8; 32]) -> u32 {
-    let digest = Sha256::new_with_prefix(b"atom key id\0").chain_update(key).finalize();
+    let digest = Sha256::new_with_prefix(b"atom key id\0")
+        .chain_update(key)
+        .finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
@@ -143,7 +167,13 @@ mod tests {
     use super::*;
 
     fn binding<'a>(row: &'a str, field: &'a str) -> Binding<'a> {
-        Binding { table: "connections", row_id: row, user_id: "u1", provider: "github", field }
+        Binding {
+            table: "connections",
+            row_id: row,
+            user_id: "u1",
+            provider: "github",
+            field,
+        }
     }
 
     fn ring() -> Keyring {
@@ -154,7 +184,9 @@ mod tests {
     fn seal_then_open_round_trips() {
         let ring = ring();
         let sealed = ring.seal(b"gho_secret", &binding("row1", "tokens"));
-        let opened = ring.open(&sealed, &binding("row1", "tokens")).expect("opens");
+        let opened = ring
+            .open(&sealed, &binding("row1", "tokens"))
+            .expect("opens");
         assert_eq!(opened.expose_secret().as_slice(), b"gho_secret");
         assert!(!sealed.windows(10).any(|w| w == b"gho_secret"));
     }
@@ -184,7 +216,10 @@ mod tests {
         assert!(ring.open(&sealed, &binding("r", "f")).is_err());
         let sealed = ring.seal(b"data", &binding("r", "f"));
         let other = Keyring::from_key(&[8u8; 32]);
-        assert!(matches!(other.open(&sealed, &binding("r", "f")), Err(VaultError::UnknownKey(_))));
+        assert!(matches!(
+            other.open(&sealed, &binding("r", "f")),
+            Err(VaultError::UnknownKey(_))
+        ));
     }
 
     #[test]
@@ -194,7 +229,10 @@ mod tests {
         let path = dir.path().join("keys/master.key");
         let (first, created) = Keyring::load_or_create(&path, true).expect("creates");
         assert!(created);
-        let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
+        let mode = std::fs::metadata(&path)
+            .expect("exists")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let (second, created) = Keyring::load_or_create(&path, true).expect("reads");
         assert!(!created);

@@ -38,7 +38,9 @@ pub async fn load_user(
             Ok(Some(user)) if !user.disabled => {
                 let binding = session.get::<String>(BINDING_KEY).await.ok().flatten();
                 request.extensions_mut().insert(user.current_user());
-                request.extensions_mut().insert(SessionBinding(binding.unwrap_or_default()));
+                request
+                    .extensions_mut()
+                    .insert(SessionBinding(binding.unwrap_or_default()));
             }
             Ok(_) => {
                 let _ = session.flush().await;
@@ -62,7 +64,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -89,19 +94,30 @@ pub async fn sign_in(
     } else {
         None
     };
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
     let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .unwrap_or(false);
+    let matches = tokio::task::spawn_blocking(move || {
+        password_auth::verify_password(password, &hash).is_ok()
+    })
+    .await
+    .unwrap_or(false);
     let user = user.filter(|u| matches && !u.disabled);
     let Some(user) = user else {
         let event = Event::new(Kind::SignIn, &origin).failed("bad_credentials");
         store::audit::append(&state.db, event).await?;
         return Ok(Redirect::to("/signin?error=1").into_response());
     };
-    session.cycle_id().await.map_err(|_| super::error::ApiError::internal())?;
-    session.insert(USER_KEY, &user.id).await.map_err(|_| super::error::ApiError::internal())?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|_| super::error::ApiError::internal())?;
+    session
+        .insert(USER_KEY, &user.id)
+        .await
+        .map_err(|_| super::error::ApiError::internal())?;
     session
         .insert(BINDING_KEY, crate::store::new_id())
         .await
@@ -119,6 +135,9 @@ pub async fn sign_out(
     if let Some(axum::Extension(user)) = user {
         store::audit::append(&state.db, Event::new(Kind::SignOut, &origin).by(&user.id)).await?;
     }
-    session.flush().await.map_err(|_| super::error::ApiError::internal())?;
+    session
+        .flush()
+        .await
+        .map_err(|_| super::error::ApiError::internal())?;
     Ok(Redirect::to("/signin").into_response())
 }

@@ -20,7 +20,10 @@ use serde_json::json;
 use std::sync::Arc;
 
 fn provider(state: &AppState, service: &str) -> Result<Arc<Provider>, ApiError> {
-    state.catalog.get(service).ok_or_else(|| ApiError::unknown_service(state.catalog.names()))
+    state
+        .catalog
+        .get(service)
+        .ok_or_else(|| ApiError::unknown_service(state.catalog.names()))
 }
 
 type User = Option<Extension<CurrentUser>>;
@@ -43,7 +46,11 @@ pub async fn begin_connect(
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
     let Query(query) = query.map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "The query string is malformed.")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "The query string is malformed.",
+        )
     })?;
     let (Some(Extension(user)), Some(Extension(binding))) = (user, binding) else {
         return Ok(if wants_html(&headers) {
@@ -57,15 +64,22 @@ pub async fn begin_connect(
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, provider = %service, "could not start a connect flow");
-            ApiError::new(StatusCode::BAD_GATEWAY, "provider_unavailable", "The provider cannot be reached right now.")
-                .for_browser(&headers)
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                "The provider cannot be reached right now.",
+            )
+            .for_browser(&headers)
         })?;
     let mut response = if wants_html(&headers) {
         Redirect::to(url.as_str()).into_response()
     } else {
         Json(json!({ "authorization_url": url.as_str() })).into_response()
     };
-    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     Ok(response)
 }
 
@@ -81,8 +95,12 @@ pub async fn complete_connect(
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
     let params = CallbackParams::parse(query.as_deref()).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_callback", format!("This sign-in link is not valid: {e}."))
-            .for_browser(&headers)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_callback",
+            format!("This sign-in link is not valid: {e}."),
+        )
+        .for_browser(&headers)
     })?;
     let invalid_state = || {
         ApiError::new(
@@ -94,20 +112,26 @@ pub async fn complete_connect(
         .for_browser(&headers)
     };
     let (Some(Extension(user)), Some(Extension(binding))) = (user, binding) else {
-        let event = Event::new(Kind::StateRejected, &origin).provider(&service).failed("no_session");
+        let event = Event::new(Kind::StateRejected, &origin)
+            .provider(&service)
+            .failed("no_session");
         store::audit::append(&state.db, event).await?;
         return Err(invalid_state());
     };
-    let target = match complete::complete(&state, &user, &binding.0, &provider, params, &origin).await {
-        Ok(return_to) => with_query(&return_to, "connected", &service),
-        Err(complete::CompleteError::InvalidState | complete::CompleteError::IssuerMismatch) => {
-            return Err(invalid_state())
-        }
-        Err(e) => format!("/connections?error={}&service={service}", e.code()),
-    };
+    let target =
+        match complete::complete(&state, &user, &binding.0, &provider, params, &origin).await {
+            Ok(return_to) => with_query(&return_to, "connected", &service),
+            Err(
+                complete::CompleteError::InvalidState | complete::CompleteError::IssuerMismatch,
+            ) => return Err(invalid_state()),
+            Err(e) => format!("/connections?error={}&service={service}", e.code()),
+        };
     let mut response = Redirect::to(&target).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -124,9 +148,16 @@ pub async fn status(
     user: User,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
-    let Some(Extension(user)) = user else { return Err(ApiError::sign_in_required()) };
+    let Some(Extension(user)) = user else {
+        return Err(ApiError::sign_in_required());
+    };
     let row = store::connections::find(&state.db, &user.id, &service).await?;
-    let split = |s: &str| s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    let split = |s: &str| {
+        s.split(' ')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     let current = connection_state(row.as_ref());
     Ok(Json(json!({
         "service": service,
@@ -160,18 +191,26 @@ pub async fn disconnect(
         revoked = revoke_tokens(&state, &provider, &row).await.reason();
         let txn = state.db.begin().await?;
         store::connections::delete(&txn, &row.id).await?;
-        let event = Event::new(Kind::Disconnected, &origin).by(&user.id).provider(&service).reason(revoked);
+        let event = Event::new(Kind::Disconnected, &origin)
+            .by(&user.id)
+            .provider(&service)
+            .reason(revoked);
         store::audit::append(&txn, event).await?;
         txn.commit().await?;
     }
     Ok(if wants_html(&headers) {
         Redirect::to("/connections").into_response()
     } else {
-        Json(json!({ "service": service, "connected": false, "revocation": revoked })).into_response()
+        Json(json!({ "service": service, "connected": false, "revocation": revoked }))
+            .into_response()
     })
 }
 
-async fn revoke_tokens(state: &AppState, provider: &Provider, row: &store::connections::Model) -> revoke::Revoked {
+async fn revoke_tokens(
+    state: &AppState,
+    provider: &Provider,
+    row: &store::connections::Model,
+) -> revoke::Revoked {
     let binding = complete::token_binding(&row.id, &row.user_id, &row.provider);
     let tokens = state
         .vault
@@ -189,7 +228,10 @@ async fn revoke_tokens(state: &AppState, provider: &Provider, row: &store::conne
 }
 
 /// `GET /api/{service}/health`: is the provider configured, and where must it send people back.
-pub async fn health(State(state): State<AppState>, Path(service): Path<String>) -> Result<Response, ApiError> {
+pub async fn health(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
     Ok(Json(json!({
         "service": service,

@@ -14,7 +14,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), html: false, extra: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            html: false,
+            extra: None,
+        }
     }
 
     /// Answer as a page when the caller is a browser navigating.
@@ -30,11 +36,19 @@ impl ApiError {
     }
 
     pub fn sign_in_required() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "sign_in_required", "Sign in first.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Sign in first.",
+        )
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side.",
+        )
     }
 }
 
@@ -57,7 +71,9 @@ impl IntoResponse for ApiError {
             }
             (self.status, axum::Json(body)).into_response()
         };
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
 }
@@ -71,6 +87,9 @@ impl From<sea_orm::DbErr> for ApiError {
 
 /// A browser navigation (or form post) accepts HTML; fetch() and programs ask for JSON.
 pub fn wants_html(headers: &HeaderMap) -> bool {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     accept.contains("text/html") && !accept.starts_with("application/json")
 }

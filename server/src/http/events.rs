@@ -15,14 +15,19 @@ pub async fn stream(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let Some(Extension(user)) = user else { return Err(ApiError::sign_in_required()) };
-    let events = BroadcastStream::new(state.events.subscribe()).filter_map(move |item| match item {
-        Ok(change) if change.user_id == user.id => {
-            Some(Ok(Event::default().event("connection").data(change.provider)))
-        }
-        Ok(_) => None,
-        // Missed some: tell the page to reload everything.
-        Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(Event::default().event("connection").data("*"))),
-    });
+    let Some(Extension(user)) = user else {
+        return Err(ApiError::sign_in_required());
+    };
+    let events =
+        BroadcastStream::new(state.events.subscribe()).filter_map(move |item| match item {
+            Ok(change) if change.user_id == user.id => Some(Ok(Event::default()
+                .event("connection")
+                .data(change.provider))),
+            Ok(_) => None,
+            // Missed some: tell the page to reload everything.
+            Err(BroadcastStreamRecvError::Lagged(_)) => {
+                Some(Ok(Event::default().event("connection").data("*")))
+            }
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 /// SECURITY.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
 pub async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -32,15 +35,25 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
     next.run(request).await
 }
 
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     };
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(
+        headers,
+        header::REFERRER_POLICY,
+        "strict-origin-when-cross-origin",
+    );
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(
         headers,
@@ -55,7 +68,11 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
         set(headers, header::CACHE_CONTROL, "no-store");
     }
     if state.config.server.public_url.scheme() == "https" {
-        set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
     }
     headers.remove(header::SERVER);
     response

@@ -27,13 +27,19 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let hub: SharedHub = Arc::new(ServerHub::new(state.clone()));
     let production = state.config.mode == crate::config::Mode::Production;
-    let sessions = SessionManagerLayer::new(crate::store::sessions::DbSessionStore::new(state.db.clone()))
-        .with_name(if production { "__Host-atom_session" } else { "atom_session" })
-        .with_secure(production)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    let sessions = SessionManagerLayer::new(crate::store::sessions::DbSessionStore::new(
+        state.db.clone(),
+    ))
+    .with_name(if production {
+        "__Host-atom_session"
+    } else {
+        "atom_session"
+    })
+    .with_secure(production)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
 
     let context = {
         let hub = hub.clone();
@@ -50,14 +56,22 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/signin", post(account::sign_in))
         .route("/auth/signout", post(account::sign_out))
         .route("/api/events", get(events::stream))
-        .route("/api/auth/{service}/authorize", get(connect::begin_connect).post(connect::begin_connect))
-        .route("/api/auth/{service}/callback", get(connect::complete_connect))
+        .route(
+            "/api/auth/{service}/authorize",
+            get(connect::begin_connect).post(connect::begin_connect),
+        )
+        .route(
+            "/api/auth/{service}/callback",
+            get(connect::complete_connect),
+        )
         .route("/api/auth/{service}/status", get(connect::status))
         .route("/api/auth/{service}/disconnect", post(connect::disconnect))
         .route("/api/{service}/health", get(connect::health))
         .route("/rpc/{*name}", post(server_fn).get(server_fn))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, shell)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(from_fn_with_state(state.clone(), account::load_user))
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), guard::origin_guard))
@@ -68,7 +82,9 @@ pub fn router(state: AppState) -> Router {
 
 async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Response {
     let hub: SharedHub = Arc::new(ServerHub::new(state));
-    handle_server_fns_with_context(move || provide_context(hub.clone()), request).await.into_response()
+    handle_server_fns_with_context(move || provide_context(hub.clone()), request)
+        .await
+        .into_response()
 }
 
 /// Ready when the database answers and the vault's key is loaded (it is, once built).
@@ -77,7 +93,10 @@ async fn ready(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database_unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "database_unreachable" })),
+            )
                 .into_response()
         }
     }

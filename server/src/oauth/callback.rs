@@ -45,18 +45,27 @@ impl CallbackParams {
                 _ => {}
             }
         }
-        let state = state.filter(|s| well_formed_state(s)).ok_or(ParamError::BadState)?;
+        let state = state
+            .filter(|s| well_formed_state(s))
+            .ok_or(ParamError::BadState)?;
         if code.is_none() && error.is_none() {
             return Err(ParamError::NoCode);
         }
-        Ok(Self { state, code, iss, error })
+        Ok(Self {
+            state,
+            code,
+            iss,
+            error,
+        })
     }
 }
 
 /// Our states are 43 base64url characters; accept only that alphabet and a sane length.
 fn well_formed_state(state: &str) -> bool {
     (22..=128).contains(&state.len())
-        && state.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -77,11 +86,24 @@ mod tests {
     #[test]
     fn rejects_duplicates_oversize_and_malformed_state() {
         let dup = format!("code=a&code=b&state={STATE}");
-        assert_eq!(CallbackParams::parse(Some(&dup)).unwrap_err(), ParamError::Duplicate);
+        assert_eq!(
+            CallbackParams::parse(Some(&dup)).unwrap_err(),
+            ParamError::Duplicate
+        );
         let long = format!("code={}&state={STATE}", "a".repeat(3000));
-        assert_eq!(CallbackParams::parse(Some(&long)).unwrap_err(), ParamError::Oversized);
-        for bad in ["state=%00abcdefghijklmnopqrstuvwxyz&code=a", "code=a", "state=short&code=a"] {
-            assert_eq!(CallbackParams::parse(Some(bad)).unwrap_err(), ParamError::BadState);
+        assert_eq!(
+            CallbackParams::parse(Some(&long)).unwrap_err(),
+            ParamError::Oversized
+        );
+        for bad in [
+            "state=%00abcdefghijklmnopqrstuvwxyz&code=a",
+            "code=a",
+            "state=short&code=a",
+        ] {
+            assert_eq!(
+                CallbackParams::parse(Some(bad)).unwrap_err(),
+                ParamError::BadState
+            );
         }
         assert_eq!(
             CallbackParams::parse(Some(&format!("state={STATE}"))).unwrap_err(),

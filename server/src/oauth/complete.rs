@@ -67,7 +67,9 @@ pub async fn complete(
             CompleteError::InvalidState | CompleteError::IssuerMismatch => Kind::StateRejected,
             _ => Kind::ConnectFailed,
         };
-        let event = Event::new(kind, origin).by(&user.id).provider(&provider.service);
+        let event = Event::new(kind, origin)
+            .by(&user.id)
+            .provider(&provider.service);
         if let Err(e) = store::audit::append(&state.db, event.failed(error.code())).await {
             tracing::error!(error = %e, "could not write the audit event");
         }
@@ -113,15 +115,21 @@ async fn run(
         provider: &provider.service,
         field: "pkce_verifier",
     };
-    let verifier = state.vault.open(&flow.verifier_sealed, &verifier_binding).map_err(|e| {
-        tracing::error!(error = %e, "the PKCE verifier did not open");
-        CompleteError::Internal
-    })?;
+    let verifier = state
+        .vault
+        .open(&flow.verifier_sealed, &verifier_binding)
+        .map_err(|e| {
+            tracing::error!(error = %e, "the PKCE verifier did not open");
+            CompleteError::Internal
+        })?;
     let verifier = String::from_utf8(verifier.expose_secret().clone())
         .map(PkceCodeVerifier::new)
         .map_err(|_| CompleteError::Internal)?;
 
-    let endpoints = provider.endpoints(&state.http).await.map_err(|_| CompleteError::Exchange)?;
+    let endpoints = provider
+        .endpoints(&state.http)
+        .await
+        .map_err(|_| CompleteError::Exchange)?;
     let grant = exchange::exchange_code(
         &state.http,
         provider,
@@ -141,8 +149,15 @@ async fn run(
 
     let now = chrono::Utc::now();
     let existing = connections::find(&state.db, &user.id, &provider.service).await?;
-    let id = existing.as_ref().map(|c| c.id.clone()).unwrap_or_else(store::new_id);
-    let granted = grant.scope.clone().or(account.scopes.clone()).map(|s| normalise_scopes(&s));
+    let id = existing
+        .as_ref()
+        .map(|c| c.id.clone())
+        .unwrap_or_else(store::new_id);
+    let granted = grant
+        .scope
+        .clone()
+        .or(account.scopes.clone())
+        .map(|s| normalise_scopes(&s));
     let row = connections::Model {
         tokens_sealed: seal_tokens(state, &id, &user.id, &provider.service, &grant.tokens)?,
         id,
@@ -160,7 +175,9 @@ async fn run(
     };
     let txn = state.db.begin().await?;
     connections::upsert(&txn, row).await?;
-    let event = Event::new(Kind::ConnectSucceeded, origin).by(&user.id).provider(&provider.service);
+    let event = Event::new(Kind::ConnectSucceeded, origin)
+        .by(&user.id)
+        .provider(&provider.service);
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(flow.return_to)
@@ -178,11 +195,24 @@ pub fn seal_tokens(
     Ok(state.vault.seal(&plain, &binding))
 }
 
-pub fn token_binding<'a>(connection_id: &'a str, user_id: &'a str, provider: &'a str) -> Binding<'a> {
-    Binding { table: "connections", row_id: connection_id, user_id, provider, field: "tokens" }
+pub fn token_binding<'a>(
+    connection_id: &'a str,
+    user_id: &'a str,
+    provider: &'a str,
+) -> Binding<'a> {
+    Binding {
+        table: "connections",
+        row_id: connection_id,
+        user_id,
+        provider,
+        field: "tokens",
+    }
 }
 
 /// Scopes stored space-separated whatever the provider's separator (GitHub uses commas).
 fn normalise_scopes(raw: &str) -> String {
-    raw.split([' ', ',']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+    raw.split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1,12 +1,13 @@
 //! The authorization-code exchange, with the provider's client authentication and format.
 //! A response is a success only if it is HTTP 200, JSON, carries a non-empty access token and
-//! no `error` (GitHub reports errors with HTTP 200).
+//! passes the provider's own success flag (GitHub reports errors with HTTP 200, Slack with
+//! `ok: false`).
 
 use super::{basic_auth, safe_code, TokenSet};
-use crate::providers::{ClientAuth, Endpoints, Provider};
+use crate::providers::{ClientAuth, Endpoints, Provider, TokenFormat};
 use oauth2::{AccessToken, AuthorizationCode, PkceCodeVerifier, RefreshToken};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
+use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
@@ -21,21 +22,23 @@ pub enum ExchangeError {
 }
 
 /// What a successful exchange yields besides the tokens.
-#[derive(Debug)]
 pub struct Grant {
     pub tokens: TokenSet,
     pub expires_in: Option<i64>,
     /// The scopes the provider says it granted, as sent (separator varies by provider).
     pub scope: Option<String>,
+    /// The whole response, for identity facts some providers put there. Holds secrets:
+    /// never log it.
+    pub response: Value,
 }
 
-#[derive(Deserialize)]
-struct Response {
-    access_token: Option<AccessToken>,
-    refresh_token: Option<RefreshToken>,
-    expires_in: Option<serde_json::Value>,
-    scope: Option<String>,
-    error: Option<String>,
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("tokens", &self.tokens)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
@@ -55,44 +58,87 @@ pub async fn exchange_code(
     if let Some(verifier) = verifier {
         form.push(("code_verifier", verifier.secret()));
     }
-    let mut request = http
+    let request = http
         .post(endpoints.token_url.clone())
         .header(reqwest::header::ACCEPT, "application/json");
-    match provider.client_auth {
+    let request = match provider.client_auth {
         ClientAuth::Body => {
             form.push(("client_id", &provider.client_id));
             form.push(("client_secret", provider.client_secret.expose_secret()));
+            request.form(&form)
         }
         ClientAuth::Basic => {
-            request = basic_auth(request, &provider.client_id, &provider.client_secret);
+            basic_auth(request, &provider.client_id, &provider.client_secret).form(&form)
         }
-    }
-    let response = request.form(&form).send().await.map_err(|e| {
+        ClientAuth::BasicJson => {
+            let body: serde_json::Map<String, Value> = form
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .collect();
+            basic_auth(request, &provider.client_id, &provider.client_secret).json(&body)
+        }
+    };
+    let response = request.send().await.map_err(|e| {
         tracing::warn!(error = %e.without_url(), "token request failed");
         ExchangeError::Network
     })?;
+    parse_token_response(provider.token_format, response).await
+}
+
+/// Reads a token response (from a code exchange or a refresh) strictly.
+pub async fn parse_token_response(
+    format: TokenFormat,
+    response: reqwest::Response,
+) -> Result<Grant, ExchangeError> {
     let status = response.status();
-    let body: Response = response.json().await.map_err(|_| {
-        if status.is_success() { ExchangeError::Malformed } else { ExchangeError::Status(status.as_u16()) }
+    let body: Value = response.json().await.map_err(|_| {
+        if status.is_success() {
+            ExchangeError::Malformed
+        } else {
+            ExchangeError::Status(status.as_u16())
+        }
     })?;
-    if let Some(code) = body.error {
-        return Err(ExchangeError::Rejected(safe_code(&code)));
+    if let Some(code) = body.get("error").and_then(Value::as_str) {
+        return Err(ExchangeError::Rejected(safe_code(code)));
     }
     if status != reqwest::StatusCode::OK {
         return Err(ExchangeError::Status(status.as_u16()));
     }
-    let access_token = body
-        .access_token
-        .filter(|t| !t.secret().is_empty())
-        .ok_or(ExchangeError::Malformed)?;
+    let tokens_at = match format {
+        TokenFormat::Standard => &body,
+        TokenFormat::SlackV2 => {
+            if body.get("ok") != Some(&Value::Bool(true)) {
+                return Err(ExchangeError::Malformed);
+            }
+            // The user token when user scopes were asked for, else the bot token.
+            body.get("authed_user")
+                .filter(|u| u.get("access_token").is_some())
+                .unwrap_or(&body)
+        }
+    };
+    let text = |key: &str| {
+        tokens_at
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let access_token = text("access_token").ok_or(ExchangeError::Malformed)?;
     Ok(Grant {
-        tokens: TokenSet { access_token, refresh_token: body.refresh_token },
-        expires_in: body.expires_in.as_ref().and_then(seconds),
-        scope: body.scope,
+        tokens: TokenSet {
+            access_token: AccessToken::new(access_token.to_string()),
+            refresh_token: text("refresh_token").map(|t| RefreshToken::new(t.to_string())),
+            token_secret: None,
+        },
+        expires_in: tokens_at.get("expires_in").and_then(seconds),
+        scope: text("scope").map(str::to_string),
+        response: body.clone(),
     })
 }
 
 /// `expires_in` as a number, or a numeric string as some providers send.
-fn seconds(value: &serde_json::Value) -> Option<i64> {
-    value.as_i64().or_else(|| value.as_str()?.parse().ok()).filter(|s| *s > 0)
+fn seconds(value: &Value) -> Option<i64> {
+    value
+        .as_i64()
+        .or_else(|| value.as_str()?.parse().ok())
+        .filter(|s| *s > 0)
 }

@@ -17,6 +17,9 @@ use std::time::Duration;
 pub struct TokenSet {
     pub access_token: AccessToken,
     pub refresh_token: Option<RefreshToken>,
+    /// OAuth 1.0a: the token secret that signs requests with the access token.
+    #[serde(default)]
+    pub token_secret: Option<AccessToken>,
 }
 
 /// The one HTTP client for provider calls: no redirects (SSRF), bounded time, TLS verified.
@@ -35,8 +38,14 @@ pub fn http_client() -> reqwest::Client {
 pub fn safe_code(code: &str) -> String {
     let ok = !code.is_empty()
         && code.len() <= 64
-        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
-    if ok { code.to_string() } else { "unrecognised".to_string() }
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+    if ok {
+        code.to_string()
+    } else {
+        "unrecognised".to_string()
+    }
 }
 
 /// RFC 6749 section 2.3.1: Basic credentials are form-encoded before base64.
@@ -50,7 +59,10 @@ pub(crate) fn basic_auth(
     secret: &secrecy::SecretString,
 ) -> reqwest::RequestBuilder {
     use secrecy::ExposeSecret;
-    request.basic_auth(form_encode(client_id), Some(form_encode(secret.expose_secret())))
+    request.basic_auth(
+        form_encode(client_id),
+        Some(form_encode(secret.expose_secret())),
+    )
 }
 
 #[cfg(test)]
@@ -69,6 +81,7 @@ mod tests {
         let set = TokenSet {
             access_token: AccessToken::new("gho_topsecret".into()),
             refresh_token: Some(RefreshToken::new("ghr_topsecret".into())),
+            token_secret: None,
         };
         assert!(!format!("{set:?}").contains("topsecret"));
     }

@@ -1,7 +1,8 @@
 //! Revocation at the provider on disconnect. Local tokens are deleted whatever this returns.
 
 use super::{basic_auth, TokenSet};
-use crate::providers::{Endpoints, Provider, Revocation};
+use crate::providers::{ClientAuth, Endpoints, Provider, Revocation};
+use secrecy::ExposeSecret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revoked {
@@ -30,22 +31,60 @@ pub async fn revoke(
     let Some(url) = endpoints.revoke_url.clone() else {
         return Revoked::NotSupported;
     };
+    let access = tokens.access_token.secret();
     let request = match provider.revocation {
-        Revocation::GitHubGrant => http
-            .delete(url)
-            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-            .json(&serde_json::json!({ "access_token": tokens.access_token.secret() })),
+        Revocation::None | Revocation::TrelloDelete => return Revoked::NotSupported,
+        Revocation::GitHubGrant => basic_auth(
+            http.delete(url),
+            &provider.client_id,
+            &provider.client_secret,
+        )
+        .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+        .json(&serde_json::json!({ "access_token": access })),
         Revocation::Rfc7009 => {
+            // Revoking the refresh token ends the whole grant where one exists.
             let (token, hint) = match &tokens.refresh_token {
-                Some(refresh) => (refresh.secret(), "refresh_token"),
-                None => (tokens.access_token.secret(), "access_token"),
+                Some(refresh) => (refresh.secret().as_str(), "refresh_token"),
+                None => (access.as_str(), "access_token"),
             };
-            http.post(url).form(&[("token", token.as_str()), ("token_type_hint", hint)])
+            let mut form = vec![("token", token), ("token_type_hint", hint)];
+            match provider.client_auth {
+                ClientAuth::Body => {
+                    form.push(("client_id", &provider.client_id));
+                    form.push(("client_secret", provider.client_secret.expose_secret()));
+                    http.post(url).form(&form)
+                }
+                ClientAuth::Basic | ClientAuth::BasicJson => {
+                    basic_auth(http.post(url), &provider.client_id, &provider.client_secret)
+                        .form(&form)
+                }
+            }
+        }
+        Revocation::SlackAuthRevoke => http
+            .post(url)
+            .bearer_auth(access)
+            .form(&[] as &[(&str, &str)]),
+        Revocation::DropboxRevoke => http.post(url).bearer_auth(access),
+        Revocation::NotionRevoke => {
+            basic_auth(http.post(url), &provider.client_id, &provider.client_secret)
+                .json(&serde_json::json!({ "token": access }))
         }
     };
-    let request = basic_auth(request, &provider.client_id, &provider.client_secret);
     match request.send().await {
-        Ok(r) if r.status().is_success() => Revoked::Yes,
+        Ok(r) if r.status().is_success() => {
+            if provider.revocation == Revocation::SlackAuthRevoke {
+                // Slack answers HTTP 200 with ok:false on failure.
+                let ok = r
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|b| b.get("ok").cloned());
+                if ok != Some(serde_json::Value::Bool(true)) {
+                    return Revoked::Failed;
+                }
+            }
+            Revoked::Yes
+        }
         Ok(r) => {
             tracing::warn!(status = %r.status(), "revocation refused");
             Revoked::Failed

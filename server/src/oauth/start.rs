@@ -19,6 +19,8 @@ pub enum StartError {
     Provider(#[from] crate::providers::ProviderError),
     #[error("storage failed")]
     Db(#[from] sea_orm::DbErr),
+    #[error("this provider's protocol is not supported yet")]
+    Unsupported,
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
@@ -30,6 +32,9 @@ pub async fn start(
     return_to: &str,
     origin: &Origin,
 ) -> Result<Url, StartError> {
+    if provider.protocol != crate::providers::Protocol::OAuth2 {
+        return Err(StartError::Unsupported);
+    }
     let endpoints = provider.endpoints(&state.http).await?;
     let csrf = CsrfToken::new_random_len(32);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
@@ -56,7 +61,9 @@ pub async fn start(
     };
     let txn = state.db.begin().await?;
     store::flows::insert(&txn, flow).await?;
-    let event = Event::new(Kind::ConnectStarted, origin).by(&user.id).provider(&provider.service);
+    let event = Event::new(Kind::ConnectStarted, origin)
+        .by(&user.id)
+        .provider(&provider.service);
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
 
@@ -69,7 +76,13 @@ pub async fn start(
             .append_pair("redirect_uri", &redirect_uri)
             .append_pair("state", csrf.secret());
         if !provider.scopes.is_empty() {
-            query.append_pair("scope", &provider.scopes.join(&provider.scope_separator));
+            query.append_pair(
+                &provider.scope_param,
+                &provider.scopes.join(&provider.scope_separator),
+            );
+        }
+        for (key, value) in &provider.authorize_params {
+            query.append_pair(key, value);
         }
         if provider.pkce {
             query
@@ -87,13 +100,19 @@ pub async fn start(
 /// `return_to` may only be a relative same-origin path; anything else gets the default page.
 pub fn safe_return_to(candidate: Option<&str>) -> String {
     const DEFAULT: &str = "/connections";
-    let Some(path) = candidate else { return DEFAULT.to_string() };
+    let Some(path) = candidate else {
+        return DEFAULT.to_string();
+    };
     let ok = path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
         && path.len() <= 512
         && !path.chars().any(|c| c.is_control() || c == '\\');
-    if ok { path.to_string() } else { DEFAULT.to_string() }
+    if ok {
+        path.to_string()
+    } else {
+        DEFAULT.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -103,7 +122,15 @@ mod tests {
     #[test]
     fn return_to_accepts_only_relative_paths() {
         assert_eq!(safe_return_to(Some("/connections?x=1")), "/connections?x=1");
-        for bad in ["//evil.test", "/\\evil.test", "https:evil", "javascript:alert(1)", "x", "/a\\b", "/\n"] {
+        for bad in [
+            "//evil.test",
+            "/\\evil.test",
+            "https:evil",
+            "javascript:alert(1)",
+            "x",
+            "/a\\b",
+            "/\n",
+        ] {
             assert_eq!(safe_return_to(Some(bad)), "/connections", "{bad}");
         }
         assert_eq!(safe_return_to(None), "/connections");

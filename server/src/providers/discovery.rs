@@ -15,7 +15,10 @@ struct Metadata {
     authorization_response_iss_parameter_supported: bool,
 }
 
-pub(super) async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<Endpoints, ProviderError> {
+pub(super) async fn discover(
+    http: &reqwest::Client,
+    issuer: &Url,
+) -> Result<Endpoints, ProviderError> {
     let base = issuer.as_str().trim_end_matches('/');
     let url = format!("{base}/.well-known/openid-configuration");
     let response = http.get(&url).send().await.map_err(|e| {
@@ -26,7 +29,10 @@ pub(super) async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<End
         tracing::warn!(status = %response.status(), issuer = %issuer, "OpenID discovery refused");
         return Err(ProviderError::Discovery);
     }
-    let meta: Metadata = response.json().await.map_err(|_| ProviderError::Discovery)?;
+    let meta: Metadata = response
+        .json()
+        .await
+        .map_err(|_| ProviderError::Discovery)?;
     // The document must name the issuer it was fetched for (OpenID Discovery section 4.3).
     if meta.issuer.trim_end_matches('/') != base {
         tracing::warn!(issuer = %issuer, "OpenID discovery names another issuer");
@@ -37,6 +43,9 @@ pub(super) async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<End
         token_url: meta.token_endpoint,
         userinfo_url: meta.userinfo_endpoint,
         revoke_url: meta.revocation_endpoint,
-        issuer: meta.authorization_response_iss_parameter_supported.then_some(meta.issuer),
+        request_token_url: None,
+        issuer: meta
+            .authorization_response_iss_parameter_supported
+            .then_some(meta.issuer),
     })
 }

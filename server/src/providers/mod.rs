@@ -14,13 +14,32 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 use url::Url;
 
-/// How the hub authenticates itself at the token endpoint.
+/// The protocol family a provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    OAuth2,
+    /// OAuth 1.0a three-legged (Trello): request token, authorize, access token, HMAC-SHA1.
+    OAuth1,
+}
+
+/// How the hub authenticates itself at the token endpoint, and the body format it sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientAuth {
     /// client_id and client_secret in the form body.
     Body,
-    /// HTTP Basic `client_id:client_secret`.
+    /// HTTP Basic `client_id:client_secret`, form body.
     Basic,
+    /// HTTP Basic with a JSON body (Notion).
+    BasicJson,
+}
+
+/// Where the tokens sit in the token response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFormat {
+    /// RFC 6749 at the top level (errors may still come with HTTP 200: `error` is checked).
+    Standard,
+    /// Slack OAuth v2: `ok` flag; the user token under `authed_user`, the bot token on top.
+    SlackV2,
 }
 
 /// The who-am-I call's shape (the one place providers differ in code, not data).
@@ -30,29 +49,63 @@ pub enum Identity {
     GitHubUser,
     /// OpenID Connect userinfo: `sub`, `name` / `preferred_username` / `email`.
     OidcUserinfo,
+    /// Slack `auth.test` (POST, Bearer): `user_id`, `user`, `team`; `ok` flag.
+    SlackAuthTest,
+    /// Asana `GET /users/me`: `data.gid`, `data.name`.
+    AsanaMe,
+    /// Notion `GET /v1/users/me` with a Notion-Version header: the bot and its owner.
+    NotionMe,
+    /// Dropbox `POST /2/users/get_current_account` with no body and no Content-Type.
+    DropboxAccount,
+    /// Microsoft Graph `GET /me`: `id`, `displayName`, `userPrincipalName`.
+    MicrosoftGraph,
+    /// Trello `GET /1/members/me`, signed with OAuth 1.0a: `id`, `fullName`, `username`.
+    TrelloMember,
 }
 
 /// How disconnect revokes at the provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Revocation {
+    /// No revocation endpoint (Microsoft): delete locally, tell the user where to remove access.
+    None,
     /// GitHub: `DELETE /applications/{client_id}/grant`, Basic auth, JSON body.
     GitHubGrant,
-    /// RFC 7009 token revocation.
+    /// RFC 7009: form `token` (+ hint), client authentication as for the token endpoint.
     Rfc7009,
+    /// Slack `auth.revoke` with the token as Bearer; `ok` flag.
+    SlackAuthRevoke,
+    /// Dropbox `POST /2/auth/token/revoke` with the token as Bearer and no body.
+    DropboxRevoke,
+    /// Notion `POST /v1/oauth/revoke`: Basic auth, JSON `{"token": …}`.
+    NotionRevoke,
+    /// Trello `DELETE /1/tokens/{token}`, signed with OAuth 1.0a.
+    TrelloDelete,
 }
 
 /// A built-in provider's facts, with its real endpoints.
 pub struct Definition {
     pub service: &'static str,
     pub display_name: &'static str,
+    /// Providers of one family share an authorization server (Google, Microsoft).
+    pub family: &'static str,
+    pub protocol: Protocol,
+    /// `{tenant}` is replaced by the configured Microsoft tenant.
     pub authorize_url: &'static str,
     pub token_url: &'static str,
     pub userinfo_url: &'static str,
+    /// Empty when the provider has none.
     pub revoke_url: &'static str,
+    /// OAuth 1.0a only: where the request token comes from.
+    pub request_token_url: &'static str,
     pub scopes: &'static [&'static str],
     pub scope_separator: &'static str,
+    /// The authorize parameter that carries the scopes (`user_scope` for Slack user tokens).
+    pub scope_param: &'static str,
+    /// Extra fixed authorize parameters (offline access, consent prompts, owner=user ...).
+    pub authorize_params: &'static [(&'static str, &'static str)],
     pub pkce: bool,
     pub client_auth: ClientAuth,
+    pub token_format: TokenFormat,
     pub identity: Identity,
     pub revocation: Revocation,
 }
@@ -64,25 +117,35 @@ pub struct Endpoints {
     pub token_url: Url,
     pub userinfo_url: Option<Url>,
     pub revoke_url: Option<Url>,
+    /// OAuth 1.0a only.
+    pub request_token_url: Option<Url>,
     /// The `iss` the authorization response must carry (RFC 9207), when the provider sends it.
     pub issuer: Option<String>,
 }
 
 enum Source {
     Fixed(Endpoints),
-    Discovered { issuer: Url, cell: OnceCell<Endpoints> },
+    Discovered {
+        issuer: Url,
+        cell: OnceCell<Endpoints>,
+    },
 }
 
 /// One usable provider: definition plus credentials, ready for flows.
 pub struct Provider {
     pub service: String,
     pub display_name: String,
+    pub family: String,
+    pub protocol: Protocol,
     pub client_id: String,
     pub client_secret: SecretString,
     pub scopes: Vec<String>,
     pub scope_separator: String,
+    pub scope_param: String,
+    pub authorize_params: Vec<(String, String)>,
     pub pkce: bool,
     pub client_auth: ClientAuth,
+    pub token_format: TokenFormat,
     pub identity: Identity,
     pub revocation: Revocation,
     /// Pointed at the local sandbox because no credentials were configured (development only).
@@ -123,7 +186,11 @@ impl Catalog {
     pub fn from_config(config: &Config) -> Result<Self, ProviderError> {
         let mut providers = BTreeMap::new();
         for def in BUILTIN {
-            let settings = config.providers.get(def.service).cloned().unwrap_or_default();
+            let settings = config
+                .providers
+                .get(def.service)
+                .cloned()
+                .unwrap_or_default();
             if let Some(provider) = builtin_provider(config, def, settings)? {
                 providers.insert(def.service.to_string(), Arc::new(provider));
             }
@@ -132,7 +199,10 @@ impl Catalog {
             if BUILTIN.iter().any(|d| d.service == name) || settings.enabled == Some(false) {
                 continue;
             }
-            providers.insert(name.clone(), Arc::new(custom_provider(name, settings.clone())?));
+            providers.insert(
+                name.clone(),
+                Arc::new(custom_provider(name, settings.clone())?),
+            );
         }
         Ok(Self { providers })
     }
@@ -165,41 +235,70 @@ fn builtin_provider(
     let error = |text: &str| ProviderError::Config(def.service.to_string(), text.to_string());
     let (client_id, client_secret, sandbox) = match (s.client_id, s.client_secret) {
         (Some(id), Some(secret)) => (id, secret, false),
-        (None, None) if config.mode == Mode::Development => (
-            format!("sandbox-{}", def.service),
-            SecretString::from(SANDBOX_CLIENT_SECRET),
-            true,
-        ),
+        (None, None)
+            if config.mode == Mode::Development && crate::sandbox::emulates(def.family) =>
+        {
+            (
+                format!("sandbox-{}", def.family),
+                SecretString::from(SANDBOX_CLIENT_SECRET),
+                true,
+            )
+        }
         (None, None) if s.enabled != Some(true) => return Ok(None),
+        (None, None) if config.mode == Mode::Development => {
+            return Err(error(
+                "enabled, but no client_id/client_secret and no sandbox emulation",
+            ))
+        }
         _ => return Err(error("set both client_id and client_secret")),
     };
-    let real = |configured: Option<Url>, default: &str| -> Result<Url, ProviderError> {
+    let tenant = s.tenant.clone().unwrap_or_else(|| "common".to_string());
+    let real = |configured: Option<Url>, default: &str| -> Result<Option<Url>, ProviderError> {
+        let default = default
+            .replace("{client_id}", &client_id)
+            .replace("{tenant}", &tenant);
         match configured {
-            Some(url) => Ok(url),
-            None if sandbox => sandbox_url(config, def, default),
-            None => Url::parse(&default.replace("{client_id}", &client_id))
+            Some(url) => Ok(Some(url)),
+            None if default.is_empty() => Ok(None),
+            None if sandbox => sandbox_url(config, def, &default).map(Some),
+            None => Url::parse(&default)
+                .map(Some)
                 .map_err(|_| error("bad built-in URL")),
         }
     };
+    let required = |url: Option<Url>| url.ok_or_else(|| error("missing URL"));
+    let token_url = s.token_url.or(s.access_token_url);
     let endpoints = Endpoints {
-        authorize_url: real(s.authorize_url, def.authorize_url)?,
-        token_url: real(s.token_url, def.token_url)?,
-        userinfo_url: Some(real(s.userinfo_url, def.userinfo_url)?),
-        revoke_url: Some(real(s.revoke_url, def.revoke_url)?),
+        authorize_url: required(real(s.authorize_url, def.authorize_url)?)?,
+        token_url: required(real(token_url, def.token_url)?)?,
+        userinfo_url: real(s.userinfo_url, def.userinfo_url)?,
+        revoke_url: real(s.revoke_url, def.revoke_url)?,
+        request_token_url: real(s.request_token_url, def.request_token_url)?,
         issuer: None,
     };
     Ok(Some(Provider {
         service: def.service.to_string(),
-        display_name: s.display_name.unwrap_or_else(|| def.display_name.to_string()),
+        display_name: s
+            .display_name
+            .unwrap_or_else(|| def.display_name.to_string()),
         scopes: s
             .scopes
             .map(|s| s.to_vec())
             .unwrap_or_else(|| def.scopes.iter().map(|s| s.to_string()).collect()),
         client_id,
         client_secret,
+        family: def.family.to_string(),
+        protocol: def.protocol,
         scope_separator: def.scope_separator.to_string(),
+        scope_param: def.scope_param.to_string(),
+        authorize_params: def
+            .authorize_params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         pkce: def.pkce,
         client_auth: def.client_auth,
+        token_format: def.token_format,
         identity: def.identity,
         revocation: def.revocation,
         sandbox,
@@ -207,14 +306,16 @@ fn builtin_provider(
     }))
 }
 
-/// The sandbox serves each provider under `/<service>` with the real URL's path.
+/// The sandbox serves each provider family under `/<family>` with the real URL's path, so
+/// Gmail and Drive share one emulated Google, Outlook and Teams one Microsoft.
 fn sandbox_url(config: &Config, def: &Definition, real: &str) -> Result<Url, ProviderError> {
     let real = Url::parse(real)
         .map_err(|_| ProviderError::Config(def.service.into(), "bad built-in URL".into()))?;
     let base = config.sandbox.public_url.as_str().trim_end_matches('/');
-    let path = real.path().replace("%7Bclient_id%7D", &format!("sandbox-{}", def.service));
-    Url::parse(&format!("{base}/{}{path}", def.service))
-        .map_err(|_| ProviderError::Config(def.service.into(), "bad sandbox URL".into()))
+    let mut url = Url::parse(&format!("{base}/{}{}", def.family, real.path()))
+        .map_err(|_| ProviderError::Config(def.service.into(), "bad sandbox URL".into()))?;
+    url.set_query(real.query());
+    Ok(url)
 }
 
 fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, ProviderError> {
@@ -224,14 +325,19 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
     };
     let source = match s.kind.as_deref() {
         Some("oidc") => Source::Discovered {
-            issuer: s.issuer.ok_or_else(|| error("kind = \"oidc\" needs issuer"))?,
+            issuer: s
+                .issuer
+                .ok_or_else(|| error("kind = \"oidc\" needs issuer"))?,
             cell: OnceCell::new(),
         },
         Some("oauth2") => Source::Fixed(Endpoints {
-            authorize_url: s.authorize_url.ok_or_else(|| error("needs authorize_url"))?,
+            authorize_url: s
+                .authorize_url
+                .ok_or_else(|| error("needs authorize_url"))?,
             token_url: s.token_url.ok_or_else(|| error("needs token_url"))?,
             userinfo_url: s.userinfo_url,
             revoke_url: s.revoke_url,
+            request_token_url: None,
             issuer: None,
         }),
         _ => return Err(error("unknown provider: set kind = \"oidc\" or \"oauth2\"")),
@@ -239,12 +345,20 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
     Ok(Provider {
         service: name.to_string(),
         display_name: s.display_name.unwrap_or_else(|| name.to_string()),
+        family: name.to_string(),
+        protocol: Protocol::OAuth2,
         client_id,
         client_secret,
-        scopes: s.scopes.map(|s| s.to_vec()).unwrap_or_else(|| vec!["openid".into()]),
+        scopes: s
+            .scopes
+            .map(|s| s.to_vec())
+            .unwrap_or_else(|| vec!["openid".into()]),
         scope_separator: " ".into(),
+        scope_param: "scope".into(),
+        authorize_params: Vec::new(),
         pkce: true,
         client_auth: ClientAuth::Basic,
+        token_format: TokenFormat::Standard,
         identity: Identity::OidcUserinfo,
         revocation: Revocation::Rfc7009,
         sandbox: false,

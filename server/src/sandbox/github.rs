@@ -3,7 +3,9 @@
 //! with HTTP 200, form-encoded answers unless JSON is asked for, User-Agent required.
 
 use super::page::{escape, layout};
-use super::{random_token, redirect_allowed, CodeGrant, Sandbox, TokenGrant, SANDBOX_CLIENT_SECRET};
+use super::{
+    random_token, redirect_allowed, CodeGrant, Sandbox, TokenGrant, SANDBOX_CLIENT_SECRET,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -48,20 +50,33 @@ fn check(q: &AuthorizeQuery) -> Result<(), &'static str> {
     if q.client_id.as_deref() != Some(CLIENT_ID) {
         return Err("Unknown client_id.");
     }
-    if !q.redirect_uri.as_deref().is_some_and(|r| redirect_allowed(r, "github")) {
+    if !q
+        .redirect_uri
+        .as_deref()
+        .is_some_and(|r| redirect_allowed(r, "github"))
+    {
         return Err("The redirect_uri is not registered for this application.");
     }
     if q.state.as_deref().is_none_or(str::is_empty) {
         return Err("This sandbox requires a state parameter.");
     }
-    match (q.code_challenge.as_deref(), q.code_challenge_method.as_deref()) {
+    match (
+        q.code_challenge.as_deref(),
+        q.code_challenge_method.as_deref(),
+    ) {
         (None, None) | (Some(_), Some("S256")) => Ok(()),
         _ => Err("code_challenge_method must be S256 with a code_challenge."),
     }
 }
 
 fn bad_request(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, layout("Sandbox GitHub: bad request", &format!("<p>{}</p>", escape(message))))
+    (
+        StatusCode::BAD_REQUEST,
+        layout(
+            "Sandbox GitHub: bad request",
+            &format!("<p>{}</p>", escape(message)),
+        ),
+    )
         .into_response()
 }
 
@@ -70,7 +85,10 @@ async fn consent_page(Query(q): Query<AuthorizeQuery>) -> Response {
         return bad_request(message);
     }
     let hidden = |name: &str, value: &Option<String>| match value {
-        Some(v) => format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(v)),
+        Some(v) => format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(v)
+        ),
         None => String::new(),
     };
     let fields = [
@@ -111,12 +129,20 @@ async fn decide(State(sandbox): State<Sandbox>, Form(d): Form<Decision>) -> Resp
         target
             .query_pairs_mut()
             .append_pair("error", "access_denied")
-            .append_pair("error_description", "The user has denied your application access.")
+            .append_pair(
+                "error_description",
+                "The user has denied your application access.",
+            )
             .append_pair("state", &state);
         return Redirect::to(target.as_str()).into_response();
     }
     let login = d.login.trim();
-    if login.is_empty() || login.len() > 39 || !login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if login.is_empty()
+        || login.len() > 39
+        || !login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return bad_request("A login is 1 to 39 letters, digits or hyphens.");
     }
     let code = random_token("");
@@ -131,7 +157,10 @@ async fn decide(State(sandbox): State<Sandbox>, Form(d): Form<Decision>) -> Resp
             issued: Instant::now(),
         },
     );
-    target.query_pairs_mut().append_pair("code", &code).append_pair("state", &state);
+    target
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &state);
     Redirect::to(target.as_str()).into_response()
 }
 
@@ -151,17 +180,28 @@ fn token_answer(headers: &HeaderMap, pairs: &[(&str, &str)]) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"));
     if wants_json {
-        let map: serde_json::Map<String, serde_json::Value> =
-            pairs.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+        let map: serde_json::Map<String, serde_json::Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
         Json(map).into_response()
     } else {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        ([(header::CONTENT_TYPE, "application/x-www-form-urlencoded")], body).into_response()
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        (
+            [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
+            body,
+        )
+            .into_response()
     }
 }
 
 fn token_error(headers: &HeaderMap, error: &str, description: &str) -> Response {
-    token_answer(headers, &[("error", error), ("error_description", description)])
+    token_answer(
+        headers,
+        &[("error", error), ("error_description", description)],
+    )
 }
 
 async fn access_token(
@@ -172,39 +212,82 @@ async fn access_token(
     if req.client_id.as_deref() != Some(CLIENT_ID)
         || req.client_secret.as_deref() != Some(SANDBOX_CLIENT_SECRET)
     {
-        return token_error(&headers, "incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.");
+        return token_error(
+            &headers,
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        );
     }
     // The code is spent whatever happens next: a second attempt always fails.
-    let Some(grant) = req.code.as_deref().and_then(|c| sandbox.lock().codes.remove(c)) else {
-        return token_error(&headers, "bad_verification_code", "The code passed is incorrect or expired.");
+    let Some(grant) = req
+        .code
+        .as_deref()
+        .and_then(|c| sandbox.lock().codes.remove(c))
+    else {
+        return token_error(
+            &headers,
+            "bad_verification_code",
+            "The code passed is incorrect or expired.",
+        );
     };
     if grant.issued.elapsed() > CODE_LIFETIME || grant.client_id != CLIENT_ID {
-        return token_error(&headers, "bad_verification_code", "The code passed is incorrect or expired.");
+        return token_error(
+            &headers,
+            "bad_verification_code",
+            "The code passed is incorrect or expired.",
+        );
     }
     if req.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-        return token_error(&headers, "redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.");
+        return token_error(
+            &headers,
+            "redirect_uri_mismatch",
+            "The redirect_uri MUST match the registered callback URL for this application.",
+        );
     }
     if let Some(challenge) = &grant.code_challenge {
         let computed = req.code_verifier.as_deref().map(|v| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))
         });
         if computed.as_deref() != Some(challenge.as_str()) {
-            return token_error(&headers, "bad_verification_code", "The code passed is incorrect or expired.");
+            return token_error(
+                &headers,
+                "bad_verification_code",
+                "The code passed is incorrect or expired.",
+            );
         }
     }
     let token = random_token("gho_");
     // GitHub reports granted scopes comma-separated.
-    let scope = grant.scope.split([' ', ',']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(",");
+    let scope = grant
+        .scope
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
     sandbox.lock().tokens.insert(
         token.clone(),
-        TokenGrant { client_id: grant.client_id, login: grant.login, scope: scope.clone(), revoked: false },
+        TokenGrant {
+            client_id: grant.client_id,
+            login: grant.login,
+            scope: scope.clone(),
+            revoked: false,
+        },
     );
-    token_answer(&headers, &[("access_token", &token), ("token_type", "bearer"), ("scope", &scope)])
+    token_answer(
+        &headers,
+        &[
+            ("access_token", &token),
+            ("token_type", "bearer"),
+            ("scope", &scope),
+        ],
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token "))
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("token "))
 }
 
 async fn user(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
@@ -213,7 +296,11 @@ async fn user(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
     }
     let grant = bearer(&headers).and_then(|t| sandbox.lock().tokens.get(t).cloned());
     let Some(grant) = grant.filter(|g| !g.revoked) else {
-        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Bad credentials"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"message": "Bad credentials"})),
+        )
+            .into_response();
     };
     let id = account_id(&grant.login);
     let scopes = grant.scope.replace(',', ", ");
@@ -243,18 +330,38 @@ async fn revoke_grant(
 ) -> Response {
     let expected = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{SANDBOX_CLIENT_SECRET}"))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{CLIENT_ID}:{SANDBOX_CLIENT_SECRET}"))
     );
-    let authorized = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let authorized = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(expected.as_str());
     if client_id != CLIENT_ID || !authorized {
-        return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"message": "Bad credentials"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"message": "Bad credentials"})),
+        )
+            .into_response();
     }
     let mut inner = sandbox.lock();
-    let Some(login) = inner.tokens.get(&body.access_token).map(|g| g.login.clone()) else {
-        return (StatusCode::NOT_FOUND, Json(serde_json::json!({"message": "Not Found"}))).into_response();
+    let Some(login) = inner
+        .tokens
+        .get(&body.access_token)
+        .map(|g| g.login.clone())
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"message": "Not Found"})),
+        )
+            .into_response();
     };
     // Deleting the grant ends every token of this user for this application.
-    for grant in inner.tokens.values_mut().filter(|g| g.login == login && g.client_id == CLIENT_ID) {
+    for grant in inner
+        .tokens
+        .values_mut()
+        .filter(|g| g.login == login && g.client_id == CLIENT_ID)
+    {
         grant.revoked = true;
     }
     StatusCode::NO_CONTENT.into_response()

@@ -13,6 +13,14 @@ use std::time::Instant;
 /// The client secret every sandboxed provider expects. It protects nothing real.
 pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
 
+/// The provider families the sandbox emulates (in development they stand in for providers
+/// without credentials).
+const FAMILIES: &[&str] = &["github"];
+
+pub fn emulates(family: &str) -> bool {
+    FAMILIES.contains(&family)
+}
+
 /// An authorization code waiting to be exchanged (single use, ten minutes).
 #[derive(Clone)]
 struct CodeGrant {
@@ -67,20 +75,29 @@ impl Sandbox {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 fn random_token(prefix: &str) -> String {
     use rand::distributions::{Alphanumeric, DistString};
-    format!("{prefix}{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 36))
+    format!(
+        "{prefix}{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 36)
+    )
 }
 
 /// A sandbox client registers only loopback redirect URIs ending in its callback path.
 fn redirect_allowed(redirect_uri: &str, service: &str) -> bool {
-    let Ok(url) = url::Url::parse(redirect_uri) else { return false };
-    let loopback = matches!(url.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"))
-        || url.host_str().is_some_and(|h| h.starts_with("127."));
+    let Ok(url) = url::Url::parse(redirect_uri) else {
+        return false;
+    };
+    let loopback = matches!(
+        url.host_str(),
+        Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+    ) || url.host_str().is_some_and(|h| h.starts_with("127."));
     matches!(url.scheme(), "http" | "https")
         && loopback
         && url.path() == format!("/api/auth/{service}/callback")

@@ -43,7 +43,10 @@ pub async fn find(
 }
 
 pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Model>, DbErr> {
-    Entity::find().filter(Column::UserId.eq(user_id)).all(db).await
+    Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .all(db)
+        .await
 }
 
 /// Inserts the connection, or replaces the tokens and identity of the existing one.

@@ -83,12 +83,18 @@ pub async fn consume(
     if claimed.rows_affected != 1 {
         return Ok(None);
     }
-    Entity::find().filter(Column::StateHash.eq(state_hash)).one(db).await
+    Entity::find()
+        .filter(Column::StateHash.eq(state_hash))
+        .one(db)
+        .await
 }
 
 /// Forgets flows that expired long ago (their rows hold nothing usable).
 pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let cutoff = chrono::Utc::now() - chrono::Duration::hours(1);
-    let result = Entity::delete_many().filter(Column::ExpiresAt.lt(cutoff)).exec(db).await?;
+    let result = Entity::delete_many()
+        .filter(Column::ExpiresAt.lt(cutoff))
+        .exec(db)
+        .await?;
     Ok(result.rows_affected)
 }

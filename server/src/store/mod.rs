@@ -14,23 +14,31 @@ use sha2::{Digest, Sha256};
 /// Opens the database (creating the SQLite file's folder) and applies pending migrations.
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(e.to_string()))?;
         }
     }
     let mut options = ConnectOptions::new(url.to_string());
-    options.sqlx_logging(false).max_connections(if url.starts_with("sqlite") { 4 } else { 10 });
+    options
+        .sqlx_logging(false)
+        .max_connections(if url.starts_with("sqlite") { 4 } else { 10 });
     let db = Database::connect(options).await?;
     if url.starts_with("sqlite") {
         use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;").await?;
+        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
+            .await?;
     }
     Migrator::up(&db, None).await?;
     Ok(db)
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
@@ -48,7 +56,10 @@ pub fn new_id() -> String {
 mod tests {
     #[test]
     fn sqlite_paths_are_read_from_urls() {
-        assert_eq!(super::sqlite_path("sqlite://.atom/a.db?mode=rwc").as_deref(), Some(".atom/a.db"));
+        assert_eq!(
+            super::sqlite_path("sqlite://.atom/a.db?mode=rwc").as_deref(),
+            Some(".atom/a.db")
+        );
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
         assert_eq!(super::sqlite_path("postgres://x/y"), None);
     }

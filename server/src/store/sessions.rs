@@ -64,7 +64,12 @@ impl SessionStore for DbSessionStore {
         loop {
             match Entity::insert(row(record)?).exec(&self.db).await {
                 Ok(_) => return Ok(()),
-                Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
                     record.id = Id::default();
                 }
                 Err(e) => return Err(backend(e)),
@@ -86,7 +91,11 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = Entity::find_by_id(key(id)).one(&self.db).await.map_err(backend)? else {
+        let Some(row) = Entity::find_by_id(key(id))
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+        else {
             return Ok(None);
         };
         if row.expires_at <= chrono::Utc::now() {
@@ -95,11 +104,18 @@ impl SessionStore for DbSessionStore {
         let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
             .map_err(backend)?;
         let data = serde_json::from_str(&row.data).map_err(backend)?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        Entity::delete_by_id(key(id)).exec(&self.db).await.map_err(backend)?;
+        Entity::delete_by_id(key(id))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

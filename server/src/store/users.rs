@@ -31,7 +31,10 @@ impl Model {
 }
 
 pub async fn by_username(db: &DatabaseConnection, username: &str) -> Result<Option<Model>, DbErr> {
-    Entity::find().filter(Column::Username.eq(username)).one(db).await
+    Entity::find()
+        .filter(Column::Username.eq(username))
+        .one(db)
+        .await
 }
 
 pub async fn by_id(db: &DatabaseConnection, id: &str) -> Result<Option<Model>, DbErr> {

@@ -19,8 +19,13 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 const KNOWN: &[u8] = b"atom known answer v1";
-const BINDING: Binding<'static> =
-    Binding { table: "vault_check", row_id: "1", user_id: "", provider: "", field: "known" };
+const BINDING: Binding<'static> = Binding {
+    table: "vault_check",
+    row_id: "1",
+    user_id: "",
+    provider: "",
+    field: "known",
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -38,7 +43,12 @@ pub async fn verify(db: &DatabaseConnection, vault: &Keyring) -> Result<(), Chec
             _ => Err(CheckError::WrongKey),
         },
         None => {
-            ActiveModel { id: Set(1), sealed: Set(vault.seal(KNOWN, &BINDING)) }.insert(db).await?;
+            ActiveModel {
+                id: Set(1),
+                sealed: Set(vault.seal(KNOWN, &BINDING)),
+            }
+            .insert(db)
+            .await?;
             Ok(())
         }
     }

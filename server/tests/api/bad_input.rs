@@ -16,7 +16,10 @@ fn state_of(url: &str) -> String {
 async fn missing_unknown_and_malformed_state_get_400() {
     let app = spawn_app().await;
     app.signed_in("mallory").await;
-    let unknown = format!("/api/auth/github/callback?code=abc&state={}", "A".repeat(43));
+    let unknown = format!(
+        "/api/auth/github/callback?code=abc&state={}",
+        "A".repeat(43)
+    );
     for path in [
         "/api/auth/github/callback?code=abc",
         unknown.as_str(),
@@ -26,7 +29,11 @@ async fn missing_unknown_and_malformed_state_get_400() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
     }
     assert_eq!(app.count("connections").await, 0);
-    assert!(app.audit_kinds().await.iter().any(|(k, _, _)| k == "oauth.state_rejected"));
+    assert!(app
+        .audit_kinds()
+        .await
+        .iter()
+        .any(|(k, _, _)| k == "oauth.state_rejected"));
 }
 
 #[tokio::test]
@@ -48,7 +55,11 @@ async fn a_state_works_once_and_only_for_its_session() {
     let first = app.client.get(&callback).send().await.expect("callback");
     assert_eq!(location(&first), "/connections?connected=github");
     let again = app.client.get(&callback).send().await.expect("reuse");
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a state is single use");
+    assert_eq!(
+        again.status(),
+        StatusCode::BAD_REQUEST,
+        "a state is single use"
+    );
     assert_eq!(app.count("connections").await, 1);
     assert!(!state_of(&callback).is_empty());
 }
@@ -83,7 +94,10 @@ async fn duplicated_oversized_and_unknown_inputs_get_4xx_json() {
     app.signed_in("fuzzer").await;
     let state = "B".repeat(43);
     let duplicated = format!("/api/auth/github/callback?code=a&code=b&state={state}");
-    let oversized = format!("/api/auth/github/callback?code={}&state={state}", "x".repeat(5000));
+    let oversized = format!(
+        "/api/auth/github/callback?code={}&state={state}",
+        "x".repeat(5000)
+    );
     for path in [duplicated, oversized] {
         let (status, body) = app.get_json(&path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
@@ -92,7 +106,11 @@ async fn duplicated_oversized_and_unknown_inputs_get_4xx_json() {
     let (status, body) = app.get_json("/api/auth/nosuch/status").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "unknown_service");
-    assert!(body["known_services"].as_array().expect("list").iter().any(|s| s == "github"));
+    assert!(body["known_services"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|s| s == "github"));
     let (status, _) = app.get_json("/api/nosuch/health").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

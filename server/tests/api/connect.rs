@@ -14,30 +14,54 @@ async fn connect_shows_the_account_and_disconnect_revokes_it() {
     assert_eq!(before["status"], "not_connected");
     assert_eq!(before["sandbox"], true);
 
-    assert_eq!(app.connect_github("octo-alice").await, "/connections?connected=github");
+    assert_eq!(
+        app.connect_github("octo-alice").await,
+        "/connections?connected=github"
+    );
 
     let (_, after) = app.get_json("/api/auth/github/status").await;
     assert_eq!(after["connected"], true);
     assert_eq!(after["status"], "connected");
     assert_eq!(after["account"]["name"], "octo-alice");
-    assert_eq!(after["scopes"], serde_json::json!(["read:user", "user:email"]));
+    assert_eq!(
+        after["scopes"],
+        serde_json::json!(["read:user", "user:email"])
+    );
     let page = app.get("/connections").await.text().await.expect("html");
-    assert!(page.contains("Connected as octo-alice"), "the page names the account");
+    assert!(
+        page.contains("Connected as octo-alice"),
+        "the page names the account"
+    );
 
-    let token = app.sandbox.issued_access_tokens().pop().expect("a token was issued");
+    let token = app
+        .sandbox
+        .issued_access_tokens()
+        .pop()
+        .expect("a token was issued");
     assert!(app.sandbox.token_is_live(&token));
     let response = app.post("/api/auth/github/disconnect").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["revocation"], "revoked");
-    assert!(!app.sandbox.token_is_live(&token), "the grant is revoked at the provider");
+    assert!(
+        !app.sandbox.token_is_live(&token),
+        "the grant is revoked at the provider"
+    );
 
     let (_, gone) = app.get_json("/api/auth/github/status").await;
     assert_eq!(gone["status"], "not_connected");
     assert_eq!(app.count("connections").await, 0);
     let kinds: Vec<String> = app.audit_kinds().await.into_iter().map(|k| k.0).collect();
-    for kind in ["auth.sign_in", "connection.connect_started", "connection.created", "connection.deleted"] {
-        assert!(kinds.iter().any(|k| k == kind), "audit has {kind}: {kinds:?}");
+    for kind in [
+        "auth.sign_in",
+        "connection.connect_started",
+        "connection.created",
+        "connection.deleted",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "audit has {kind}: {kinds:?}"
+        );
     }
 }
 
@@ -51,7 +75,12 @@ async fn reconnecting_replaces_the_account_in_the_same_connection() {
     assert_eq!(status["account"]["name"], "second-login");
     assert_eq!(app.count("connections").await, 1);
     // The tokens of the replaced row still open: disconnect can revoke them.
-    let body: serde_json::Value = app.post("/api/auth/github/disconnect").await.json().await.expect("json");
+    let body: serde_json::Value = app
+        .post("/api/auth/github/disconnect")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(body["revocation"], "revoked");
 }
 
@@ -64,29 +93,46 @@ async fn a_user_who_cancels_gets_a_fixed_message_and_nothing_is_stored() {
     assert!(callback.contains("error=access_denied"));
     let response = app.client.get(callback).send().await.expect("callback");
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/connections?error=access_denied&service=github");
+    assert_eq!(
+        location(&response),
+        "/connections?error=access_denied&service=github"
+    );
     assert_eq!(app.count("connections").await, 0);
-    let page = app.get("/connections?error=access_denied&service=github").await.text().await.expect("html");
+    let page = app
+        .get("/connections?error=access_denied&service=github")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(page.contains("You cancelled the connection to GitHub. Nothing was stored."));
-    assert!(!page.contains("denied your application"), "the provider's text is never shown");
+    assert!(
+        !page.contains("denied your application"),
+        "the provider's text is never shown"
+    );
     let audit = app.audit_kinds().await;
-    assert!(audit.iter().any(|(k, o, r)| k == "connection.connect_failed"
-        && o == "failure"
-        && r.as_deref() == Some("access_denied")));
+    assert!(audit
+        .iter()
+        .any(|(k, o, r)| k == "connection.connect_failed"
+            && o == "failure"
+            && r.as_deref() == Some("access_denied")));
 }
 
 #[tokio::test]
 async fn a_failing_token_endpoint_stores_no_connection() {
     let app = spawn_app_with(|config| {
         // Nothing listens on port 9 of the loopback: the exchange fails to connect.
-        provider(config, "github").token_url = Some("http://127.0.0.1:9/token".parse().expect("url"));
+        provider(config, "github").token_url =
+            Some("http://127.0.0.1:9/token".parse().expect("url"));
     })
     .await;
     app.signed_in("dave").await;
     let authorize = app.start_connect(&app.client).await;
     let callback = app.consent(&authorize, "dave", "allow").await;
     let response = app.client.get(callback).send().await.expect("callback");
-    assert_eq!(location(&response), "/connections?error=exchange_failed&service=github");
+    assert_eq!(
+        location(&response),
+        "/connections?error=exchange_failed&service=github"
+    );
     assert_eq!(app.count("connections").await, 0);
 }
 
@@ -95,7 +141,11 @@ async fn connect_page_and_sign_in_need_the_right_password() {
     let app = spawn_app().await;
     app.add_user("erin").await;
     let response = app.get("/connections").await;
-    assert_eq!(location(&response), "/signin", "signed-out visitors go to sign in");
+    assert_eq!(
+        location(&response),
+        "/signin",
+        "signed-out visitors go to sign in"
+    );
     for (user, password) in [("erin", "wrong password"), ("nobody", "whatever1")] {
         let response = app
             .client
@@ -111,7 +161,17 @@ async fn connect_page_and_sign_in_need_the_right_password() {
     let page = app.get("/connections").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.expect("html").contains("Signed in as"));
-    let out = app.client.post(app.url("/auth/signout")).header("origin", &app.base).send().await.expect("out");
+    let out = app
+        .client
+        .post(app.url("/auth/signout"))
+        .header("origin", &app.base)
+        .send()
+        .await
+        .expect("out");
     assert_eq!(location(&out), "/signin");
-    assert_eq!(location(&app.get("/connections").await), "/signin", "signed out for real");
+    assert_eq!(
+        location(&app.get("/connections").await),
+        "/signin",
+        "signed out for real"
+    );
 }

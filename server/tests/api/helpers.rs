@@ -58,9 +58,16 @@ async fn database_url(dir: &std::path::Path) -> (String, Option<PathBuf>) {
     let admin = std::env::var("ATOM_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let name = format!("atom_test_{}", uuid::Uuid::new_v4().simple());
-    let db = sea_orm::Database::connect(&admin).await.expect("PostgreSQL is reachable");
-    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+    let db = sea_orm::Database::connect(&admin)
+        .await
+        .expect("PostgreSQL is reachable");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
     (format!("{base}/{name}"), None)
 }
 
@@ -73,7 +80,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     log_buffer();
     let dir = tempfile::tempdir().expect("tempdir");
     let sandbox = Sandbox::new();
-    let sandbox_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sandbox");
+    let sandbox_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
     let sandbox_port = sandbox_listener.local_addr().expect("addr").port();
     tokio::spawn(server::sandbox::serve(sandbox_listener, sandbox.clone()));
 
@@ -85,10 +94,14 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.server.public_url = format!("http://127.0.0.1:{port}").parse().expect("url");
     config.database.url = url.clone();
     config.vault.key = Some(SecretString::from(hex::encode(rand::random::<[u8; 32]>())));
-    config.sandbox.public_url = format!("http://127.0.0.1:{sandbox_port}").parse().expect("url");
+    config.sandbox.public_url = format!("http://127.0.0.1:{sandbox_port}")
+        .parse()
+        .expect("url");
     config.sandbox.embedded = false;
     tweak(&mut config);
-    let app = server::build_on(config, listener).await.expect("the hub builds");
+    let app = server::build_on(config, listener)
+        .await
+        .expect("the hub builds");
     tokio::spawn(app.run());
     let db = server::store::open(&url).await.expect("test connection");
     TestApp {
@@ -103,7 +116,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A client like a browser: keeps cookies, does not follow redirects on its own.
 pub fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// Override one provider's settings in a test configuration.
@@ -121,9 +138,18 @@ impl TestApp {
     }
 
     pub async fn get_json(&self, path: &str) -> (StatusCode, serde_json::Value) {
-        let response = self.client.get(self.url(path)).header(ACCEPT, "application/json").send().await.expect("GET");
+        let response = self
+            .client
+            .get(self.url(path))
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .expect("GET");
         let status = response.status();
-        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// A same-origin POST, as the hub's own pages send it.
@@ -138,7 +164,9 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, username: &str) {
-        server::users::add(&self.db, username, PASSWORD, false).await.expect("user added");
+        server::users::add(&self.db, username, PASSWORD, false)
+            .await
+            .expect("user added");
     }
 
     pub async fn sign_in_as(&self, client: &Client, username: &str) {
@@ -169,12 +197,21 @@ impl TestApp {
             .expect("authorize");
         assert_eq!(response.status(), StatusCode::OK);
         let body: serde_json::Value = response.json().await.expect("json");
-        body["authorization_url"].as_str().expect("url").parse().expect("valid url")
+        body["authorization_url"]
+            .as_str()
+            .expect("url")
+            .parse()
+            .expect("valid url")
     }
 
     /// Answers the sandbox's consent page; returns where the sandbox redirects the browser.
     pub async fn consent(&self, authorize: &url::Url, login: &str, decision: &str) -> String {
-        let page = self.client.get(authorize.clone()).send().await.expect("consent page");
+        let page = self
+            .client
+            .get(authorize.clone())
+            .send()
+            .await
+            .expect("consent page");
         assert_eq!(page.status(), StatusCode::OK);
         assert!(page.text().await.expect("html").contains("Sandbox GitHub"));
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
@@ -182,7 +219,13 @@ impl TestApp {
         form.push(("decision".into(), decision.into()));
         let mut target = authorize.clone();
         target.set_query(None);
-        let response = self.client.post(target).form(&form).send().await.expect("decision");
+        let response = self
+            .client
+            .post(target)
+            .form(&form)
+            .send()
+            .await
+            .expect("decision");
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         location(&response)
     }
@@ -192,7 +235,11 @@ impl TestApp {
         let authorize = self.start_connect(&self.client).await;
         let callback = self.consent(&authorize, login, "allow").await;
         let response = self.client.get(callback).send().await.expect("callback");
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "callback answers 303");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "callback answers 303"
+        );
         location(&response)
     }
 

@@ -13,7 +13,10 @@ async fn cross_origin_posts_are_refused() {
         app.client.post(&url),
         app.client.post(&url).header("origin", "http://evil.test"),
         app.client.post(&url).header("origin", "null"),
-        app.client.post(&url).header("sec-fetch-site", "cross-site").header("origin", &app.base),
+        app.client
+            .post(&url)
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", &app.base),
         app.client.post(&url).header("sec-fetch-site", "same-site"),
     ];
     for attempt in attempts {
@@ -22,7 +25,13 @@ async fn cross_origin_posts_are_refused() {
     }
     let (_, status) = app.get_json("/api/auth/github/status").await;
     assert_eq!(status["connected"], true, "nothing changed");
-    let same_origin = app.client.post(&url).header("sec-fetch-site", "same-origin").send().await.expect("post");
+    let same_origin = app
+        .client
+        .post(&url)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(same_origin.status(), StatusCode::OK);
     let (_, status) = app.get_json("/api/auth/github/status").await;
     assert_eq!(status["connected"], false);
@@ -61,8 +70,14 @@ async fn health_endpoints_answer_and_carry_security_headers() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(health["configured"], true);
     assert_eq!(health["sandbox"], true);
-    assert_eq!(health["redirect_uri"], format!("{}/api/auth/github/callback", app.base));
+    assert_eq!(
+        health["redirect_uri"],
+        format!("{}/api/auth/github/callback", app.base)
+    );
     let page = app.get("/signin").await;
-    assert!(page.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .contains("frame-ancestors 'none'"));
     assert_eq!(page.headers()["cache-control"], "no-store");
 }

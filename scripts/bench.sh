@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Measures build times, release wasm size, idle memory and request rates; writes BENCHMARKS.md.
+# Loopback only, bounded: each load run lasts 10 s with 16 connections.
+# COLD=0 skips the cold build (about 5 minutes on 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+source scripts/env.sh
+if ! command -v wrk >/dev/null; then
+  sudo_if_needed=""; [ "$(id -u)" -ne 0 ] && sudo_if_needed="sudo"
+  $sudo_if_needed apt-get install -y -qq wrk
+fi
+seconds() { local start=$SECONDS; "$@" >/dev/null 2>&1; echo $((SECONDS - start)); }
+
+cold="skipped"
+if [ "${COLD:-1}" = 1 ]; then
+  fresh=$(mktemp -d)
+  cold="$(CARGO_TARGET_DIR=$fresh seconds cargo leptos build) s"
+  rm -rf "$fresh"
+fi
+cargo leptos build >/dev/null 2>&1
+touch app/src/lib.rs
+warm="$(seconds cargo leptos build) s"
+
+cargo leptos build --release >/dev/null 2>&1
+cargo build --release -p atom --example bare_axum >/dev/null 2>&1
+wasm="$CARGO_TARGET_DIR/site/pkg/atom.wasm"
+wasm_raw=$(stat -c %s "$wasm")
+wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE="$work/master.key" \
+  ATOM_SERVER__LISTEN=127.0.0.1:5068 ATOM_SERVER__PUBLIC_URL=http://127.0.0.1:5068 \
+  ATOM_SANDBOX__LISTEN=127.0.0.1:5069 ATOM_SANDBOX__PUBLIC_URL=http://127.0.0.1:5069 \
+  ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site" ATOM_LOG=warn
+atom="$CARGO_TARGET_DIR/release/atom"
+printf 'bench-password' | "$atom" user add bench --password-stdin >/dev/null
+"$atom" serve 2>"$work/hub.log" &
+hub=$!
+"$CARGO_TARGET_DIR/release/examples/bare_axum" 5070 &
+for _ in $(seq 50); do curl -fs http://127.0.0.1:5068/healthz >/dev/null && break; sleep 0.2; done
+sleep 2
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$hub/status")
+curl -fs -c "$work/jar" -o /dev/null -H 'Origin: http://127.0.0.1:5068' \
+  -d 'username=bench&password=bench-password' http://127.0.0.1:5068/auth/signin
+cookie=$(awk '$6 == "atom_session" {print $6 "=" $7}' "$work/jar")
+rate() { wrk -t2 -c16 -d10s "$@" | awk '/Requests\/sec/ {print $2}'; }
+status_rps=$(rate -H "Cookie: $cookie" http://127.0.0.1:5068/api/auth/github/status)
+bare_rps=$(rate http://127.0.0.1:5070/)
+
+cat > BENCHMARKS.md <<MD
+# Benchmarks
+
+Measured by \`make bench\` (scripts/bench.sh) on $(date -u +%Y-%m-%d), $(nproc) cores,
+$(rustc --version). Loopback only; wrk with 2 threads and 16 connections for 10 s per endpoint.
+
+| What | Value | Command |
+|---|---|---|
+| Cold dev build (\`cargo leptos build\`, empty target dir) | $cold | \`CARGO_TARGET_DIR=\$(mktemp -d) cargo leptos build\` |
+| Warm dev build after touching app/src/lib.rs | $warm | \`cargo leptos build\` |
+| Release wasm, raw | $((wasm_raw / 1024)) KiB | \`cargo leptos build --release\`, size of site/pkg/atom.wasm |
+| Release wasm, gzip -9 | $((wasm_gz / 1024)) KiB | \`gzip -9 -c atom.wasm \| wc -c\` |
+| Idle RSS of the release \`atom serve\` (SQLite, 2 s after start) | $((rss / 1024)) MiB | VmRSS from /proc |
+| \`GET /api/auth/github/status\` (signed in, SQLite, release) | $status_rps req/s | \`wrk -t2 -c16 -d10s -H 'Cookie: …'\` |
+| Bare axum handler, same run (baseline) | $bare_rps req/s | \`wrk -t2 -c16 -d10s\` on examples/bare_axum |
+
+The status route does real work per request: session lookup and user load from the database,
+the connection query, and JSON; the bare handler does none.
+MD
+cat BENCHMARKS.md
