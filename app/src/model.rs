@@ -40,7 +40,12 @@ pub struct ConnectionCard {
     pub sandbox: bool,
     pub state: ConnectionState,
     pub account: Option<String>,
+    /// What Connect asks the provider for.
+    pub requested_scopes: Vec<String>,
+    /// What the provider granted (empty when not connected).
     pub scopes: Vec<String>,
+    /// Requested but not granted: the user unticked them at the provider.
+    pub missing_scopes: Vec<String>,
     pub connected_at: Option<String>,
 }
 
@@ -68,6 +73,21 @@ pub fn failure_message(code: &str, provider: &str) -> String {
                 .to_string()
         }
         _ => format!("Connecting {provider} failed. Nothing was stored; please try again."),
+    }
+}
+
+/// The fixed message after a disconnect, by how revocation at the provider went.
+pub fn disconnect_message(revocation: &str, provider: &str) -> String {
+    match revocation {
+        "revoked" | "not_connected" => format!("{provider} disconnected."),
+        "no_revocation_endpoint" => format!(
+            "{provider} disconnected here. {provider} offers no way to revoke access from \
+             outside: remove ATOM Connect from the apps in your {provider} account settings."
+        ),
+        _ => format!(
+            "{provider} disconnected here, but {provider} did not confirm the revocation: \
+             remove ATOM Connect from the apps in your {provider} account settings to be sure."
+        ),
     }
 }
 

@@ -36,6 +36,7 @@ test('connect GitHub through the sandbox, then disconnect', async ({ page }) => 
   await hydrated(page);
   await clickIn(page, 'github', 'Disconnect');
   await expect(status(page, 'github')).toHaveText('Not connected');
+  await expect(page.getByText('GitHub disconnected.')).toBeVisible();
 });
 
 test('cancel at the sandbox stores nothing', async ({ page }) => {

@@ -27,6 +27,35 @@ pub fn connection_state(row: Option<&store::connections::Model>) -> ConnectionSt
     }
 }
 
+pub fn split_scopes(scopes: &str) -> Vec<String> {
+    scopes
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Requested scopes the provider did not grant. Google answers the OpenID short names in long
+/// form, so those count as granted under either name.
+pub fn missing_scopes(requested: &str, granted: &str) -> Vec<String> {
+    let granted = split_scopes(granted);
+    let long_form = |scope: &str| match scope {
+        "email" => Some("https://www.googleapis.com/auth/userinfo.email"),
+        "profile" => Some("https://www.googleapis.com/auth/userinfo.profile"),
+        _ => None,
+    };
+    split_scopes(requested)
+        .into_iter()
+        .filter(|scope| {
+            // offline_access is a request for a refresh token, not a permission granted back.
+            scope != "offline_access"
+                && !granted
+                    .iter()
+                    .any(|g| g == scope || Some(g.as_str()) == long_form(scope))
+        })
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl Hub for ServerHub {
     async fn connections(&self, user: &CurrentUser) -> Result<ConnectionsView, HubError> {
@@ -48,14 +77,12 @@ impl Hub for ServerHub {
                     sandbox: provider.sandbox,
                     state: connection_state(row),
                     account: row.map(|r| r.account_name.clone()),
+                    requested_scopes: provider.scopes.clone(),
                     scopes: row
-                        .map(|r| {
-                            r.granted_scopes
-                                .split(' ')
-                                .filter(|s| !s.is_empty())
-                                .map(str::to_string)
-                                .collect()
-                        })
+                        .map(|r| split_scopes(&r.granted_scopes))
+                        .unwrap_or_default(),
+                    missing_scopes: row
+                        .map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes))
                         .unwrap_or_default(),
                     connected_at: row.map(|r| r.created_at.to_rfc3339()),
                 }
@@ -65,5 +92,19 @@ impl Hub for ServerHub {
             user: user.clone(),
             cards,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_scopes;
+
+    #[test]
+    fn missing_scopes_are_the_requested_ones_not_granted() {
+        assert_eq!(missing_scopes("a b c", "c a"), vec!["b"]);
+        let google = "openid https://www.googleapis.com/auth/userinfo.email \
+                      https://www.googleapis.com/auth/userinfo.profile";
+        assert!(missing_scopes("openid email profile offline_access", google).is_empty());
+        assert!(missing_scopes("", "x").is_empty());
     }
 }

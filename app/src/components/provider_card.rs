@@ -15,7 +15,7 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
     let service = card.service.clone();
     let connected = card.state != ConnectionState::NotConnected;
     let connect_label = if connected { "Reconnect" } else { "Connect" };
-    let show_connect = card.state != ConnectionState::Connected;
+    let show_connect = card.state != ConnectionState::Connected || !card.missing_scopes.is_empty();
     view! {
         <article data-provider=service.clone() class="rounded-xl bg-white p-5 shadow">
             <div class="flex items-center justify-between">
@@ -28,7 +28,20 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
             </div>
             <p data-testid=format!("status-{service}") class="mt-2 text-sm">{status}</p>
             {(!card.scopes.is_empty()).then(|| view! {
-                <p class="mt-1 text-xs text-slate-600">"Scopes: " {card.scopes.join(", ")}</p>
+                <p class="mt-1 text-xs text-slate-600">"Granted: " {card.scopes.join(", ")}</p>
+            })}
+            {(!card.missing_scopes.is_empty()).then(|| view! {
+                <p data-testid=format!("missing-{service}") class="mt-2 rounded bg-amber-50 p-2 text-xs text-amber-900">
+                    "Fewer permissions were granted than asked for (missing: "
+                    {card.missing_scopes.join(", ")}
+                    "). Some features may not work; Reconnect to grant them."
+                </p>
+            })}
+            {(!connected && !card.requested_scopes.is_empty()).then(|| view! {
+                <p class="mt-1 text-xs text-slate-600">
+                    "Connect takes you to " {card.display_name.clone()}
+                    " to approve: " {card.requested_scopes.join(", ")}
+                </p>
             })}
             <div class="mt-4 flex gap-2">
                 {show_connect.then(|| view! {

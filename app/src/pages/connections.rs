@@ -1,6 +1,6 @@
 use crate::api::connections::list_connections;
 use crate::components::{live, provider_card::ProviderCard};
-use crate::model::{failure_message, ConnectionsView};
+use crate::model::{disconnect_message, failure_message, ConnectionsView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -70,6 +70,11 @@ fn flash_message(view: &ConnectionsView) -> Option<(bool, String)> {
     };
     if let Some(name) = query.get("connected").and_then(|s| name_of(&s)) {
         return Some((true, format!("{name} connected.")));
+    }
+    if let Some(name) = query.get("disconnected").and_then(|s| name_of(&s)) {
+        let revocation = query.get("revocation").unwrap_or_default();
+        let confirmed = matches!(revocation.as_str(), "revoked" | "not_connected");
+        return Some((confirmed, disconnect_message(&revocation, &name)));
     }
     let code = query.get("error")?;
     let name = query

@@ -152,12 +152,7 @@ pub async fn status(
         return Err(ApiError::sign_in_required());
     };
     let row = store::connections::find(&state.db, &user.id, &service).await?;
-    let split = |s: &str| {
-        s.split(' ')
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let split = crate::hub::split_scopes;
     let current = connection_state(row.as_ref());
     Ok(Json(json!({
         "service": service,
@@ -168,6 +163,7 @@ pub async fn status(
         "account": row.as_ref().map(|r| json!({ "id": r.account_id, "name": r.account_name })),
         "scopes": row.as_ref().map(|r| split(&r.granted_scopes)).unwrap_or_default(),
         "requested_scopes": row.as_ref().map(|r| split(&r.requested_scopes)).unwrap_or_default(),
+        "missing_scopes": row.as_ref().map(|r| crate::hub::missing_scopes(&r.requested_scopes, &r.granted_scopes)).unwrap_or_default(),
         "expires_at": row.as_ref().and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
         "connected_at": row.as_ref().map(|r| r.created_at.to_rfc3339()),
     }))
@@ -199,7 +195,10 @@ pub async fn disconnect(
         txn.commit().await?;
     }
     Ok(if wants_html(&headers) {
-        Redirect::to("/connections").into_response()
+        Redirect::to(&format!(
+            "/connections?disconnected={service}&revocation={revoked}"
+        ))
+        .into_response()
     } else {
         Json(json!({ "service": service, "connected": false, "revocation": revoked }))
             .into_response()

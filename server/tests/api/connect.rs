@@ -175,3 +175,25 @@ async fn connect_page_and_sign_in_need_the_right_password() {
         "signed out for real"
     );
 }
+
+#[tokio::test]
+async fn a_browser_disconnect_lands_on_a_page_that_says_how_revocation_went() {
+    let app = spawn_app().await;
+    app.signed_in("ivy").await;
+    app.connect_github("ivy-gh").await;
+    let response = app
+        .client
+        .post(app.url("/api/auth/github/disconnect"))
+        .header("origin", &app.base)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("disconnect");
+    let target = location(&response);
+    assert_eq!(
+        target,
+        "/connections?disconnected=github&revocation=revoked"
+    );
+    let page = app.get(&target).await.text().await.expect("html");
+    assert!(page.contains("GitHub disconnected."));
+}
