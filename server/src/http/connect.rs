@@ -5,7 +5,7 @@ use super::error::{wants_html, ApiError};
 use crate::audit::{Event, Kind, Origin};
 use crate::hub::connection_state;
 use crate::oauth::{callback::CallbackParams, complete, revoke, start, TokenSet};
-use crate::providers::Provider;
+use crate::providers::{Lookup, Provider};
 use crate::state::AppState;
 use crate::store;
 use app::model::CurrentUser;
@@ -20,10 +20,29 @@ use serde_json::json;
 use std::sync::Arc;
 
 fn provider(state: &AppState, service: &str) -> Result<Arc<Provider>, ApiError> {
-    state
-        .catalog
-        .get(service)
-        .ok_or_else(|| ApiError::unknown_service(state.catalog.names()))
+    match state.catalog.lookup(service) {
+        Lookup::Ready(provider) => Ok(provider),
+        Lookup::NotConfigured => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "provider_not_configured",
+            "This service is not configured on this hub.",
+        )),
+        Lookup::Unknown => Err(ApiError::unknown_service(state.catalog.names())),
+    }
+}
+
+/// Status and health answer for a known but unconfigured service instead of failing.
+fn not_configured(state: &AppState, service: &str) -> Option<Response> {
+    matches!(state.catalog.lookup(service), Lookup::NotConfigured).then(|| {
+        Json(json!({
+            "service": service,
+            "configured": false,
+            "connected": false,
+            "status": "not_configured",
+            "redirect_uri": state.config.redirect_uri(service),
+        }))
+        .into_response()
+    })
 }
 
 type User = Option<Extension<CurrentUser>>;
@@ -147,10 +166,13 @@ pub async fn status(
     Path(service): Path<String>,
     user: User,
 ) -> Result<Response, ApiError> {
-    let provider = provider(&state, &service)?;
     let Some(Extension(user)) = user else {
         return Err(ApiError::sign_in_required());
     };
+    if let Some(answer) = not_configured(&state, &service) {
+        return Ok(answer);
+    }
+    let provider = provider(&state, &service)?;
     let row = store::connections::find(&state.db, &user.id, &service).await?;
     let split = crate::hub::split_scopes;
     let current = connection_state(row.as_ref());
@@ -231,6 +253,9 @@ pub async fn health(
     State(state): State<AppState>,
     Path(service): Path<String>,
 ) -> Result<Response, ApiError> {
+    if let Some(answer) = not_configured(&state, &service) {
+        return Ok(answer);
+    }
     let provider = provider(&state, &service)?;
     Ok(Json(json!({
         "service": service,

@@ -180,19 +180,33 @@ impl Provider {
 /// All enabled providers, by service name.
 pub struct Catalog {
     providers: BTreeMap<String, Arc<Provider>>,
+    /// Built-in services left out: disabled, or without credentials (and no sandbox).
+    not_configured: Vec<String>,
+}
+
+/// What a service name in a URL refers to.
+pub enum Lookup {
+    Ready(Arc<Provider>),
+    /// A built-in service this hub has no credentials for (or disabled).
+    NotConfigured,
+    Unknown,
 }
 
 impl Catalog {
     pub fn from_config(config: &Config) -> Result<Self, ProviderError> {
         let mut providers = BTreeMap::new();
+        let mut not_configured = Vec::new();
         for def in BUILTIN {
             let settings = config
                 .providers
                 .get(def.service)
                 .cloned()
                 .unwrap_or_default();
-            if let Some(provider) = builtin_provider(config, def, settings)? {
-                providers.insert(def.service.to_string(), Arc::new(provider));
+            match builtin_provider(config, def, settings)? {
+                Some(provider) => {
+                    providers.insert(def.service.to_string(), Arc::new(provider));
+                }
+                None => not_configured.push(def.service.to_string()),
             }
         }
         for (name, settings) in &config.providers {
@@ -204,19 +218,34 @@ impl Catalog {
                 Arc::new(custom_provider(name, settings.clone())?),
             );
         }
-        Ok(Self { providers })
+        Ok(Self {
+            providers,
+            not_configured,
+        })
     }
 
     pub fn get(&self, service: &str) -> Option<Arc<Provider>> {
         self.providers.get(service).cloned()
     }
 
+    pub fn lookup(&self, service: &str) -> Lookup {
+        match self.get(service) {
+            Some(provider) => Lookup::Ready(provider),
+            None if self.not_configured.iter().any(|s| s == service) => Lookup::NotConfigured,
+            None => Lookup::Unknown,
+        }
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &Arc<Provider>> {
         self.providers.values()
     }
 
+    /// Every service name this hub knows, usable or not.
     pub fn names(&self) -> Vec<String> {
-        self.providers.keys().cloned().collect()
+        let mut names: Vec<String> = self.providers.keys().cloned().collect();
+        names.extend(self.not_configured.iter().cloned());
+        names.sort();
+        names
     }
 
     pub fn uses_sandbox(&self) -> bool {

@@ -81,3 +81,24 @@ async fn health_endpoints_answer_and_carry_security_headers() {
         .contains("frame-ancestors 'none'"));
     assert_eq!(page.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn a_built_in_service_without_credentials_reports_not_configured() {
+    let app = spawn_app_with(|config| {
+        provider(config, "github").enabled = Some(false);
+    })
+    .await;
+    let (status, health) = app.get_json("/api/github/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "not_configured");
+    assert_eq!(health["configured"], false);
+    app.signed_in("judy").await;
+    let (status, body) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "not_configured");
+    let (status, body) = app.get_json("/api/auth/github/authorize").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "provider_not_configured");
+    let page = app.get("/connections").await.text().await.expect("html");
+    assert!(!page.contains("data-provider=\"github\""), "no card for it");
+}
