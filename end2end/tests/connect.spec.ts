@@ -91,3 +91,14 @@ test.describe('without JavaScript', () => {
     await expect(status(page, 'github')).toHaveText('Not connected');
   });
 });
+
+test('pages hydrate under the CSP with no console errors', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('pageerror', (error) => errors.push(error.message));
+  const response = await page.goto('/signin');
+  expect(response?.headers()['content-security-policy']).toContain("'nonce-");
+  await signIn(page);
+  await hydrated(page);
+  expect(errors).toEqual([]);
+});

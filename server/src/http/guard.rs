@@ -35,6 +35,25 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
     next.run(request).await
 }
 
+/// Pages get a CSP with this response's nonce (Leptos puts it on every script it renders);
+/// a page carrying a nonce is never cached (see `security_headers`).
+pub fn page_csp() {
+    let (Some(nonce), Some(options)) = (
+        leptos::nonce::use_nonce(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        options.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 pub async fn security_headers(
     State(state): State<AppState>,
     request: Request,
@@ -58,7 +77,7 @@ pub async fn security_headers(
     set(
         headers,
         header::CONTENT_SECURITY_POLICY,
-        "frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
     );
     let html = headers
         .get(header::CONTENT_TYPE)

@@ -43,7 +43,10 @@ pub fn router(state: AppState) -> Router {
 
     let context = {
         let hub = hub.clone();
-        move || provide_context(hub.clone())
+        move || {
+            provide_context(hub.clone());
+            guard::page_csp();
+        }
     };
     let shell = {
         let options = state.leptos.clone();

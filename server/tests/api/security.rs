@@ -102,3 +102,24 @@ async fn a_built_in_service_without_credentials_reports_not_configured() {
     let page = app.get("/connections").await.text().await.expect("html");
     assert!(!page.contains("data-provider=\"github\""), "no card for it");
 }
+
+#[tokio::test]
+async fn pages_carry_a_fresh_csp_nonce_on_every_script() {
+    let app = spawn_app().await;
+    let nonce_of = |csp: &str| {
+        csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).map(str::to_string)
+    };
+    let first = app.get("/signin").await;
+    let csp = first.headers()["content-security-policy"].to_str().expect("csp").to_string();
+    assert!(csp.contains("'strict-dynamic'") && csp.contains("object-src 'none'"), "{csp}");
+    let nonce = nonce_of(&csp).expect("a nonce in the policy");
+    let html = first.text().await.expect("html");
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "every script has it");
+    let second = app.get("/signin").await;
+    let again = second.headers()["content-security-policy"].to_str().expect("csp").to_string();
+    assert_ne!(nonce_of(&again), Some(nonce), "a new nonce per response");
+    let json = app.get("/healthz").await;
+    assert!(json.headers()["content-security-policy"].to_str().expect("csp").starts_with("default-src 'none'"));
+}
