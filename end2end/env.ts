@@ -33,6 +33,13 @@ export const hubEnv: Record<string, string> = {
   ATOM_SERVER__SITE_ROOT: siteRoot,
   ATOM_SANDBOX__LISTEN: '127.0.0.1:5159',
   ATOM_SANDBOX__PUBLIC_URL: 'http://127.0.0.1:5159',
+  // Every journey signs the same user in: lift the per-account and per-user limits
+  // (their own behaviour is tested in server/tests/api/security.rs).
+  ATOM_LIMITS__SIGN_IN_PER_ACCOUNT: '1000',
+  ATOM_LIMITS__SIGN_IN_PER_ADDRESS: '1000',
+  ATOM_LIMITS__CONNECT_PER_USER: '1000',
+  ATOM_LIMITS__CALLBACK_PER_ADDRESS: '1000',
+  ATOM_LIMITS__MUTATION_PER_ADDRESS: '10000',
   ATOM_PROVIDERS__OIDC__KIND: 'oidc',
   ATOM_PROVIDERS__OIDC__ISSUER: oidcIssuer,
   ATOM_PROVIDERS__OIDC__CLIENT_ID: 'atom-e2e',

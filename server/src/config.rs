@@ -11,6 +11,7 @@ use url::Url;
 
 /// The top-level sections; other ATOM_* variables (for tools around the hub) are ignored.
 const SECTIONS: &[&str] = &[
+    "limits",
     "mode",
     "server",
     "database",
@@ -36,6 +37,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub vault: VaultConfig,
     pub sandbox: SandboxConfig,
+    pub limits: LimitsConfig,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -48,6 +50,9 @@ pub struct ServerConfig {
     pub public_url: Url,
     /// Where cargo-leptos put the compiled site (wasm, js, css).
     pub site_root: PathBuf,
+    /// Reverse proxies whose X-Forwarded-For is believed; from anyone else it is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +78,17 @@ pub struct SandboxConfig {
     pub public_url: Url,
     /// In development, `atom serve` runs the sandbox in-process when a provider needs it.
     pub embedded: bool,
+}
+
+/// Requests allowed per minute before 429 (each bucket refills evenly over the minute).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub sign_in_per_account: u32,
+    pub sign_in_per_address: u32,
+    pub connect_per_user: u32,
+    pub callback_per_address: u32,
+    pub mutation_per_address: u32,
 }
 
 /// `[providers.<service>]`: every key optional; built-in services have real defaults.
@@ -130,6 +146,7 @@ impl Default for Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 5058)),
                 public_url: url("http://localhost:5058"),
                 site_root: PathBuf::from("target/site"),
+                trusted_proxies: Vec::new(),
             },
             database: DatabaseConfig {
                 url: "sqlite://.atom/atom.db?mode=rwc".into(),
@@ -142,6 +159,13 @@ impl Default for Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 5059)),
                 public_url: url("http://127.0.0.1:5059"),
                 embedded: true,
+            },
+            limits: LimitsConfig {
+                sign_in_per_account: 5,
+                sign_in_per_address: 20,
+                connect_per_user: 30,
+                callback_per_address: 60,
+                mutation_per_address: 240,
             },
             providers: BTreeMap::new(),
         }

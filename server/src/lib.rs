@@ -67,6 +67,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
     let events = events::Events::new();
     events.spawn_poller(db.clone(), Duration::from_millis(500));
     spawn_cleanup(db.clone());
+    let limits = Arc::new(http::limits::Limits::new(&config.limits));
     let state = AppState {
         leptos: leptos_options(&config, listener.local_addr()?),
         config: Arc::new(config),
@@ -75,7 +76,9 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         catalog: Arc::new(catalog),
         http: oauth::http_client(),
         events,
+        limits,
     };
+    spawn_limit_shrinker(state.limits.clone());
     Ok(Application {
         router: http::router(state),
         listener,
@@ -106,6 +109,17 @@ async fn spawn_sandbox(addr: SocketAddr) -> anyhow::Result<()> {
     tracing::warn!(%addr, "development mode: providers without credentials use the local sandbox");
     tokio::spawn(sandbox::serve(listener, sandbox::Sandbox::new()));
     Ok(())
+}
+
+/// Rate-limit keys that went quiet are forgotten every minute.
+fn spawn_limit_shrinker(limits: Arc<http::limits::Limits>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            ticker.tick().await;
+            limits.shrink();
+        }
+    });
 }
 
 /// Forgets expired sessions and flows every ten minutes.

@@ -18,4 +18,5 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub http: reqwest::Client,
     pub events: Events,
+    pub limits: Arc<crate::http::limits::Limits>,
 }

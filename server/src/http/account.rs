@@ -12,6 +12,7 @@ use axum::Form;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
+use super::limits::take;
 use tower_sessions::Session;
 
 const USER_KEY: &str = "user_id";
@@ -59,15 +60,28 @@ pub async fn load_user(
     next.run(request).await
 }
 
-/// The client's address and user agent, for the audit log. X-Forwarded-For is not trusted.
-impl<S: Send + Sync> FromRequestParts<S> for Origin {
+/// The client's address: the peer, or the last X-Forwarded-For hop when the peer is one of
+/// the configured trusted proxies.
+pub fn client_address(parts: &Parts, trusted: &[std::net::IpAddr]) -> Option<String> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let last_hop = forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim);
+    let hop = last_hop.and_then(|h| h.parse::<std::net::IpAddr>().ok()).unwrap_or(peer);
+    Some(hop.to_string())
+}
+
+/// The client's address and user agent, for the audit log and the rate limits.
+impl FromRequestParts<AppState> for Origin {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_address(parts, &state.config.server.trusted_proxies);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -87,8 +101,13 @@ pub async fn sign_in(
     State(state): State<AppState>,
     session: Session,
     origin: Origin,
+    headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, super::error::ApiError> {
+    let throttled = |e: super::error::ApiError| e.for_browser(&headers);
+    let address = origin.ip.clone().unwrap_or_default();
+    take(&state.limits.sign_in_address, &address).map_err(throttled)?;
+    take(&state.limits.sign_in_account, &form.username.to_lowercase()).map_err(throttled)?;
     let user = if form.username.len() <= 64 {
         store::users::by_username(&state.db, &form.username).await?
     } else {
@@ -140,4 +159,33 @@ pub async fn sign_out(
         .await
         .map_err(|_| super::error::ApiError::internal())?;
     Ok(Redirect::to("/signin").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use axum::extract::ConnectInfo;
+    use std::net::{IpAddr, SocketAddr};
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> axum::http::request::Parts {
+        let mut builder = axum::http::Request::builder();
+        if let Some(value) = forwarded {
+            builder = builder.header("x-forwarded-for", value);
+        }
+        let mut parts = builder.body(()).expect("request").into_parts().0;
+        let addr: SocketAddr = format!("{peer}:4000").parse().expect("addr");
+        parts.extensions.insert(ConnectInfo(addr));
+        parts
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.1".parse().expect("ip");
+        let spoofed = parts("192.0.2.7", Some("198.51.100.1"));
+        assert_eq!(client_address(&spoofed, &[proxy]).as_deref(), Some("192.0.2.7"));
+        let proxied = parts("10.0.0.1", Some("198.51.100.1, 203.0.113.9"));
+        assert_eq!(client_address(&proxied, &[proxy]).as_deref(), Some("203.0.113.9"));
+        let garbage = parts("10.0.0.1", Some("not an address"));
+        assert_eq!(client_address(&garbage, &[proxy]).as_deref(), Some("10.0.0.1"));
+    }
 }

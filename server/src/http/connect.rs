@@ -2,6 +2,7 @@
 
 use super::account::SessionBinding;
 use super::error::{wants_html, ApiError};
+use super::limits::take;
 use crate::audit::{Event, Kind, Origin};
 use crate::hub::connection_state;
 use crate::oauth::{callback::CallbackParams, complete, revoke, start, TokenSet};
@@ -78,6 +79,7 @@ pub async fn begin_connect(
             ApiError::sign_in_required().into_response()
         });
     };
+    take(&state.limits.connect, &user.id).map_err(|e| e.for_browser(&headers))?;
     let return_to = start::safe_return_to(query.return_to.as_deref());
     let url = start::start(&state, &user, &binding.0, &provider, &return_to, &origin)
         .await
@@ -113,6 +115,8 @@ pub async fn complete_connect(
     binding: Binding,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
+    take(&state.limits.callback, origin.ip.as_deref().unwrap_or_default())
+        .map_err(|e| e.for_browser(&headers))?;
     let params = CallbackParams::parse(query.as_deref()).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

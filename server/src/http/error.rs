@@ -10,6 +10,8 @@ pub struct ApiError {
     pub message: String,
     pub html: bool,
     pub extra: Option<serde_json::Value>,
+    /// Seconds, for 429 answers.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -20,6 +22,7 @@ impl ApiError {
             message: message.into(),
             html: false,
             extra: None,
+            retry_after: None,
         }
     }
 
@@ -74,6 +77,9 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

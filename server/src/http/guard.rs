@@ -32,7 +32,12 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
         )
         .into_response();
     }
-    next.run(request).await
+    let (parts, body) = request.into_parts();
+    let address = super::account::client_address(&parts, &state.config.server.trusted_proxies);
+    if let Err(e) = super::limits::take(&state.limits.mutation, &address.unwrap_or_default()) {
+        return e.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Pages get a CSP with this response's nonce (Leptos puts it on every script it renders);

@@ -5,6 +5,7 @@ mod connect;
 pub mod error;
 mod events;
 mod guard;
+pub(crate) mod limits;
 
 use crate::hub::ServerHub;
 use crate::state::AppState;

@@ -1,4 +1,6 @@
 //! The callback's query, parsed strictly: no duplicates, no oversized or malformed values.
+//! OAuth 1.0a callbacks carry `oauth_token` (playing the state's role) and `oauth_verifier`
+//! (playing the code's) instead; a `denied` marker is taken as the user's refusal.
 
 use oauth2::AuthorizationCode;
 use std::collections::HashSet;
@@ -7,10 +9,14 @@ const MAX_VALUE: usize = 2048;
 
 #[derive(Debug)]
 pub struct CallbackParams {
+    /// The state, or OAuth 1.0a's `oauth_token`.
     pub state: String,
+    /// The code, or OAuth 1.0a's `oauth_verifier` (kept in a secret type as well).
     pub code: Option<AuthorizationCode>,
     pub iss: Option<String>,
     pub error: Option<String>,
+    /// An OAuth 1.0a callback (`oauth_token` and `oauth_verifier`).
+    pub oauth1: bool,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -23,12 +29,15 @@ pub enum ParamError {
     BadState,
     #[error("the callback carries neither a code nor an error")]
     NoCode,
+    #[error("the callback carries no oauth_verifier")]
+    NoVerifier,
 }
 
 impl CallbackParams {
     pub fn parse(query: Option<&str>) -> Result<Self, ParamError> {
         let mut seen = HashSet::new();
         let (mut state, mut code, mut iss, mut error) = (None, None, None, None);
+        let (mut token, mut verifier, mut denied) = (None, None, false);
         for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
             if !seen.insert(key.to_string()) {
                 return Err(ParamError::Duplicate);
@@ -42,8 +51,14 @@ impl CallbackParams {
                 "code" => code = Some(AuthorizationCode::new(value)),
                 "iss" => iss = Some(value),
                 "error" => error = Some(value),
+                "oauth_token" => token = Some(value),
+                "oauth_verifier" => verifier = Some(AuthorizationCode::new(value)),
+                "denied" => denied = true,
                 _ => {}
             }
+        }
+        if let Some(token) = token {
+            return Self::oauth1(token, verifier, denied, state.is_some() || code.is_some());
         }
         let state = state
             .filter(|s| well_formed_state(s))
@@ -56,6 +71,28 @@ impl CallbackParams {
             code,
             iss,
             error,
+            oauth1: false,
+        })
+    }
+
+    fn oauth1(
+        token: String,
+        verifier: Option<AuthorizationCode>,
+        denied: bool,
+        mixed: bool,
+    ) -> Result<Self, ParamError> {
+        if mixed || !well_formed_state(&token) {
+            return Err(ParamError::BadState);
+        }
+        if verifier.is_none() && !denied {
+            return Err(ParamError::NoVerifier);
+        }
+        Ok(Self {
+            state: token,
+            code: verifier,
+            iss: None,
+            error: denied.then(|| "access_denied".to_string()),
+            oauth1: true,
         })
     }
 }
@@ -109,5 +146,36 @@ mod tests {
             CallbackParams::parse(Some(&format!("state={STATE}"))).unwrap_err(),
             ParamError::NoCode
         );
+    }
+
+    #[test]
+    fn oauth1_callbacks_carry_token_and_verifier() {
+        let p = CallbackParams::parse(Some(&format!("oauth_token={STATE}&oauth_verifier=v1")))
+            .expect("parses");
+        assert!(p.oauth1 && p.error.is_none());
+        assert_eq!(p.state, STATE);
+        assert_eq!(p.code.map(|c| c.secret().clone()).as_deref(), Some("v1"));
+        let denied = CallbackParams::parse(Some(&format!("oauth_token={STATE}&denied=1")))
+            .expect("parses");
+        assert_eq!(denied.error.as_deref(), Some("access_denied"));
+        let cases = [
+            (format!("oauth_token={STATE}"), ParamError::NoVerifier),
+            (
+                format!("oauth_token={STATE}&oauth_verifier=a&oauth_verifier=b"),
+                ParamError::Duplicate,
+            ),
+            (
+                format!("oauth_token={STATE}&oauth_verifier=v&state={STATE}"),
+                ParamError::BadState,
+            ),
+            ("oauth_token=bad%20token&oauth_verifier=v".into(), ParamError::BadState),
+            (
+                format!("oauth_token={STATE}&oauth_verifier={}", "v".repeat(3000)),
+                ParamError::Oversized,
+            ),
+        ];
+        for (query, error) in cases {
+            assert_eq!(CallbackParams::parse(Some(&query)).unwrap_err(), error, "{query}");
+        }
     }
 }

@@ -3,9 +3,10 @@
 //! the code, read the identity, seal the tokens and save the connection with its audit event.
 
 use super::callback::CallbackParams;
+use super::identity::Account;
 use super::{exchange, identity, TokenSet};
 use crate::audit::{Event, Kind, Origin};
-use crate::providers::Provider;
+use crate::providers::{Protocol, Provider};
 use crate::state::AppState;
 use crate::store::{self, connections};
 use crate::vault::Binding;
@@ -85,6 +86,13 @@ async fn run(
     params: CallbackParams,
     origin: &Origin,
 ) -> Result<String, CompleteError> {
+    if provider.protocol == Protocol::OAuth1 {
+        return super::oauth1::complete(state, user, session_binding, provider, params, origin)
+            .await;
+    }
+    if params.oauth1 {
+        return Err(CompleteError::InvalidState);
+    }
     let flow = store::flows::consume(
         &state.db,
         &store::digest(&params.state),
@@ -147,26 +155,55 @@ async fn run(
         .await
         .map_err(|_| CompleteError::Identity)?;
 
+    let outcome = Outcome {
+        tokens: &grant.tokens,
+        expires_in: grant.expires_in,
+        granted_scopes: grant.scope.clone().or(account.scopes.clone()),
+        account,
+    };
+    save_connection(state, user, provider, outcome, origin).await?;
+    Ok(flow.return_to)
+}
+
+/// What a completed flow yields, ready to be saved.
+pub struct Outcome<'a> {
+    pub tokens: &'a TokenSet,
+    pub expires_in: Option<i64>,
+    /// As the provider reported them (any separator); the requested scopes when absent.
+    pub granted_scopes: Option<String>,
+    pub account: Account,
+}
+
+/// Seals the tokens and saves (or replaces) the connection with its audit event, atomically.
+pub async fn save_connection(
+    state: &AppState,
+    user: &CurrentUser,
+    provider: &Provider,
+    outcome: Outcome<'_>,
+    origin: &Origin,
+) -> Result<(), CompleteError> {
+    let Outcome {
+        tokens,
+        expires_in,
+        granted_scopes,
+        account,
+    } = outcome;
     let now = chrono::Utc::now();
     let existing = connections::find(&state.db, &user.id, &provider.service).await?;
     let id = existing
         .as_ref()
         .map(|c| c.id.clone())
         .unwrap_or_else(store::new_id);
-    let granted = grant
-        .scope
-        .clone()
-        .or(account.scopes.clone())
-        .map(|s| normalise_scopes(&s));
+    let granted = granted_scopes.map(|s| normalise_scopes(&s));
     let row = connections::Model {
-        tokens_sealed: seal_tokens(state, &id, &user.id, &provider.service, &grant.tokens)?,
+        tokens_sealed: seal_tokens(state, &id, &user.id, &provider.service, tokens)?,
         id,
         user_id: user.id.clone(),
         provider: provider.service.clone(),
         status: connections::CONNECTED.to_string(),
         requested_scopes: provider.scopes.join(" "),
         granted_scopes: granted.unwrap_or_else(|| provider.scopes.join(" ")),
-        expires_at: grant.expires_in.map(|s| now + chrono::Duration::seconds(s)),
+        expires_at: expires_in.map(|s| now + chrono::Duration::seconds(s)),
         account_id: account.id,
         account_name: account.name,
         created_at: existing.as_ref().map(|c| c.created_at).unwrap_or(now),
@@ -180,7 +217,7 @@ async fn run(
         .provider(&provider.service);
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
-    Ok(flow.return_to)
+    Ok(())
 }
 
 pub fn seal_tokens(

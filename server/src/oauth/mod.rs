@@ -5,6 +5,8 @@ pub mod callback;
 pub mod complete;
 pub mod exchange;
 pub mod identity;
+pub mod oauth1;
+pub mod oauth1_sign;
 pub mod revoke;
 pub mod start;
 

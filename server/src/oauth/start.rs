@@ -21,6 +21,8 @@ pub enum StartError {
     Db(#[from] sea_orm::DbErr),
     #[error("this provider's protocol is not supported yet")]
     Unsupported,
+    #[error("the provider refused a request token")]
+    RequestToken,
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
@@ -32,8 +34,9 @@ pub async fn start(
     return_to: &str,
     origin: &Origin,
 ) -> Result<Url, StartError> {
-    if provider.protocol != crate::providers::Protocol::OAuth2 {
-        return Err(StartError::Unsupported);
+    if provider.protocol == crate::providers::Protocol::OAuth1 {
+        return super::oauth1::start(state, user, session_binding, provider, return_to, origin)
+            .await;
     }
     let endpoints = provider.endpoints(&state.http).await?;
     let csrf = CsrfToken::new_random_len(32);

@@ -189,8 +189,13 @@ impl TestApp {
 
     /// Starts a GitHub connect flow; returns the provider URL the browser is sent to.
     pub async fn start_connect(&self, client: &Client) -> url::Url {
+        self.start_connect_to(client, "github").await
+    }
+
+    /// Starts a connect flow for any service; returns the provider URL.
+    pub async fn start_connect_to(&self, client: &Client, service: &str) -> url::Url {
         let response = client
-            .get(self.url("/api/auth/github/authorize"))
+            .get(self.url(&format!("/api/auth/{service}/authorize")))
             .header(ACCEPT, "application/json")
             .send()
             .await
@@ -213,7 +218,8 @@ impl TestApp {
             .await
             .expect("consent page");
         assert_eq!(page.status(), StatusCode::OK);
-        assert!(page.text().await.expect("html").contains("Sandbox GitHub"));
+        let html = page.text().await.expect("html");
+        assert!(html.contains("<h1>Sandbox "), "a sandbox consent page");
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
         form.push(("login".into(), login.into()));
         form.push(("decision".into(), decision.into()));
@@ -232,7 +238,12 @@ impl TestApp {
 
     /// The full GitHub flow through the sandbox; returns the hub's final redirect.
     pub async fn connect_github(&self, login: &str) -> String {
-        let authorize = self.start_connect(&self.client).await;
+        self.connect("github", login).await
+    }
+
+    /// The full flow for any sandboxed service; returns the hub's final redirect.
+    pub async fn connect(&self, service: &str, login: &str) -> String {
+        let authorize = self.start_connect_to(&self.client, service).await;
         let callback = self.consent(&authorize, login, "allow").await;
         let response = self.client.get(callback).send().await.expect("callback");
         assert_eq!(

@@ -4,5 +4,7 @@
 mod bad_input;
 mod connect;
 mod helpers;
+mod providers;
 mod secrets;
 mod security;
+mod trello;

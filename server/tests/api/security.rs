@@ -123,3 +123,34 @@ async fn pages_carry_a_fresh_csp_nonce_on_every_script() {
     let json = app.get("/healthz").await;
     assert!(json.headers()["content-security-policy"].to_str().expect("csp").starts_with("default-src 'none'"));
 }
+
+#[tokio::test]
+async fn guessing_one_accounts_password_is_slowed_down_with_429() {
+    let app = spawn_app().await;
+    app.add_user("kim").await;
+    let attempt = |user: &'static str| {
+        app.client
+            .post(app.url("/auth/signin"))
+            .header("origin", &app.base)
+            .form(&[("username", user), ("password", "wrong guess")])
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(location(&attempt("kim").await.expect("post")), "/signin?error=1");
+    }
+    let refused = attempt("KIM").await.expect("post");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "per account, any case");
+    let wait: u64 = refused.headers()["retry-after"].to_str().expect("header").parse().expect("seconds");
+    assert!((1..=60).contains(&wait));
+    // The right password is refused too while throttled: no oracle.
+    let right = app
+        .client
+        .post(app.url("/auth/signin"))
+        .header("origin", &app.base)
+        .form(&[("username", "kim"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(location(&attempt("someone-else").await.expect("post")), "/signin?error=1");
+}

@@ -1,0 +1,96 @@
+//! Google: refresh tokens only offline (and for a returning user only with prompt=consent),
+//! codes bound to the PKCE verifier, long-form scopes, revocation ending the whole grant.
+
+use super::*;
+use reqwest::StatusCode;
+
+const TOKEN: &str = "/token";
+const PKCE: &[&str] = &["code_challenge", "code_challenge_method"];
+
+#[tokio::test]
+async fn google_gives_a_refresh_token_only_for_offline_access_with_consent() {
+    let app = spawn_app().await;
+    app.signed_in("gina").await;
+    let online = code_with(&app, "gmail", |p| {
+        without(PKCE)(p);
+        without(&["access_type"])(p);
+    })
+    .await;
+    let body = json(online.exchange_in_body(TOKEN).await).await;
+    assert!(body["access_token"].is_string(), "{body}");
+    assert!(body.get("refresh_token").is_none(), "online: no refresh token");
+    assert!(body["scope"]
+        .as_str()
+        .expect("scope")
+        .contains("https://www.googleapis.com/auth/userinfo.email"));
+
+    let offline = code_with(&app, "gmail", without(PKCE)).await;
+    let body = json(offline.exchange_in_body(TOKEN).await).await;
+    assert!(body["refresh_token"].is_string(), "offline with consent: {body}");
+
+    // A returning user without prompt=consent gets no new refresh token.
+    let returning = code_with(&app, "gmail", |p| {
+        without(PKCE)(p);
+        without(&["prompt"])(p);
+    })
+    .await;
+    let body = json(returning.exchange_in_body(TOKEN).await).await;
+    assert!(body.get("refresh_token").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn google_codes_are_single_use_and_bound_to_the_pkce_verifier() {
+    let app = spawn_app().await;
+    app.signed_in("gail").await;
+    let code = code_with(&app, "gdrive", |_| {}).await;
+    let response = code.exchange_in_body(TOKEN).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(response).await["error"], "invalid_grant");
+
+    let code = code_with(&app, "gdrive", without(PKCE)).await;
+    assert_eq!(code.exchange_in_body(TOKEN).await.status(), StatusCode::OK);
+    let again = code.exchange_in_body(TOKEN).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a code is single use");
+
+    let unknown = authorize_url(&app, "gmail", with("scope", "gmail.readonly")).await;
+    let page = app.client.get(unknown).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST, "short Gmail scopes are unknown");
+}
+
+#[tokio::test]
+async fn google_revoking_the_refresh_token_ends_the_grant() {
+    let app = spawn_app().await;
+    app.signed_in("gwen").await;
+    let code = code_with(&app, "gmail", without(PKCE)).await;
+    let body = json(code.exchange_in_body(TOKEN).await).await;
+    let (access, refresh) = (
+        body["access_token"].as_str().expect("access"),
+        body["refresh_token"].as_str().expect("refresh"),
+    );
+    let client = reqwest::Client::new();
+    let me = |token: &str| client.get(code.url("/v1/userinfo")).bearer_auth(token).send();
+    let info = json(me(access).await.expect("userinfo")).await;
+    assert_eq!(info["name"], "Sandbox User");
+    assert_eq!(info["email"], "sandbox-user@gmail.test");
+
+    let revoked = client
+        .post(code.url("/revoke"))
+        .form(&[("token", refresh)])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(me(access).await.expect("userinfo").status(), StatusCode::UNAUTHORIZED);
+    let refreshed = client
+        .post(code.url(TOKEN))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &code.client_id),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(json(refreshed).await["error"], "invalid_grant");
+}

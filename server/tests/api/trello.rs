@@ -1,0 +1,207 @@
+//! Trello over OAuth 1.0a, end to end through the sandbox's strict emulation.
+
+use crate::helpers::*;
+use reqwest::header::AUTHORIZATION;
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use server::oauth::oauth1_sign::{Signing, TokenCredentials};
+use server::sandbox::SANDBOX_CLIENT_SECRET;
+
+fn param(url: &url::Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Sign-in, Connect, Authorize at the sandbox; returns the callback URL the sandbox sent.
+async fn authorized_callback(app: &TestApp, client: &reqwest::Client) -> String {
+    let authorize = app.start_connect_to(client, "trello").await;
+    assert!(authorize.path().ends_with("/trello/1/OAuthAuthorizeToken"));
+    assert_eq!(param(&authorize, "name").as_deref(), Some("ATOM Connect"));
+    assert_eq!(
+        param(&authorize, "scope").as_deref(),
+        Some("read,write,account")
+    );
+    assert_eq!(param(&authorize, "expiration").as_deref(), Some("never"));
+    assert!(param(&authorize, "oauth_token").is_some());
+    let callback = app.consent(&authorize, "tina-trello", "allow").await;
+    let parsed = url::Url::parse(&callback).expect("callback url");
+    assert_eq!(parsed.path(), "/api/auth/trello/callback");
+    assert!(param(&parsed, "oauth_verifier").is_some(), "{callback}");
+    callback
+}
+
+#[tokio::test]
+async fn connects_keeps_both_secrets_sealed_and_disconnect_revokes() {
+    let app = spawn_app().await;
+    app.signed_in("tina").await;
+    let callback = authorized_callback(&app, &app.client).await;
+    let done = app.client.get(&callback).send().await.expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), "/connections?connected=trello");
+
+    let (_, status) = app.get_json("/api/auth/trello/status").await;
+    assert_eq!(status["connected"], true, "{status}");
+    assert_eq!(status["status"], "connected");
+    assert_eq!(status["account"]["name"], "Tina Trello");
+    assert_eq!(status["expires_at"], serde_json::Value::Null, "never expires");
+    let page = app.get("/connections").await.text().await.expect("html");
+    assert!(page.contains("Connected as Tina Trello"), "the page says so");
+
+    let (token, secret) = app
+        .sandbox
+        .trello_credentials()
+        .pop()
+        .expect("token credentials issued");
+    let mut haystacks = vec![page, status.to_string(), logs()];
+    for table in ["pending_flows", "connections", "audit_events", "sessions"] {
+        let rows = app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT * FROM {table}"),
+            ))
+            .await
+            .expect("select");
+        haystacks.push(format!("{rows:?}"));
+    }
+    if let Some(file) = &app.sqlite_file {
+        for path in [file.clone(), file.with_extension("db-wal")] {
+            if let Ok(bytes) = std::fs::read(&path) {
+                haystacks.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    for (i, text) in haystacks.iter().enumerate() {
+        assert!(!text.contains(&token), "the token leaked ({i})");
+        assert!(!text.contains(&secret), "the token secret leaked ({i})");
+    }
+
+    assert!(app.sandbox.trello_token_is_live(&token));
+    let response = app.post("/api/auth/trello/disconnect").await;
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["revocation"], "revoked", "{body}");
+    assert!(!app.sandbox.trello_token_is_live(&token), "Trello forgot it");
+    assert_eq!(app.count("connections").await, 0);
+    let (_, status) = app.get_json("/api/auth/trello/status").await;
+    assert_eq!(status["status"], "not_connected");
+}
+
+#[tokio::test]
+async fn bad_callbacks_get_400_and_store_nothing() {
+    let app = spawn_app().await;
+    app.signed_in("tina").await;
+    let callback = authorized_callback(&app, &app.client).await;
+    let parsed = url::Url::parse(&callback).expect("url");
+    let token = param(&parsed, "oauth_token").expect("token");
+
+    let no_verifier = format!("/api/auth/trello/callback?oauth_token={token}");
+    let unknown = format!(
+        "/api/auth/trello/callback?oauth_token={}&oauth_verifier=v",
+        "A".repeat(32)
+    );
+    let twice = format!("{}&oauth_verifier=x", callback);
+    let mixed = format!("{callback}&state={token}");
+    for path in [no_verifier.as_str(), unknown.as_str()] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    for url in [&twice, &mixed] {
+        let response = app.client.get(url).send().await.expect("callback");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+    }
+
+    // Another session (another signed-in user) cannot use the callback; its owner still can.
+    let other = browser();
+    app.add_user("intruder").await;
+    app.sign_in_as(&other, "intruder").await;
+    let stolen = other.get(&callback).send().await.expect("replay");
+    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("connections").await, 0, "nothing stored");
+
+    let first = app.client.get(&callback).send().await.expect("callback");
+    assert_eq!(location(&first), "/connections?connected=trello");
+    let again = app.client.get(&callback).send().await.expect("reuse");
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "single use");
+    assert_eq!(app.count("connections").await, 1);
+}
+
+#[tokio::test]
+async fn cancel_comes_back_denied_and_stores_nothing() {
+    let app = spawn_app().await;
+    app.signed_in("tina").await;
+    let authorize = app.start_connect_to(&app.client, "trello").await;
+    let callback = app.consent(&authorize, "tina-trello", "deny").await;
+    let parsed = url::Url::parse(&callback).expect("url");
+    assert!(param(&parsed, "oauth_verifier").is_none());
+    let response = app.client.get(&callback).send().await.expect("callback");
+    assert_eq!(
+        location(&response),
+        "/connections?error=access_denied&service=trello"
+    );
+    assert_eq!(app.count("connections").await, 0);
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_bad_signatures_reused_nonces_and_foreign_callbacks() {
+    let app = spawn_app().await;
+    app.signed_in("tina").await;
+    let authorize = app.start_connect_to(&app.client, "trello").await;
+    let mut url = authorize.clone();
+    url.set_query(None);
+    url.set_path("/trello/1/OAuthGetRequestToken");
+    let client = reqwest::Client::new();
+    let callback = app.url("/api/auth/trello/callback");
+    let signed = |secret: &'static str, callback: &str| {
+        let mut signing = Signing {
+            consumer_key: "sandbox-trello",
+            consumer_secret: secret,
+            token: None,
+            callback: None,
+            verifier: None,
+            pinned: None,
+        };
+        signing.callback = Some(callback);
+        signing.header("POST", &url)
+    };
+    let post = |header: String| {
+        client
+            .post(url.clone())
+            .header(AUTHORIZATION, header)
+            .send()
+    };
+
+    let good = signed(SANDBOX_CLIENT_SECRET, &callback);
+    assert_eq!(post(good.clone()).await.expect("send").status(), StatusCode::OK);
+    let replay = post(good).await.expect("send");
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "nonce reused");
+    let forged = post(signed("not-the-secret", &callback)).await.expect("send");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED, "bad signature");
+    let foreign = post(signed(SANDBOX_CLIENT_SECRET, "https://evil.test/cb"))
+        .await
+        .expect("send");
+    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST, "unregistered callback");
+
+    // Members/me with a request token (not token credentials) is refused.
+    let token = param(&authorize, "oauth_token").expect("token");
+    url.set_path("/trello/1/members/me");
+    let header = Signing {
+        consumer_key: "sandbox-trello",
+        consumer_secret: SANDBOX_CLIENT_SECRET,
+        token: Some(TokenCredentials {
+            token: &token,
+            secret: "guess",
+        }),
+        callback: None,
+        verifier: None,
+        pinned: None,
+    }
+    .header("GET", &url);
+    let me = client
+        .get(url.clone())
+        .header(AUTHORIZATION, header)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
