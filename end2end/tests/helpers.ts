@@ -39,3 +39,14 @@ export async function connectGithub(page: Page, choice: 'Authorize' | 'Cancel' =
   await page.getByRole('button', { name: choice, exact: true }).click();
   await expect(page).toHaveURL(/^http:\/\/localhost:5158\/connections/);
 }
+
+/** From /connections: Connect on a sandboxed service's card, then Authorize (or Cancel) at the
+ *  sandbox's consent page, headed "Sandbox <provider>". */
+export async function connectSandbox(page: Page, service: string, provider: string, choice: 'Authorize' | 'Cancel' = 'Authorize') {
+  await clickIn(page, service, 'Connect');
+  await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:5159\//);
+  await expect(page.getByRole('heading', { name: `Sandbox ${provider}`, exact: true })).toBeVisible();
+  await expect(page.getByLabel('Login')).toHaveValue('sandbox-user');
+  await page.getByRole('button', { name: choice, exact: true }).click();
+  await expect(page).toHaveURL(/^http:\/\/localhost:5158\/connections/);
+}

@@ -11,6 +11,12 @@ pub enum Kind {
     Disconnected,
     Revocation,
     UserCreated,
+    UserDisabled,
+    Refreshed,
+    NeedsReauth,
+    TokenIssued,
+    ApiKeyCreated,
+    ApiKeyRevoked,
 }
 
 impl Kind {
@@ -25,12 +31,25 @@ impl Kind {
             Self::Disconnected => "connection.deleted",
             Self::Revocation => "connection.revocation",
             Self::UserCreated => "admin.user_created",
+            Self::UserDisabled => "admin.user_disabled",
+            Self::Refreshed => "connection.refreshed",
+            Self::NeedsReauth => "connection.needs_reauth",
+            Self::TokenIssued => "api.token_issued",
+            Self::ApiKeyCreated => "admin.api_key_created",
+            Self::ApiKeyRevoked => "admin.api_key_revoked",
         }
     }
 
     /// Events that change what a user's Connections page shows.
     pub fn changes_connection(name: &str) -> bool {
-        name == Self::ConnectSucceeded.name() || name == Self::Disconnected.name()
+        [
+            Self::ConnectSucceeded,
+            Self::Disconnected,
+            Self::Refreshed,
+            Self::NeedsReauth,
+        ]
+        .iter()
+        .any(|kind| kind.name() == name)
     }
 }
 

@@ -89,6 +89,7 @@ pub struct LimitsConfig {
     pub connect_per_user: u32,
     pub callback_per_address: u32,
     pub mutation_per_address: u32,
+    pub api_per_key: u32,
 }
 
 /// `[providers.<service>]`: every key optional; built-in services have real defaults.
@@ -166,6 +167,7 @@ impl Default for Config {
                 connect_per_user: 30,
                 callback_per_address: 60,
                 mutation_per_address: 240,
+                api_per_key: 6000,
             },
             providers: BTreeMap::new(),
         }

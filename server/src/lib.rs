@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod disconnect;
 pub mod events;
 mod http;
 pub mod hub;
@@ -11,6 +12,7 @@ pub mod providers;
 pub mod sandbox;
 pub mod state;
 pub mod store;
+pub mod tokens;
 pub mod users;
 pub mod vault;
 
@@ -77,6 +79,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         http: oauth::http_client(),
         events,
         limits,
+        refresh_locks: Arc::new(tokens::RefreshLocks::new()),
     };
     spawn_limit_shrinker(state.limits.clone());
     Ok(Application {

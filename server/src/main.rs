@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use server::audit::{Event, Kind, Origin};
 use server::config::Config;
 use std::io::Read;
 use std::path::PathBuf;
@@ -33,6 +34,38 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API keys for the platform's backend services.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Read the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// tokens:read (fresh tokens, list connections), connections:write (delete).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// List keys (name, id, prefix, scopes, last use; never the key).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write every audit event to standard output as JSON lines, oldest first.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -50,11 +83,23 @@ enum UserCommand {
         #[arg(long)]
         if_missing: bool,
     },
+    /// Disable a user: they cannot sign in, and their open sessions end.
+    Disable { username: String },
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The cause chain, one line: user-safe messages, never a backtrace.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     init_logging(&config.log);
     match cli.command.unwrap_or(Command::Serve) {
@@ -109,7 +154,92 @@ async fn main() -> anyhow::Result<()> {
                 println!("password (shown once): {password}");
             }
         }
+        Command::User {
+            command: UserCommand::Disable { username },
+        } => {
+            let db = server::store::open(&config.database.url).await?;
+            server::users::disable(&db, &username).await?;
+            println!("disabled user {username}");
+        }
+        Command::Apikey { command } => {
+            let db = server::store::open(&config.database.url).await?;
+            apikey(&db, command).await?;
+        }
+        Command::Audit {
+            command: AuditCommand::Export,
+        } => {
+            let db = server::store::open(&config.database.url).await?;
+            export_audit(&db).await?;
+        }
     }
+    Ok(())
+}
+
+async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    use server::store::api_keys;
+    match command {
+        ApikeyCommand::Create { name, scopes } => {
+            const KNOWN: &[&str] = &["tokens:read", "connections:write"];
+            if let Some(bad) = scopes.iter().find(|s| !KNOWN.contains(&s.as_str())) {
+                anyhow::bail!("unknown scope {bad}: use {}", KNOWN.join(" or "));
+            }
+            let (row, key) = api_keys::create(db, &name, &scopes).await?;
+            audit(db, Kind::ApiKeyCreated, &row.id).await?;
+            println!(
+                "created API key {} ({}) with scopes {}",
+                row.name, row.id, row.scopes
+            );
+            println!("key (shown once, keep it secret): {}", key.expose_secret());
+        }
+        ApikeyCommand::List => {
+            for key in api_keys::list(db).await? {
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                let used = key
+                    .last_used_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{}\t{}\t{}…\t{}\t{state}\tlast used {used}",
+                    key.id, key.name, key.prefix, key.scopes
+                );
+            }
+        }
+        ApikeyCommand::Revoke { id } => {
+            if !api_keys::revoke(db, &id).await? {
+                anyhow::bail!("no live API key with id {id}");
+            }
+            audit(db, Kind::ApiKeyRevoked, &id).await?;
+            println!("revoked API key {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn audit(db: &sea_orm::DatabaseConnection, kind: Kind, key_id: &str) -> anyhow::Result<()> {
+    let event = Event::new(kind, &Origin::default()).reason(&format!("apikey:{key_id}"));
+    server::store::audit::append(db, event).await?;
+    Ok(())
+}
+
+async fn export_audit(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut last = 0;
+    loop {
+        let batch = server::store::audit::after(db, last, 1000).await?;
+        let Some(tail) = batch.last() else { break };
+        last = tail.seq;
+        for event in &batch {
+            serde_json::to_writer(&mut out, event)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
     Ok(())
 }
 

@@ -19,4 +19,5 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub events: Events,
     pub limits: Arc<crate::http::limits::Limits>,
+    pub refresh_locks: Arc<crate::tokens::RefreshLocks>,
 }

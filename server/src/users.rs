@@ -12,6 +12,8 @@ pub enum UserError {
     WeakPassword,
     #[error("user {0} already exists")]
     Exists(String),
+    #[error("there is no user {0}")]
+    Unknown(String),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -47,4 +49,22 @@ pub async fn add(
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(user)
+}
+
+/// Disables a user: sign-in refuses them and the session middleware ends their sessions.
+pub async fn disable(db: &DatabaseConnection, username: &str) -> Result<(), UserError> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let user = store::users::by_username(db, username)
+        .await?
+        .ok_or_else(|| UserError::Unknown(username.to_string()))?;
+    let txn = db.begin().await?;
+    let id = user.id.clone();
+    let mut active: store::users::ActiveModel = user.into();
+    active.disabled = Set(true);
+    active.update(&txn).await?;
+    let mut event = Event::new(Kind::UserDisabled, &Origin::default()).reason("cli");
+    event.subject = Some(id);
+    store::audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
 }

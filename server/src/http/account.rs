@@ -1,5 +1,6 @@
 //! Sign in, sign out, and the middleware that puts the signed-in user on each request.
 
+use super::limits::take;
 use crate::audit::{Event, Kind, Origin};
 use crate::state::AppState;
 use crate::store;
@@ -12,11 +13,21 @@ use axum::Form;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
-use super::limits::take;
 use tower_sessions::Session;
 
-const USER_KEY: &str = "user_id";
-const BINDING_KEY: &str = "flow_binding";
+const AUTH_KEY: &str = "auth";
+/// A signed-in session ends this long after sign-in, however active (idle expiry is set on
+/// the session layer).
+const ABSOLUTE_LIFETIME_SECONDS: i64 = 24 * 3600;
+
+/// What a signed-in session holds: no secret, only who, since when, and the flow binding.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignedIn {
+    user_id: String,
+    /// Pending connect flows are bound to this random value.
+    binding: String,
+    signed_in_at: i64,
+}
 /// Pages that need a signed-in user; others are public.
 const SIGNED_IN_PAGES: &[&str] = &["/connections"];
 
@@ -34,15 +45,16 @@ pub async fn load_user(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if let Ok(Some(user_id)) = session.get::<String>(USER_KEY).await {
-        match store::users::by_id(&state.db, &user_id).await {
-            Ok(Some(user)) if !user.disabled => {
-                let binding = session.get::<String>(BINDING_KEY).await.ok().flatten();
+    if let Ok(Some(auth)) = session.get::<SignedIn>(AUTH_KEY).await {
+        let fresh = chrono::Utc::now().timestamp() - auth.signed_in_at < ABSOLUTE_LIFETIME_SECONDS;
+        match store::users::by_id(&state.db, &auth.user_id).await {
+            Ok(Some(user)) if fresh && !user.disabled => {
                 request.extensions_mut().insert(user.current_user());
                 request
                     .extensions_mut()
-                    .insert(SessionBinding(binding.unwrap_or_default()));
+                    .insert(SessionBinding(auth.binding));
             }
+            // Too old, the user is gone or disabled: the session ends server-side.
             Ok(_) => {
                 let _ = session.flush().await;
             }
@@ -67,9 +79,14 @@ pub fn client_address(parts: &Parts, trusted: &[std::net::IpAddr]) -> Option<Str
     if !trusted.contains(&peer) {
         return Some(peer.to_string());
     }
-    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
     let last_hop = forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim);
-    let hop = last_hop.and_then(|h| h.parse::<std::net::IpAddr>().ok()).unwrap_or(peer);
+    let hop = last_hop
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+        .unwrap_or(peer);
     Some(hop.to_string())
 }
 
@@ -133,12 +150,13 @@ pub async fn sign_in(
         .cycle_id()
         .await
         .map_err(|_| super::error::ApiError::internal())?;
+    let auth = SignedIn {
+        user_id: user.id.clone(),
+        binding: crate::store::new_id(),
+        signed_in_at: chrono::Utc::now().timestamp(),
+    };
     session
-        .insert(USER_KEY, &user.id)
-        .await
-        .map_err(|_| super::error::ApiError::internal())?;
-    session
-        .insert(BINDING_KEY, crate::store::new_id())
+        .insert(AUTH_KEY, auth)
         .await
         .map_err(|_| super::error::ApiError::internal())?;
     store::audit::append(&state.db, Event::new(Kind::SignIn, &origin).by(&user.id)).await?;
@@ -182,10 +200,19 @@ mod tests {
     fn forwarded_for_counts_only_from_a_trusted_proxy() {
         let proxy: IpAddr = "10.0.0.1".parse().expect("ip");
         let spoofed = parts("192.0.2.7", Some("198.51.100.1"));
-        assert_eq!(client_address(&spoofed, &[proxy]).as_deref(), Some("192.0.2.7"));
+        assert_eq!(
+            client_address(&spoofed, &[proxy]).as_deref(),
+            Some("192.0.2.7")
+        );
         let proxied = parts("10.0.0.1", Some("198.51.100.1, 203.0.113.9"));
-        assert_eq!(client_address(&proxied, &[proxy]).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            client_address(&proxied, &[proxy]).as_deref(),
+            Some("203.0.113.9")
+        );
         let garbage = parts("10.0.0.1", Some("not an address"));
-        assert_eq!(client_address(&garbage, &[proxy]).as_deref(), Some("10.0.0.1"));
+        assert_eq!(
+            client_address(&garbage, &[proxy]).as_deref(),
+            Some("10.0.0.1")
+        );
     }
 }

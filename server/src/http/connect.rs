@@ -5,7 +5,7 @@ use super::error::{wants_html, ApiError};
 use super::limits::take;
 use crate::audit::{Event, Kind, Origin};
 use crate::hub::connection_state;
-use crate::oauth::{callback::CallbackParams, complete, revoke, start, TokenSet};
+use crate::oauth::{callback::CallbackParams, complete, start};
 use crate::providers::{Lookup, Provider};
 use crate::state::AppState;
 use crate::store;
@@ -14,8 +14,6 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
-use sea_orm::TransactionTrait;
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -115,8 +113,11 @@ pub async fn complete_connect(
     binding: Binding,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
-    take(&state.limits.callback, origin.ip.as_deref().unwrap_or_default())
-        .map_err(|e| e.for_browser(&headers))?;
+    take(
+        &state.limits.callback,
+        origin.ip.as_deref().unwrap_or_default(),
+    )
+    .map_err(|e| e.for_browser(&headers))?;
     let params = CallbackParams::parse(query.as_deref()).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -208,18 +209,8 @@ pub async fn disconnect(
     let Some(Extension(user)) = user else {
         return Err(ApiError::sign_in_required().for_browser(&headers));
     };
-    let mut revoked = "not_connected";
-    if let Some(row) = store::connections::find(&state.db, &user.id, &service).await? {
-        revoked = revoke_tokens(&state, &provider, &row).await.reason();
-        let txn = state.db.begin().await?;
-        store::connections::delete(&txn, &row.id).await?;
-        let event = Event::new(Kind::Disconnected, &origin)
-            .by(&user.id)
-            .provider(&service)
-            .reason(revoked);
-        store::audit::append(&txn, event).await?;
-        txn.commit().await?;
-    }
+    let event = Event::new(Kind::Disconnected, &origin).by(&user.id);
+    let revoked = crate::disconnect::disconnect(&state, &provider, &user.id, event).await?;
     Ok(if wants_html(&headers) {
         Redirect::to(&format!(
             "/connections?disconnected={service}&revocation={revoked}"
@@ -229,27 +220,6 @@ pub async fn disconnect(
         Json(json!({ "service": service, "connected": false, "revocation": revoked }))
             .into_response()
     })
-}
-
-async fn revoke_tokens(
-    state: &AppState,
-    provider: &Provider,
-    row: &store::connections::Model,
-) -> revoke::Revoked {
-    let binding = complete::token_binding(&row.id, &row.user_id, &row.provider);
-    let tokens = state
-        .vault
-        .open(&row.tokens_sealed, &binding)
-        .ok()
-        .and_then(|plain| serde_json::from_slice::<TokenSet>(plain.expose_secret()).ok());
-    let Some(tokens) = tokens else {
-        tracing::error!(provider = %row.provider, connection_id = %row.id, "stored tokens did not open");
-        return revoke::Revoked::Failed;
-    };
-    match provider.endpoints(&state.http).await {
-        Ok(endpoints) => revoke::revoke(&state.http, provider, endpoints, &tokens).await,
-        Err(_) => revoke::Revoked::Failed,
-    }
 }
 
 /// `GET /api/{service}/health`: is the provider configured, and where must it send people back.

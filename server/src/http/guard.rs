@@ -9,10 +9,14 @@ use axum::response::{IntoResponse, Response};
 
 /// SECURITY.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
 pub async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    // The backend API authenticates with a key in a header, never a cookie: nothing to forge.
+    let backend_api = request.uri().path().starts_with("/api/v1/");
+    if backend_api
+        || matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        )
+    {
         return next.run(request).await;
     }
     let headers = request.headers();

@@ -13,10 +13,13 @@ pub struct Limits {
     pub connect: DefaultKeyedRateLimiter<String>,
     pub callback: DefaultKeyedRateLimiter<String>,
     pub mutation: DefaultKeyedRateLimiter<String>,
+    pub api: DefaultKeyedRateLimiter<String>,
 }
 
 fn per_minute(count: u32) -> DefaultKeyedRateLimiter<String> {
-    RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN)))
+    RateLimiter::keyed(Quota::per_minute(
+        NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN),
+    ))
 }
 
 impl Limits {
@@ -28,6 +31,7 @@ impl Limits {
             connect: per_minute(config.connect_per_user),
             callback: per_minute(config.callback_per_address),
             mutation: per_minute(config.mutation_per_address),
+            api: per_minute(config.api_per_key),
         }
     }
 
@@ -39,6 +43,7 @@ impl Limits {
             &self.connect,
             &self.callback,
             &self.mutation,
+            &self.api,
         ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();

@@ -1,6 +1,7 @@
 //! Router assembly: plain axum routes for the contract, Leptos for pages and server functions.
 
 mod account;
+mod api_v1;
 mod connect;
 pub mod error;
 mod events;
@@ -72,6 +73,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/{service}/disconnect", post(connect::disconnect))
         .route("/api/{service}/health", get(connect::health))
         .route("/rpc/{*name}", post(server_fn).get(server_fn))
+        .route(
+            "/api/v1/users/{user_id}/connections",
+            get(api_v1::list_connections),
+        )
+        .route(
+            "/api/v1/users/{user_id}/connections/{service}",
+            axum::routing::delete(api_v1::delete_connection),
+        )
+        .route(
+            "/api/v1/users/{user_id}/connections/{service}/token",
+            get(api_v1::token),
+        )
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, shell)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,

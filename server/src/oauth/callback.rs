@@ -155,8 +155,8 @@ mod tests {
         assert!(p.oauth1 && p.error.is_none());
         assert_eq!(p.state, STATE);
         assert_eq!(p.code.map(|c| c.secret().clone()).as_deref(), Some("v1"));
-        let denied = CallbackParams::parse(Some(&format!("oauth_token={STATE}&denied=1")))
-            .expect("parses");
+        let denied =
+            CallbackParams::parse(Some(&format!("oauth_token={STATE}&denied=1"))).expect("parses");
         assert_eq!(denied.error.as_deref(), Some("access_denied"));
         let cases = [
             (format!("oauth_token={STATE}"), ParamError::NoVerifier),
@@ -168,14 +168,21 @@ mod tests {
                 format!("oauth_token={STATE}&oauth_verifier=v&state={STATE}"),
                 ParamError::BadState,
             ),
-            ("oauth_token=bad%20token&oauth_verifier=v".into(), ParamError::BadState),
+            (
+                "oauth_token=bad%20token&oauth_verifier=v".into(),
+                ParamError::BadState,
+            ),
             (
                 format!("oauth_token={STATE}&oauth_verifier={}", "v".repeat(3000)),
                 ParamError::Oversized,
             ),
         ];
         for (query, error) in cases {
-            assert_eq!(CallbackParams::parse(Some(&query)).unwrap_err(), error, "{query}");
+            assert_eq!(
+                CallbackParams::parse(Some(&query)).unwrap_err(),
+                error,
+                "{query}"
+            );
         }
     }
 }

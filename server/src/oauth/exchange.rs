@@ -58,10 +58,25 @@ pub async fn exchange_code(
     if let Some(verifier) = verifier {
         form.push(("code_verifier", verifier.secret()));
     }
+    let request = token_request(http, provider, endpoints, form);
+    let response = request.send().await.map_err(|e| {
+        tracing::warn!(error = %e.without_url(), "token request failed");
+        ExchangeError::Network
+    })?;
+    parse_token_response(provider.token_format, response).await
+}
+
+/// A POST to the token endpoint with the provider's client authentication and body format.
+pub fn token_request<'a>(
+    http: &reqwest::Client,
+    provider: &'a Provider,
+    endpoints: &Endpoints,
+    mut form: Vec<(&'a str, &'a str)>,
+) -> reqwest::RequestBuilder {
     let request = http
         .post(endpoints.token_url.clone())
         .header(reqwest::header::ACCEPT, "application/json");
-    let request = match provider.client_auth {
+    match provider.client_auth {
         ClientAuth::Body => {
             form.push(("client_id", &provider.client_id));
             form.push(("client_secret", provider.client_secret.expose_secret()));
@@ -77,12 +92,7 @@ pub async fn exchange_code(
                 .collect();
             basic_auth(request, &provider.client_id, &provider.client_secret).json(&body)
         }
-    };
-    let response = request.send().await.map_err(|e| {
-        tracing::warn!(error = %e.without_url(), "token request failed");
-        ExchangeError::Network
-    })?;
-    parse_token_response(provider.token_format, response).await
+    }
 }
 
 /// Reads a token response (from a code exchange or a refresh) strictly.

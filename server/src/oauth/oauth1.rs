@@ -173,9 +173,7 @@ pub async fn complete(
             tracing::warn!(error = %e.without_url(), "access token call failed");
             CompleteError::Exchange
         })?;
-    let answer = read_answer(response)
-        .await
-        .ok_or(CompleteError::Exchange)?;
+    let answer = read_answer(response).await.ok_or(CompleteError::Exchange)?;
     let tokens = TokenSet {
         access_token: answer.token,
         refresh_token: None,

@@ -60,7 +60,11 @@ impl<'a> Signing<'a> {
         let mut base = url.clone();
         base.set_query(None);
         base.set_fragment(None);
-        builder.authorize(method, base.as_str(), &oauth1_request::ParameterList::new(query))
+        builder.authorize(
+            method,
+            base.as_str(),
+            &oauth1_request::ParameterList::new(query),
+        )
     }
 }
 
@@ -138,7 +142,9 @@ mod tests {
 
     #[test]
     fn callback_and_verifier_are_signed_only_when_given() {
-        let url: Url = "https://trello.com/1/OAuthGetRequestToken".parse().expect("url");
+        let url: Url = "https://trello.com/1/OAuthGetRequestToken"
+            .parse()
+            .expect("url");
         let mut signing = Signing {
             consumer_key: "key",
             consumer_secret: "secret",

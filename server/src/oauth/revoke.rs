@@ -34,7 +34,9 @@ pub async fn revoke(
     let access = tokens.access_token.secret();
     let request = match provider.revocation {
         Revocation::None => return Revoked::NotSupported,
-        Revocation::TrelloDelete => return super::oauth1::revoke(http, provider, url, tokens).await,
+        Revocation::TrelloDelete => {
+            return super::oauth1::revoke(http, provider, url, tokens).await
+        }
         Revocation::GitHubGrant => basic_auth(
             http.delete(url),
             &provider.client_id,

@@ -4,7 +4,8 @@
 //! and `POST /-/oauth_revoke` with the refresh token (access tokens are refused).
 
 use super::consent::{authorize, require, Refusal};
-use super::grants::{self, oauth_error, ClientAuth, Family, Params, Refused};
+use super::grants::{self, Family, Params, Refused};
+use super::requests::{self, oauth_error, ClientAuth};
 use super::Sandbox;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -33,25 +34,43 @@ fn scope_ok(scope: &str) -> bool {
         || scope.split_once(':').is_some_and(|(resource, action)| {
             !resource.is_empty()
                 && matches!(action, "read" | "write" | "delete")
-                && resource.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && resource
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
         })
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {
-    require(q, "response_type", &["code"], Refusal::Page("response_type must be code."))?;
+    require(
+        q,
+        "response_type",
+        &["code"],
+        Refusal::Page("response_type must be code."),
+    )?;
     if q.get("scope").is_some_and(|s| !s.split(' ').all(scope_ok)) {
-        return Err(Refusal::Redirect("invalid_scope", "The requested scope is invalid."));
+        return Err(Refusal::Redirect(
+            "invalid_scope",
+            "The requested scope is invalid.",
+        ));
     }
     Ok(())
 }
 
 /// The form body with the client's credentials in it, or the error answer.
 fn client_form(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
-    let Some(form) = grants::form_body(headers, body) else {
-        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body must be form-encoded."));
+    let Some(form) = requests::form_body(headers, body) else {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body must be form-encoded.",
+        ));
     };
-    if !grants::client_authenticated(&ASANA, headers, &form, ClientAuth::Body) {
-        return Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client_id or client_secret."));
+    if !requests::client_authenticated(&ASANA, headers, &form, ClientAuth::Body) {
+        return Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client_id or client_secret.",
+        ));
     }
     Ok(form)
 }
@@ -73,17 +92,27 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
     let bad = |error, description| oauth_error(StatusCode::BAD_REQUEST, error, description);
     let (grant, first) = match get("grant_type") {
         Some("authorization_code") => {
-            match grants::redeem(&sandbox, ASANA.client_id, get("code"), get("redirect_uri"), get("code_verifier")) {
+            match grants::redeem(
+                &sandbox,
+                ASANA.client_id,
+                get("code"),
+                get("redirect_uri"),
+                get("code_verifier"),
+            ) {
                 Ok(code) => {
                     let scope = code.param("scope").unwrap_or("default");
                     (grants::new_grant(ASANA.client_id, &code.login, scope), true)
                 }
-                Err(Refused::RedirectMismatch) => return bad("invalid_grant", "The redirect_uri does not match."),
+                Err(Refused::RedirectMismatch) => {
+                    return bad("invalid_grant", "The redirect_uri does not match.")
+                }
                 Err(_) => return bad("invalid_grant", "The code is invalid or expired."),
             }
         }
         Some("refresh_token") => {
-            match get("refresh_token").and_then(|t| grants::live(&sandbox, ASANA.client_id, t, true)) {
+            match get("refresh_token")
+                .and_then(|t| grants::live(&sandbox, ASANA.client_id, t, true))
+            {
                 // No new refresh token: the client keeps the old one.
                 Some(old) => (old, false),
                 None => return bad("invalid_grant", "The refresh token is invalid."),
@@ -112,8 +141,15 @@ async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
     let Some(grant) = grants::bearer_grant(&sandbox, ASANA.client_id, &headers) else {
         return errors(StatusCode::UNAUTHORIZED, "Not Authorized");
     };
-    if !grant.scope.split(' ').any(|s| s == "default" || s == "users:read") {
-        return errors(StatusCode::FORBIDDEN, "This request requires the users:read scope.");
+    if !grant
+        .scope
+        .split(' ')
+        .any(|s| s == "default" || s == "users:read")
+    {
+        return errors(
+            StatusCode::FORBIDDEN,
+            "This request requires the users:read scope.",
+        );
     }
     let mut data = user(&grant.login);
     data["workspaces"] = json!([{ "gid": "1200000000000001", "name": "Sandbox Workspace", "resource_type": "workspace" }]);
@@ -130,7 +166,13 @@ async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
         .get("token")
         .and_then(|t| grants::live(&sandbox, ASANA.client_id, t, true).map(|_| t));
     match refresh {
-        Some(t) if grants::revoke(&sandbox, ASANA.client_id, t, true) => StatusCode::OK.into_response(),
-        _ => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "token must be a valid refresh token."),
+        Some(t) if grants::revoke(&sandbox, ASANA.client_id, t, true) => {
+            StatusCode::OK.into_response()
+        }
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token must be a valid refresh token.",
+        ),
     }
 }

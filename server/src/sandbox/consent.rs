@@ -96,14 +96,17 @@ fn bad_request(family: &Family, message: &str) -> Response {
 
 /// Back to the client with these pairs and the state (the redirect URI was checked).
 fn back(q: &Params, pairs: &[(&str, &str)]) -> Response {
-    let redirect_uri = q.get("redirect_uri").map(String::as_str).unwrap_or_default();
+    let redirect_uri = q
+        .get("redirect_uri")
+        .map(String::as_str)
+        .unwrap_or_default();
     let Ok(mut target) = url::Url::parse(redirect_uri) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    target
-        .query_pairs_mut()
-        .extend_pairs(pairs)
-        .append_pair("state", q.get("state").map(String::as_str).unwrap_or_default());
+    target.query_pairs_mut().extend_pairs(pairs).append_pair(
+        "state",
+        q.get("state").map(String::as_str).unwrap_or_default(),
+    );
     Redirect::to(target.as_str()).into_response()
 }
 
@@ -112,10 +115,9 @@ fn checked(family: &Family, q: &Params, check: Check) -> Result<(), Response> {
     shared_checks(family, q).map_err(|m| bad_request(family, m))?;
     check(q).map_err(|refusal| match refusal {
         Refusal::Page(message) => bad_request(family, message),
-        Refusal::Redirect(error, description) => back(
-            q,
-            &[("error", error), ("error_description", description)],
-        ),
+        Refusal::Redirect(error, description) => {
+            back(q, &[("error", error), ("error_description", description)])
+        }
     })
 }
 
@@ -140,7 +142,11 @@ fn consent_page(family: &Family, q: &Params, check: Check) -> Response {
         .map(|s| escape(s))
         .collect::<Vec<_>>()
         .join(" ");
-    let scopes = if scopes.is_empty() { "(none)".into() } else { scopes };
+    let scopes = if scopes.is_empty() {
+        "(none)".into()
+    } else {
+        scopes
+    };
     let title = escape(family.title);
     let body = format!(
         "<h1>Sandbox {title}</h1><p>Authorize <strong>ATOM Connect</strong> to use your \

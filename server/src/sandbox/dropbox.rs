@@ -4,7 +4,8 @@
 //! Content-Type with an empty body fails with 400, as at Dropbox); revoke with the Bearer token.
 
 use super::consent::{authorize, optional, require, Refusal};
-use super::grants::{self, oauth_error, ClientAuth, Family, Params, Refused};
+use super::grants::{self, Family, Params, Refused};
+use super::requests::{self, oauth_error, ClientAuth};
 use super::Sandbox;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -29,12 +30,25 @@ pub fn router() -> Router<Sandbox> {
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {
-    require(q, "response_type", &["code"], Refusal::Page("Invalid response_type."))?;
-    optional(q, "token_access_type", &["online", "offline", "legacy"], Refusal::Page("Invalid token_access_type."))?;
+    require(
+        q,
+        "response_type",
+        &["code"],
+        Refusal::Page("Invalid response_type."),
+    )?;
+    optional(
+        q,
+        "token_access_type",
+        &["online", "offline", "legacy"],
+        Refusal::Page("Invalid token_access_type."),
+    )?;
     let scope_ok = |s: &str| {
         matches!(s, "openid" | "email" | "profile")
             || s.split_once('.').is_some_and(|(a, b)| {
-                !a.is_empty() && !b.is_empty() && s.bytes().all(|c| c.is_ascii_lowercase() || c == b'.' || c == b'_')
+                !a.is_empty()
+                    && !b.is_empty()
+                    && s.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c == b'.' || c == b'_')
             })
     };
     if q.get("scope").is_some_and(|s| !s.split(' ').all(scope_ok)) {
@@ -45,26 +59,43 @@ fn check(q: &Params) -> Result<(), Refusal> {
 
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     let bad = |error, description| oauth_error(StatusCode::BAD_REQUEST, error, description);
-    let Some(form) = grants::form_body(&headers, &body) else {
-        return bad("invalid_request", "Content-Type must be application/x-www-form-urlencoded.");
+    let Some(form) = requests::form_body(&headers, &body) else {
+        return bad(
+            "invalid_request",
+            "Content-Type must be application/x-www-form-urlencoded.",
+        );
     };
-    if !grants::client_authenticated(&DROPBOX, &headers, &form, ClientAuth::Either) {
+    if !requests::client_authenticated(&DROPBOX, &headers, &form, ClientAuth::Either) {
         return bad("invalid_client", "Invalid client_id or client_secret");
     }
     let get = |key: &str| form.get(key).map(String::as_str);
     let (grant, offline) = match get("grant_type") {
         Some("authorization_code") => {
-            match grants::redeem(&sandbox, DROPBOX.client_id, get("code"), get("redirect_uri"), get("code_verifier")) {
+            match grants::redeem(
+                &sandbox,
+                DROPBOX.client_id,
+                get("code"),
+                get("redirect_uri"),
+                get("code_verifier"),
+            ) {
                 Ok(code) => (
-                    grants::new_grant(DROPBOX.client_id, &code.login, code.param("scope").unwrap_or_default()),
+                    grants::new_grant(
+                        DROPBOX.client_id,
+                        &code.login,
+                        code.param("scope").unwrap_or_default(),
+                    ),
                     code.param("token_access_type") == Some("offline"),
                 ),
-                Err(Refused::RedirectMismatch) => return bad("invalid_grant", "redirect_uri mismatch"),
+                Err(Refused::RedirectMismatch) => {
+                    return bad("invalid_grant", "redirect_uri mismatch")
+                }
                 Err(_) => return bad("invalid_grant", "code doesn't exist or has expired"),
             }
         }
         Some("refresh_token") => {
-            match get("refresh_token").and_then(|t| grants::live(&sandbox, DROPBOX.client_id, t, true)) {
+            match get("refresh_token")
+                .and_then(|t| grants::live(&sandbox, DROPBOX.client_id, t, true))
+            {
                 // Not rotated: a new access token only.
                 Some(old) => (old, false),
                 None => return bad("invalid_grant", "refresh token is invalid or revoked"),
@@ -85,12 +116,17 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
 }
 
 fn account_id(login: &str) -> String {
-    format!("dbid:AA{:030}", grants::stable_id(&format!("dropbox:{login}")))
+    format!(
+        "dbid:AA{:030}",
+        grants::stable_id(&format!("dropbox:{login}"))
+    )
 }
 
 /// An RPC endpoint without arguments: no body and no Content-Type, or JSON `null`.
 fn no_arguments(function: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let message = match content_type {
         None if body.is_empty() => return Ok(()),
         Some("application/json") if body == b"null" => return Ok(()),
@@ -102,7 +138,12 @@ fn no_arguments(function: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), 
         ),
     };
     let text = format!("Error in call to API function \"{function}\": {message}");
-    Err((StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+    Err((
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 fn auth_error(tag: &str) -> Response {
@@ -110,7 +151,11 @@ fn auth_error(tag: &str) -> Response {
     (StatusCode::UNAUTHORIZED, Json(body)).into_response()
 }
 
-async fn current_account(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+async fn current_account(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(response) = no_arguments("users/get_current_account", &headers, &body) {
         return response;
     }

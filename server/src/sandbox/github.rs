@@ -4,6 +4,7 @@
 
 use super::consent::{authorize, Refusal};
 use super::grants::{self, Family, Params, Refused};
+use super::requests;
 use super::Sandbox;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -20,10 +21,15 @@ static GITHUB: Family = Family {
 
 pub fn router() -> Router<Sandbox> {
     Router::new()
-        .route("/login/oauth/authorize", authorize(&GITHUB, |_: &Params| Ok::<(), Refusal>(())))
+        .route("/login/oauth/authorize", authorize(&GITHUB, check))
         .route("/login/oauth/access_token", post(access_token))
         .route("/user", get(user))
         .route("/applications/{client_id}/grant", delete(revoke_grant))
+}
+
+/// GitHub needs nothing beyond the shared checks (response_type is not required).
+fn check(_: &Params) -> Result<(), Refusal> {
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -71,7 +77,7 @@ async fn access_token(
     headers: HeaderMap,
     Form(req): Form<TokenRequest>,
 ) -> Response {
-    if !grants::client_ok(
+    if !requests::client_ok(
         &GITHUB,
         req.client_id.as_deref(),
         req.client_secret.as_deref(),
@@ -133,7 +139,10 @@ async fn user(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("token ")));
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("token "))
+        });
     let Some(grant) = token.and_then(|t| grants::live(&sandbox, GITHUB.client_id, t, false)) else {
         return (
             StatusCode::UNAUTHORIZED,
@@ -161,8 +170,9 @@ async fn revoke_grant(
     headers: HeaderMap,
     Json(body): Json<RevokeBody>,
 ) -> Response {
-    let (id, secret) = grants::basic_credentials(&headers).unzip();
-    if client_id != GITHUB.client_id || !grants::client_ok(&GITHUB, id.as_deref(), secret.as_deref())
+    let (id, secret) = requests::basic_credentials(&headers).unzip();
+    if client_id != GITHUB.client_id
+        || !requests::client_ok(&GITHUB, id.as_deref(), secret.as_deref())
     {
         return (
             StatusCode::UNAUTHORIZED,
@@ -170,8 +180,8 @@ async fn revoke_grant(
         )
             .into_response();
     }
-    let Some(login) = grants::live(&sandbox, GITHUB.client_id, &body.access_token, false)
-        .map(|g| g.login)
+    let Some(login) =
+        grants::live(&sandbox, GITHUB.client_id, &body.access_token, false).map(|g| g.login)
     else {
         return (
             StatusCode::NOT_FOUND,

@@ -4,7 +4,8 @@
 //! rotated, userinfo with `sub`/`name`/`email`, `POST /revoke` with `token` ending the grant.
 
 use super::consent::{authorize, optional, require, Refusal};
-use super::grants::{self, oauth_error, ClientAuth, Family, Params, Refused};
+use super::grants::{self, Family, Params, Refused};
+use super::requests::{self, oauth_error, ClientAuth};
 use super::Sandbox;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -32,7 +33,12 @@ pub fn router() -> Router<Sandbox> {
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {
-    require(q, "response_type", &["code"], Refusal::Page("Required parameter is missing: response_type"))?;
+    require(
+        q,
+        "response_type",
+        &["code"],
+        Refusal::Page("Required parameter is missing: response_type"),
+    )?;
     let scope = q.get("scope").map(String::as_str).unwrap_or_default();
     if scope.trim().is_empty() {
         return Err(Refusal::Page("Missing required parameter: scope"));
@@ -40,8 +46,18 @@ fn check(q: &Params) -> Result<(), Refusal> {
     if scope.split(' ').any(|s| long_form(s).is_none()) {
         return Err(Refusal::Page("Error 400: invalid_scope"));
     }
-    optional(q, "access_type", &["online", "offline"], Refusal::Page("Invalid access_type"))?;
-    optional(q, "include_granted_scopes", &["true", "false"], Refusal::Page("Invalid include_granted_scopes"))?;
+    optional(
+        q,
+        "access_type",
+        &["online", "offline"],
+        Refusal::Page("Invalid access_type"),
+    )?;
+    optional(
+        q,
+        "include_granted_scopes",
+        &["true", "false"],
+        Refusal::Page("Invalid include_granted_scopes"),
+    )?;
     let prompts = q.get("prompt").map(String::as_str).unwrap_or("consent");
     if !prompts
         .split(' ')
@@ -63,11 +79,12 @@ fn long_form(scope: &str) -> Option<String> {
 }
 
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
-    let bad = |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);
-    let Some(form) = grants::form_body(&headers, &body) else {
+    let bad =
+        |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);
+    let Some(form) = requests::form_body(&headers, &body) else {
         return bad("invalid_request", "Invalid request body.");
     };
-    if !grants::client_authenticated(&GOOGLE, &headers, &form, ClientAuth::Either) {
+    if !requests::client_authenticated(&GOOGLE, &headers, &form, ClientAuth::Either) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
     }
     let get = |key: &str| form.get(key).map(String::as_str);
@@ -89,7 +106,13 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
         }
         _ => return bad("unsupported_grant_type", "Invalid grant_type."),
     }
-    let code = match grants::redeem(&sandbox, GOOGLE.client_id, get("code"), get("redirect_uri"), get("code_verifier")) {
+    let code = match grants::redeem(
+        &sandbox,
+        GOOGLE.client_id,
+        get("code"),
+        get("redirect_uri"),
+        get("code_verifier"),
+    ) {
         Ok(code) => code,
         Err(Refused::RedirectMismatch) => return bad("redirect_uri_mismatch", "Bad Request"),
         Err(Refused::BadVerifier) => return bad("invalid_grant", "Missing code verifier."),
@@ -145,7 +168,11 @@ fn email(login: &str) -> String {
 
 async fn userinfo(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
     let Some(grant) = grants::bearer_grant(&sandbox, GOOGLE.client_id, &headers) else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_request", "Invalid Credentials");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "Invalid Credentials",
+        );
     };
     let has = |s: &str| grant.scope.split(' ').any(|g| g == s);
     let mut answer = json!({ "sub": subject(&grant.login) });
@@ -169,7 +196,7 @@ async fn revoke(
     let form = if body.is_empty() {
         Some(Params::new())
     } else {
-        grants::form_body(&headers, &body)
+        requests::form_body(&headers, &body)
     };
     let token = form
         .as_ref()
@@ -179,6 +206,10 @@ async fn revoke(
         Some(t) if grants::revoke(&sandbox, GOOGLE.client_id, t, true) => {
             Json(json!({})).into_response()
         }
-        _ => oauth_error(StatusCode::BAD_REQUEST, "invalid_token", "Token expired or revoked"),
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_token",
+            "Token expired or revoked",
+        ),
     }
 }

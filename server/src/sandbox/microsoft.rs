@@ -4,7 +4,8 @@
 //! use with `scope` required, Graph `/v1.0/me` needing `User.Read`, and no revocation endpoint.
 
 use super::consent::{authorize, optional, require, Refusal};
-use super::grants::{self, ClientAuth, Family, Params, Refused};
+use super::grants::{self, Family, Params, Refused};
+use super::requests::{self, ClientAuth};
 use super::Sandbox;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -26,18 +27,40 @@ const GRAPH: &str = "https://graph.microsoft.com";
 
 pub fn router() -> Router<Sandbox> {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/authorize", authorize(&MICROSOFT, check))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            authorize(&MICROSOFT, check),
+        )
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/v1.0/me", get(me))
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {
-    require(q, "response_type", &["code"], Refusal::Page("AADSTS900144: The request body must contain the following parameter: 'response_type'."))?;
-    optional(q, "response_mode", &["query"], Refusal::Page("AADSTS900144: unsupported response_mode."))?;
-    optional(q, "prompt", &["login", "none", "consent", "select_account"], Refusal::Page("AADSTS90023: Invalid prompt."))?;
+    require(
+        q,
+        "response_type",
+        &["code"],
+        Refusal::Page(
+            "AADSTS900144: The request body must contain the following parameter: 'response_type'.",
+        ),
+    )?;
+    optional(
+        q,
+        "response_mode",
+        &["query"],
+        Refusal::Page("AADSTS900144: unsupported response_mode."),
+    )?;
+    optional(
+        q,
+        "prompt",
+        &["login", "none", "consent", "select_account"],
+        Refusal::Page("AADSTS90023: Invalid prompt."),
+    )?;
     let scope = q.get("scope").map(String::as_str).unwrap_or_default();
     if scope.trim().is_empty() {
-        return Err(Refusal::Page("AADSTS900144: The request body must contain the following parameter: 'scope'."));
+        return Err(Refusal::Page(
+            "AADSTS900144: The request body must contain the following parameter: 'scope'.",
+        ));
     }
     let mut resources: Vec<&str> = scope
         .split(' ')
@@ -66,7 +89,10 @@ fn resource(scope: &str) -> &str {
 fn tenant_ok(tenant: &str) -> bool {
     matches!(tenant, "common" | "organizations" | "consumers")
         || uuid::Uuid::parse_str(tenant).is_ok()
-        || (tenant.contains('.') && tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
+        || (tenant.contains('.')
+            && tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'))
 }
 
 fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
@@ -85,37 +111,100 @@ async fn token(
     if !tenant_ok(&tenant) {
         return aad_error(bad, "invalid_tenant", 90002, "Tenant not found.");
     }
-    let Some(form) = grants::form_body(&headers, &body) else {
-        return aad_error(bad, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+    let Some(form) = requests::form_body(&headers, &body) else {
+        return aad_error(
+            bad,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        );
     };
-    if !grants::client_authenticated(&MICROSOFT, &headers, &form, ClientAuth::Body) {
+    if !requests::client_authenticated(&MICROSOFT, &headers, &form, ClientAuth::Body) {
         return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
     let get = |key: &str| form.get(key).map(String::as_str);
     let grant = match get("grant_type") {
         Some("authorization_code") => {
-            match grants::redeem(&sandbox, MICROSOFT.client_id, get("code"), get("redirect_uri"), get("code_verifier")) {
-                Ok(code) => grants::new_grant(MICROSOFT.client_id, &code.login, code.param("scope").unwrap_or_default()),
-                Err(Refused::RedirectMismatch) => return aad_error(bad, "invalid_grant", 50148, "The redirect_uri does not match."),
-                Err(Refused::BadVerifier) => return aad_error(bad, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge."),
-                Err(Refused::BadCode) => return aad_error(bad, "invalid_grant", 70000, "The provided authorization code is invalid or expired."),
+            match grants::redeem(
+                &sandbox,
+                MICROSOFT.client_id,
+                get("code"),
+                get("redirect_uri"),
+                get("code_verifier"),
+            ) {
+                Ok(code) => grants::new_grant(
+                    MICROSOFT.client_id,
+                    &code.login,
+                    code.param("scope").unwrap_or_default(),
+                ),
+                Err(Refused::RedirectMismatch) => {
+                    return aad_error(
+                        bad,
+                        "invalid_grant",
+                        50148,
+                        "The redirect_uri does not match.",
+                    )
+                }
+                Err(Refused::BadVerifier) => {
+                    return aad_error(
+                        bad,
+                        "invalid_grant",
+                        501481,
+                        "The Code_Verifier does not match the code_challenge.",
+                    )
+                }
+                Err(Refused::BadCode) => {
+                    return aad_error(
+                        bad,
+                        "invalid_grant",
+                        70000,
+                        "The provided authorization code is invalid or expired.",
+                    )
+                }
             }
         }
         Some("refresh_token") => {
             let Some(scope) = get("scope").filter(|s| !s.is_empty()) else {
-                return aad_error(bad, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
+                return aad_error(
+                    bad,
+                    "invalid_request",
+                    900144,
+                    "The request body must contain the following parameter: 'scope'.",
+                );
             };
-            let Some(old) = get("refresh_token").and_then(|t| grants::live(&sandbox, MICROSOFT.client_id, t, true)) else {
-                return aad_error(bad, "invalid_grant", 70043, "The refresh token has expired or is invalid.");
+            let Some(old) = get("refresh_token")
+                .and_then(|t| grants::live(&sandbox, MICROSOFT.client_id, t, true))
+            else {
+                return aad_error(
+                    bad,
+                    "invalid_grant",
+                    70043,
+                    "The refresh token has expired or is invalid.",
+                );
             };
             // The old refresh token is not revoked at once; the answer carries a new one.
-            grants::TokenGrant { scope: scope.to_string(), ..old }
+            grants::TokenGrant {
+                scope: scope.to_string(),
+                ..old
+            }
         }
-        _ => return aad_error(bad, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."),
+        _ => {
+            return aad_error(
+                bad,
+                "unsupported_grant_type",
+                70003,
+                "The app requested an unsupported grant type.",
+            )
+        }
     };
     let has = |s: &str| grant.scope.split(' ').any(|g| g == s);
     // Opaque tokens: personal-account tokens are not JWTs.
-    let issued = grants::issue(&sandbox, &grant, "EwA", has("offline_access").then_some("M.C5"));
+    let issued = grants::issue(
+        &sandbox,
+        &grant,
+        "EwA",
+        has("offline_access").then_some("M.C5"),
+    );
     let mut answer = json!({
         "token_type": "Bearer", "scope": grant.scope, "expires_in": 3599,
         "ext_expires_in": 3599, "access_token": issued.access,
@@ -131,13 +220,29 @@ async fn token(
 
 async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
     let graph_error = |status: StatusCode, code: &str, message: &str| {
-        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+        (
+            status,
+            Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
     };
     let Some(grant) = grants::bearer_grant(&sandbox, MICROSOFT.client_id, &headers) else {
-        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty or invalid.");
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "Access token is empty or invalid.",
+        );
     };
-    if !grant.scope.split(' ').any(|s| s.eq_ignore_ascii_case("User.Read")) {
-        return graph_error(StatusCode::FORBIDDEN, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    if !grant
+        .scope
+        .split(' ')
+        .any(|s| s.eq_ignore_ascii_case("User.Read"))
+    {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
     }
     let upn = format!("{}@contoso.test", grant.login);
     Json(json!({

@@ -12,8 +12,10 @@ mod microsoft;
 mod notion;
 mod oauth1_verify;
 mod page;
+mod requests;
 mod slack;
 mod trello;
+mod trello_auth;
 mod trello_page;
 
 use axum::Router;
@@ -25,7 +27,16 @@ pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
 
 /// The provider families the sandbox emulates (in development they stand in for providers
 /// without credentials).
-const FAMILIES: &[&str] = &["github", "google", "trello"];
+const FAMILIES: &[&str] = &[
+    "github",
+    "google",
+    "microsoft",
+    "slack",
+    "notion",
+    "dropbox",
+    "asana",
+    "trello",
+];
 
 pub fn emulates(family: &str) -> bool {
     FAMILIES.contains(&family)
@@ -68,6 +79,17 @@ impl Sandbox {
     /// Whether the provider still honours this access token.
     pub fn token_is_live(&self, token: &str) -> bool {
         self.lock().tokens.get(token).is_some_and(|t| !t.revoked)
+    }
+
+    /// What a user removing the app at the provider does: every token of the grant that
+    /// `access_token` belongs to dies, refresh tokens included. False if it is unknown.
+    pub fn revoke_grant(&self, access_token: &str) -> bool {
+        let client_id = self
+            .lock()
+            .tokens
+            .get(access_token)
+            .map(|g| g.client_id.clone());
+        client_id.is_some_and(|client| grants::revoke(self, &client, access_token, true))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -4,7 +4,8 @@
 //! refresh tokens; a `Notion-Version` header required on API calls.
 
 use super::consent::{authorize, require, Refusal};
-use super::grants::{self, oauth_error, ClientAuth, Family, Params, Refused};
+use super::grants::{self, Family, Params, Refused};
+use super::requests::{self, oauth_error, ClientAuth};
 use super::Sandbox;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,7 +22,13 @@ static NOTION: Family = Family {
     services: &["notion"],
 };
 
-const VERSIONS: &[&str] = &["2021-05-13", "2021-08-16", "2022-02-22", "2022-06-28", "2025-09-03"];
+const VERSIONS: &[&str] = &[
+    "2021-05-13",
+    "2021-08-16",
+    "2022-02-22",
+    "2022-06-28",
+    "2025-09-03",
+];
 const WORKSPACE: &str = "Sandbox Workspace";
 
 pub fn router() -> Router<Sandbox> {
@@ -33,7 +40,12 @@ pub fn router() -> Router<Sandbox> {
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {
-    require(q, "response_type", &["code"], Refusal::Page("response_type must be code."))?;
+    require(
+        q,
+        "response_type",
+        &["code"],
+        Refusal::Page("response_type must be code."),
+    )?;
     require(q, "owner", &["user"], Refusal::Page("owner must be user."))
 }
 
@@ -54,14 +66,23 @@ fn owner(login: &str) -> Value {
 }
 
 /// The Basic client and the JSON body, or the error answer.
-fn client_json(headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Map<String, Value>, Response> {
+fn client_json(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Map<String, Value>, Response> {
     let bad = |description| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description);
-    let Some(json) = grants::json_body(headers, body) else {
-        return Err(bad("body failed validation: the body must be a JSON object."));
+    let Some(json) = requests::json_body(headers, body) else {
+        return Err(bad(
+            "body failed validation: the body must be a JSON object.",
+        ));
     };
     let form: Params = Params::new();
-    if !grants::client_authenticated(&NOTION, headers, &form, ClientAuth::Basic) {
-        return Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client."));
+    if !requests::client_authenticated(&NOTION, headers, &form, ClientAuth::Basic) {
+        return Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client.",
+        ));
     }
     Ok(json)
 }
@@ -75,19 +96,33 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
     let bad = |error, description| oauth_error(StatusCode::BAD_REQUEST, error, description);
     let grant = match get("grant_type") {
         Some("authorization_code") => {
-            match grants::redeem(&sandbox, NOTION.client_id, get("code"), get("redirect_uri"), get("code_verifier")) {
+            match grants::redeem(
+                &sandbox,
+                NOTION.client_id,
+                get("code"),
+                get("redirect_uri"),
+                get("code_verifier"),
+            ) {
                 Ok(code) => grants::new_grant(NOTION.client_id, &code.login, ""),
-                Err(Refused::RedirectMismatch) => return bad("invalid_grant", "Invalid redirect_uri."),
+                Err(Refused::RedirectMismatch) => {
+                    return bad("invalid_grant", "Invalid redirect_uri.")
+                }
                 Err(_) => return bad("invalid_grant", "Invalid code."),
             }
         }
         Some("refresh_token") => {
-            let old = get("refresh_token").and_then(|t| grants::live(&sandbox, NOTION.client_id, t, true));
+            let old = get("refresh_token")
+                .and_then(|t| grants::live(&sandbox, NOTION.client_id, t, true));
             let Some(old) = old else {
                 return bad("invalid_grant", "Invalid refresh token.");
             };
             // Rotating: the old refresh token is spent.
-            grants::revoke(&sandbox, NOTION.client_id, get("refresh_token").unwrap_or_default(), false);
+            grants::revoke(
+                &sandbox,
+                NOTION.client_id,
+                get("refresh_token").unwrap_or_default(),
+                false,
+            );
             old
         }
         _ => return bad("unsupported_grant_type", "Unsupported grant_type."),
@@ -105,7 +140,8 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
 }
 
 fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "object": "error", "status": status.as_u16(), "code": code, "message": message });
+    let body =
+        json!({ "object": "error", "status": status.as_u16(), "code": code, "message": message });
     (status, Json(body)).into_response()
 }
 
@@ -116,7 +152,11 @@ async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
         Some(_) => {}
     }
     let Some(grant) = grants::bearer_grant(&sandbox, NOTION.client_id, &headers) else {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthorized", "API token is invalid.");
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "API token is invalid.",
+        );
     };
     Json(json!({
         "object": "user", "id": id_for(&grant.grant_id), "name": "ATOM Connect",
@@ -133,7 +173,9 @@ async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
         Err(response) => return response,
     };
     match body.get("token").and_then(Value::as_str) {
-        Some(t) if grants::revoke(&sandbox, NOTION.client_id, t, true) => Json(json!({})).into_response(),
+        Some(t) if grants::revoke(&sandbox, NOTION.client_id, t, true) => {
+            Json(json!({})).into_response()
+        }
         _ => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid token."),
     }
 }

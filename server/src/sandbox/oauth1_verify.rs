@@ -59,10 +59,8 @@ pub fn parse_header(value: &str) -> Option<BTreeMap<String, String>> {
 /// The signature base string (RFC 5849 section 3.4.1). `params` holds every protocol and
 /// request parameter except `oauth_signature`, decoded.
 pub fn base_string(method: &str, base_uri: &str, params: &[(String, String)]) -> String {
-    let mut pairs: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (encode(k), encode(v)))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
     pairs.sort();
     let normalized = pairs
         .iter()
@@ -80,14 +78,19 @@ pub fn base_string(method: &str, base_uri: &str, params: &[(String, String)]) ->
 /// HMAC-SHA1 of the base string (RFC 5849 section 3.4.2), base64.
 pub fn hmac_sha1(base: &str, consumer_secret: &str, token_secret: &str) -> String {
     let key = format!("{}&{}", encode(consumer_secret), encode(token_secret));
-    let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(base.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Compares in constant time.
-pub fn signature_matches(sent: &str, base: &str, consumer_secret: &str, token_secret: &str) -> bool {
+pub fn signature_matches(
+    sent: &str,
+    base: &str,
+    consumer_secret: &str,
+    token_secret: &str,
+) -> bool {
     let expected = hmac_sha1(base, consumer_secret, token_secret);
     bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
 }
@@ -117,8 +120,18 @@ mod tests {
              oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131202%26\
              oauth_token%3Dnnch734d00sl2jdk%26size%3Doriginal"
         );
-        assert!(signature_matches(&sent, &base, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00"));
-        assert!(!signature_matches(&sent, &base, "kd94hf93k423kf44", "wrong"));
+        assert!(signature_matches(
+            &sent,
+            &base,
+            "kd94hf93k423kf44",
+            "pfkkdhi9sl3r4s00"
+        ));
+        assert!(!signature_matches(
+            &sent,
+            &base,
+            "kd94hf93k423kf44",
+            "wrong"
+        ));
     }
 
     #[test]

@@ -6,7 +6,13 @@ pub async fn index() -> Html<String> {
     layout(
         "ATOM Connect sandbox",
         "<p>Local emulations of OAuth providers for development and tests. Not for production.</p>\
-         <ul><li>GitHub: <code>/github/login/oauth/authorize</code></li></ul>",
+         <ul><li>GitHub: <code>/github/login/oauth/authorize</code></li>\
+         <li>Google (Gmail, Drive): <code>/google/o/oauth2/v2/auth</code></li>\
+         <li>Microsoft (Outlook, Teams): <code>/microsoft/common/oauth2/v2.0/authorize</code></li>\
+         <li>Slack: <code>/slack/oauth/v2/authorize</code></li>\
+         <li>Notion: <code>/notion/v1/oauth/authorize</code></li>\
+         <li>Dropbox: <code>/dropbox/oauth2/authorize</code></li>\
+         <li>Asana: <code>/asana/-/oauth_authorize</code></li></ul>",
     )
 }
 

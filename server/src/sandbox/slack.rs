@@ -5,7 +5,8 @@
 //! `auth.revoke` (the calling token only).
 
 use super::consent::{authorize, optional, Refusal};
-use super::grants::{self, ClientAuth, Family, Params, Refused};
+use super::grants::{self, Family, Params, Refused};
+use super::requests::{self, ClientAuth};
 use super::Sandbox;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -40,7 +41,12 @@ fn check(q: &Params) -> Result<(), Refusal> {
             "PKCE is not enabled for this app: enabling it would make it a public client.",
         ));
     }
-    optional(q, "response_type", &["code"], Refusal::Page("Invalid response_type."))?;
+    optional(
+        q,
+        "response_type",
+        &["code"],
+        Refusal::Page("Invalid response_type."),
+    )?;
     let lists: Vec<&str> = ["scope", "user_scope"]
         .iter()
         .filter_map(|k| q.get(*k).map(String::as_str))
@@ -53,7 +59,10 @@ fn check(q: &Params) -> Result<(), Refusal> {
     };
     // Comma-separated only: a space-separated list is one invalid scope.
     if lists.is_empty() || !lists.iter().all(|l| l.split(',').all(scope_ok)) {
-        return Err(Refusal::Redirect("invalid_scope", "Invalid permissions requested"));
+        return Err(Refusal::Redirect(
+            "invalid_scope",
+            "Invalid permissions requested",
+        ));
     }
     Ok(())
 }
@@ -68,15 +77,19 @@ fn user_id(login: &str) -> String {
 }
 
 async fn access(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(form) = grants::form_body(&headers, &body) else {
+    let Some(form) = requests::form_body(&headers, &body) else {
         return failed("invalid_form_data");
     };
-    if !grants::client_authenticated(&SLACK, &headers, &form, ClientAuth::Either) {
-        let id = grants::basic_credentials(&headers)
+    if !requests::client_authenticated(&SLACK, &headers, &form, ClientAuth::Either) {
+        let id = requests::basic_credentials(&headers)
             .map(|(id, _)| id)
             .or_else(|| form.get("client_id").cloned());
         let known = id.as_deref() == Some(SLACK.client_id);
-        return failed(if known { "bad_client_secret" } else { "invalid_client_id" });
+        return failed(if known {
+            "bad_client_secret"
+        } else {
+            "invalid_client_id"
+        });
     }
     let get = |key: &str| form.get(key).map(String::as_str);
     if get("grant_type").is_some_and(|g| g != "authorization_code") {
@@ -86,7 +99,13 @@ async fn access(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
     if get("code_verifier").is_some() {
         return failed("invalid_code_verifier");
     }
-    let code = match grants::redeem(&sandbox, SLACK.client_id, get("code"), get("redirect_uri"), None) {
+    let code = match grants::redeem(
+        &sandbox,
+        SLACK.client_id,
+        get("code"),
+        get("redirect_uri"),
+        None,
+    ) {
         Ok(code) => code,
         Err(Refused::RedirectMismatch) => return failed("bad_redirect_uri"),
         Err(Refused::BadCode | Refused::BadVerifier) => return failed("invalid_code"),
@@ -118,9 +137,9 @@ async fn access(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
 
 /// The calling token: `Authorization: Bearer`, or a `token` form field.
 fn calling_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    grants::bearer(headers).map(str::to_string).or_else(|| {
-        grants::form_body(headers, body)?.remove("token")
-    })
+    grants::bearer(headers)
+        .map(str::to_string)
+        .or_else(|| requests::form_body(headers, body)?.remove("token"))
 }
 
 async fn auth_test(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
@@ -144,7 +163,7 @@ async fn auth_revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: B
     let Some(token) = calling_token(&headers, &body) else {
         return failed("not_authed");
     };
-    let testing = grants::form_body(&headers, &body)
+    let testing = requests::form_body(&headers, &body)
         .and_then(|f| f.get("test").cloned())
         .is_some_and(|t| t == "1" || t == "true");
     if grants::live(&sandbox, SLACK.client_id, &token, false).is_none() {

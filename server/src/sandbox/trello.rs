@@ -6,23 +6,21 @@
 //! not document its Deny redirect; OAuth 1.0a servers that send one use such a marker).
 
 use super::consent::redirect_allowed;
-use super::oauth1_verify::{base_string, parse_header, signature_matches};
 use super::page::{escape, layout};
+use super::trello_auth::{authorized, refuse, Signed};
 use super::trello_page::{authorize_page, decide};
-use super::{random_token, Sandbox, SANDBOX_CLIENT_SECRET};
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use super::{random_token, Sandbox};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 pub const CONSUMER_KEY: &str = "sandbox-trello";
 pub const REQUEST_LIFETIME: Duration = Duration::from_secs(600);
-const CLOCK_SKEW: u64 = 300;
 
 pub struct RequestToken {
     pub secret: String,
@@ -37,15 +35,15 @@ pub struct Approval {
     pub expiration: String,
 }
 
-struct AccessGrant {
-    secret: String,
+pub(super) struct AccessGrant {
+    pub secret: String,
     login: String,
     expires: Option<Instant>,
     revoked: bool,
 }
 
 impl AccessGrant {
-    fn live(&self) -> bool {
+    pub fn live(&self) -> bool {
         !self.revoked && self.expires.is_none_or(|at| Instant::now() < at)
     }
 }
@@ -54,9 +52,9 @@ impl AccessGrant {
 #[derive(Default)]
 pub struct Store {
     pub requests: HashMap<String, RequestToken>,
-    tokens: HashMap<String, AccessGrant>,
+    pub(super) tokens: HashMap<String, AccessGrant>,
     /// (nonce, timestamp, token) already seen within the clock-skew window.
-    nonces: HashSet<(String, u64, String)>,
+    pub(super) nonces: HashSet<(String, u64, String)>,
 }
 
 pub fn router() -> Router<Sandbox> {
@@ -97,91 +95,6 @@ impl Sandbox {
     }
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, message.to_string()).into_response()
-}
-
-/// A request as it reached the sandbox, for signature checking.
-struct Signed<'a> {
-    method: &'a Method,
-    uri: &'a OriginalUri,
-    headers: &'a HeaderMap,
-    body: &'a Bytes,
-}
-
-impl Signed<'_> {
-    /// The protocol parameters of the request's Authorization header, or a 401.
-    fn protocol(&self) -> Result<BTreeMap<String, String>, Response> {
-        let header = self.headers.get(header::AUTHORIZATION);
-        let params = header
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_header)
-            .ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "missing or malformed OAuth header"))?;
-        if params.get("oauth_consumer_key").map(String::as_str) != Some(CONSUMER_KEY) {
-            return Err(refuse(StatusCode::UNAUTHORIZED, "invalid key"));
-        }
-        Ok(params)
-    }
-
-    /// Checks method, version, timestamp, nonce and the HMAC-SHA1 signature made with the
-    /// consumer secret and `token_secret`; records the nonce only once all of that passed.
-    fn verify(
-        &self,
-        sandbox: &Sandbox,
-        mut params: BTreeMap<String, String>,
-        token_secret: &str,
-    ) -> Result<BTreeMap<String, String>, Response> {
-        let invalid = || refuse(StatusCode::UNAUTHORIZED, "invalid signature");
-        let sent = params.remove("oauth_signature").ok_or_else(invalid)?;
-        let version_ok = params.get("oauth_version").is_none_or(|v| v == "1.0");
-        if params.get("oauth_signature_method").map(String::as_str) != Some("HMAC-SHA1")
-            || !version_ok
-        {
-            return Err(refuse(StatusCode::BAD_REQUEST, "unsupported signature method"));
-        }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        let timestamp = params
-            .get("oauth_timestamp")
-            .and_then(|t| t.parse::<u64>().ok())
-            .filter(|t| t.abs_diff(now) <= CLOCK_SKEW)
-            .ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "timestamp expired"))?;
-        let nonce = params
-            .get("oauth_nonce")
-            .filter(|n| !n.is_empty() && n.len() <= 64)
-            .cloned()
-            .ok_or_else(invalid)?;
-        let mut all: Vec<(String, String)> = params.clone().into_iter().collect();
-        let query = self.uri.query().unwrap_or_default();
-        all.extend(url::form_urlencoded::parse(query.as_bytes()).into_owned());
-        let form = self
-            .headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
-        if form {
-            all.extend(url::form_urlencoded::parse(self.body).into_owned());
-        } else if !self.body.is_empty() {
-            return Err(refuse(StatusCode::BAD_REQUEST, "unexpected body"));
-        }
-        let host = self.headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let host = host.ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "no Host"))?;
-        let base_uri = format!("http://{}{}", host.to_ascii_lowercase(), self.uri.path());
-        let base = base_string(self.method.as_str(), &base_uri, &all);
-        if !signature_matches(&sent, &base, SANDBOX_CLIENT_SECRET, token_secret) {
-            return Err(invalid());
-        }
-        let token = params.get("oauth_token").cloned().unwrap_or_default();
-        let mut store = sandbox.trello_store();
-        store.nonces.retain(|(_, t, _)| t.abs_diff(now) <= CLOCK_SKEW);
-        if !store.nonces.insert((nonce, timestamp, token)) {
-            return Err(refuse(StatusCode::UNAUTHORIZED, "nonce already used"));
-        }
-        Ok(params)
-    }
-}
-
 fn form_answer(pairs: &[(&str, &str)]) -> Response {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
@@ -190,28 +103,21 @@ fn form_answer(pairs: &[(&str, &str)]) -> Response {
 }
 
 /// Leg one: temporary credentials for a registered (loopback) callback.
-async fn request_token(
-    State(sandbox): State<Sandbox>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let signed = Signed { method: &method, uri: &uri, headers: &headers, body: &body };
+async fn request_token(State(sandbox): State<Sandbox>, signed: Signed) -> Response {
     let params = match signed.protocol() {
         Ok(p) if !p.contains_key("oauth_token") => p,
-        Ok(_) => return refuse(StatusCode::BAD_REQUEST, "no token expected"),
-        Err(response) => return response,
+        Ok(_) => return refuse(StatusCode::BAD_REQUEST, "no token expected").into_response(),
+        Err(refused) => return refused.into_response(),
     };
     let params = match signed.verify(&sandbox, params, "") {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let Some(callback) = params
         .get("oauth_callback")
         .filter(|c| redirect_allowed(c, &["trello"]))
     else {
-        return refuse(StatusCode::BAD_REQUEST, "invalid return_url");
+        return refuse(StatusCode::BAD_REQUEST, "invalid return_url").into_response();
     };
     let (token, secret) = (random_token(""), random_token(""));
     sandbox.trello_store().requests.insert(
@@ -232,34 +138,27 @@ async fn request_token(
 
 /// Leg three: the approved request token (spent by this attempt, whatever its outcome), its
 /// secret in the signature and the matching verifier give token credentials.
-async fn access_token(
-    State(sandbox): State<Sandbox>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let signed = Signed { method: &method, uri: &uri, headers: &headers, body: &body };
+async fn access_token(State(sandbox): State<Sandbox>, signed: Signed) -> Response {
     let params = match signed.protocol() {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let token = params.get("oauth_token").cloned().unwrap_or_default();
     let Some(request) = sandbox.trello_store().requests.remove(&token) else {
-        return refuse(StatusCode::UNAUTHORIZED, "invalid token");
+        return refuse(StatusCode::UNAUTHORIZED, "invalid token").into_response();
     };
     let params = match signed.verify(&sandbox, params, &request.secret) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let Some(approval) = request
         .approval
         .filter(|_| request.issued.elapsed() <= REQUEST_LIFETIME)
     else {
-        return refuse(StatusCode::UNAUTHORIZED, "invalid token");
+        return refuse(StatusCode::UNAUTHORIZED, "invalid token").into_response();
     };
     if params.get("oauth_verifier") != Some(&approval.verifier) {
-        return refuse(StatusCode::UNAUTHORIZED, "invalid verifier");
+        return refuse(StatusCode::UNAUTHORIZED, "invalid verifier").into_response();
     }
     let lifetime = match approval.expiration.as_str() {
         "1hour" => Some(3_600),
@@ -280,34 +179,16 @@ async fn access_token(
     form_answer(&[("oauth_token", &access), ("oauth_token_secret", &secret)])
 }
 
-/// The signed request's access grant, checked live, or a 401.
-fn authorized(sandbox: &Sandbox, signed: &Signed<'_>) -> Result<String, Response> {
-    let params = signed.protocol()?;
-    let token = params.get("oauth_token").cloned().unwrap_or_default();
-    let grant = sandbox
+async fn member(State(sandbox): State<Sandbox>, signed: Signed) -> Response {
+    let token = match authorized(&sandbox, &signed) {
+        Ok(token) => token,
+        Err(refused) => return refused.into_response(),
+    };
+    let login = sandbox
         .trello_store()
         .tokens
         .get(&token)
-        .filter(|g| g.live())
-        .map(|g| g.secret.clone());
-    let secret = grant.ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "invalid token"))?;
-    signed.verify(sandbox, params, &secret)?;
-    Ok(token)
-}
-
-async fn member(
-    State(sandbox): State<Sandbox>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let signed = Signed { method: &method, uri: &uri, headers: &headers, body: &body };
-    let token = match authorized(&sandbox, &signed) {
-        Ok(token) => token,
-        Err(response) => return response,
-    };
-    let login = sandbox.trello_store().tokens.get(&token).map(|g| g.login.clone());
+        .map(|g| g.login.clone());
     let login = login.unwrap_or_default();
     let id = hex::encode(&Sha256::digest(login.as_bytes())[..12]);
     let full_name = login
@@ -315,7 +196,12 @@ async fn member(
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect::<String>()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+                .collect::<String>()
         })
         .collect::<Vec<_>>()
         .join(" ");
@@ -325,15 +211,11 @@ async fn member(
 async fn revoke(
     State(sandbox): State<Sandbox>,
     Path(target): Path<String>,
-    method: Method,
-    uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    signed: Signed,
 ) -> Response {
-    let signed = Signed { method: &method, uri: &uri, headers: &headers, body: &body };
     let token = match authorized(&sandbox, &signed) {
         Ok(token) => token,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let mut store = sandbox.trello_store();
     let owner = store.tokens.get(&token).map(|g| g.login.clone());
@@ -342,12 +224,16 @@ async fn revoke(
             grant.revoked = true;
             Json(serde_json::json!({"_value": null})).into_response()
         }
-        _ => refuse(StatusCode::NOT_FOUND, "token not found"),
+        _ => refuse(StatusCode::NOT_FOUND, "token not found").into_response(),
     }
 }
 
 /// A 400 page in Trello's words.
 pub fn bad_page(message: &str) -> Response {
     let body = format!("<h1>Sandbox Trello</h1><p>{}</p>", escape(message));
-    (StatusCode::BAD_REQUEST, layout("Sandbox Trello: error", &body)).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        layout("Sandbox Trello: error", &body),
+    )
+        .into_response()
 }

@@ -17,7 +17,7 @@ const EXPIRATIONS: &[&str] = &["never", "30days", "1day", "1hour"];
 
 /// The request token's callback if it is pending (issued, unexpired, not yet decided), and
 /// the scope and expiration asked for (Trello's defaults: `read`, `30days`).
-fn checked(sandbox: &Sandbox, q: &Params) -> Result<(String, String, String), Response> {
+fn checked(sandbox: &Sandbox, q: &Params) -> Result<(String, String, String), &'static str> {
     let token = q.get("oauth_token").map(String::as_str).unwrap_or_default();
     let callback = sandbox
         .trello_store()
@@ -25,14 +25,14 @@ fn checked(sandbox: &Sandbox, q: &Params) -> Result<(String, String, String), Re
         .get(token)
         .filter(|r| r.approval.is_none() && r.issued.elapsed() <= REQUEST_LIFETIME)
         .map(|r| r.callback.clone())
-        .ok_or_else(|| bad_page("Invalid token."))?;
+        .ok_or("Invalid token.")?;
     let scope = q.get("scope").map(String::as_str).unwrap_or("read");
     if scope.split(',').any(|s| !SCOPES.contains(&s)) {
-        return Err(bad_page("Invalid scope."));
+        return Err("Invalid scope.");
     }
     let expiration = q.get("expiration").map(String::as_str).unwrap_or("30days");
     if !EXPIRATIONS.contains(&expiration) {
-        return Err(bad_page("Invalid expiration."));
+        return Err("Invalid expiration.");
     }
     Ok((callback, scope.to_string(), expiration.to_string()))
 }
@@ -40,13 +40,21 @@ fn checked(sandbox: &Sandbox, q: &Params) -> Result<(String, String, String), Re
 pub async fn authorize_page(State(sandbox): State<Sandbox>, Query(q): Query<Params>) -> Response {
     let (_, scope, expiration) = match checked(&sandbox, &q) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(message) => return bad_page(message),
     };
-    let name = q.get("name").map(String::as_str).unwrap_or("An unknown application");
+    let name = q
+        .get("name")
+        .map(String::as_str)
+        .unwrap_or("An unknown application");
     let hidden: String = ["oauth_token", "name", "scope", "expiration"]
         .iter()
         .filter_map(|k| q.get(*k).map(|v| (k, v)))
-        .map(|(k, v)| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(v)))
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                escape(v)
+            )
+        })
         .collect();
     let body = format!(
         "<h1>Sandbox Trello</h1><p>Let <strong>{name}</strong> use your sandbox Trello \
@@ -68,7 +76,7 @@ pub async fn decide(State(sandbox): State<Sandbox>, Form(mut form): Form<Params>
     let decision = form.remove("decision").unwrap_or_default();
     let (callback, _scope, expiration) = match checked(&sandbox, &form) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(message) => return bad_page(message),
     };
     let Ok(mut target) = url::Url::parse(&callback) else {
         return bad_page("Invalid return_url.");
@@ -85,7 +93,9 @@ pub async fn decide(State(sandbox): State<Sandbox>, Form(mut form): Form<Params>
     let login = login.trim();
     if login.is_empty()
         || login.len() > 39
-        || !login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        || !login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return bad_page("A login is 1 to 39 letters, digits or hyphens.");
     }

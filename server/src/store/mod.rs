@@ -1,8 +1,10 @@
 //! Storage through sea-orm: one schema for SQLite and PostgreSQL (see the migrations crate).
 
+pub mod api_keys;
 pub mod audit;
 pub mod connections;
 pub mod flows;
+pub mod leases;
 pub mod sessions;
 pub mod users;
 pub mod vault_check;

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, the sandbox over real HTTP, a fresh database.
 //! SQLite by default; ATOM_TEST_DATABASE=postgres runs the same suite on PostgreSQL.
 
+mod backend_api;
 mod bad_input;
 mod connect;
 mod helpers;

@@ -25,14 +25,18 @@ const GOOGLE_IDENTITY: [&str; 3] = [
 async fn journey(case: Case, extra_scope: &str) {
     let app = spawn_app().await;
     app.signed_in("alice").await;
-    let (_, before) = app.get_json(&format!("/api/auth/{}/status", case.service)).await;
+    let (_, before) = app
+        .get_json(&format!("/api/auth/{}/status", case.service))
+        .await;
     assert_eq!(before["sandbox"], true, "{} is sandboxed", case.service);
 
     assert_eq!(
         app.connect(case.service, "sandbox-user").await,
         format!("/connections?connected={}", case.service)
     );
-    let (status, after) = app.get_json(&format!("/api/auth/{}/status", case.service)).await;
+    let (status, after) = app
+        .get_json(&format!("/api/auth/{}/status", case.service))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["connected"], true, "{after}");
     assert_eq!(after["account"]["name"], case.name);
@@ -57,7 +61,9 @@ async fn journey(case: Case, extra_scope: &str) {
         case.revocation != "revoked",
         "the provider honours the token only where it cannot be revoked"
     );
-    let (_, gone) = app.get_json(&format!("/api/auth/{}/status", case.service)).await;
+    let (_, gone) = app
+        .get_json(&format!("/api/auth/{}/status", case.service))
+        .await;
     assert_eq!(gone["status"], "not_connected");
 }
 

@@ -107,21 +107,40 @@ async fn a_built_in_service_without_credentials_reports_not_configured() {
 async fn pages_carry_a_fresh_csp_nonce_on_every_script() {
     let app = spawn_app().await;
     let nonce_of = |csp: &str| {
-        csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).map(str::to_string)
+        csp.split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .map(str::to_string)
     };
     let first = app.get("/signin").await;
-    let csp = first.headers()["content-security-policy"].to_str().expect("csp").to_string();
-    assert!(csp.contains("'strict-dynamic'") && csp.contains("object-src 'none'"), "{csp}");
+    let csp = first.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    assert!(
+        csp.contains("'strict-dynamic'") && csp.contains("object-src 'none'"),
+        "{csp}"
+    );
     let nonce = nonce_of(&csp).expect("a nonce in the policy");
     let html = first.text().await.expect("html");
     let scripts = html.matches("<script").count();
     assert!(scripts > 0);
-    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "every script has it");
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every script has it"
+    );
     let second = app.get("/signin").await;
-    let again = second.headers()["content-security-policy"].to_str().expect("csp").to_string();
+    let again = second.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
     assert_ne!(nonce_of(&again), Some(nonce), "a new nonce per response");
     let json = app.get("/healthz").await;
-    assert!(json.headers()["content-security-policy"].to_str().expect("csp").starts_with("default-src 'none'"));
+    assert!(json.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .starts_with("default-src 'none'"));
 }
 
 #[tokio::test]
@@ -136,11 +155,22 @@ async fn guessing_one_accounts_password_is_slowed_down_with_429() {
             .send()
     };
     for _ in 0..5 {
-        assert_eq!(location(&attempt("kim").await.expect("post")), "/signin?error=1");
+        assert_eq!(
+            location(&attempt("kim").await.expect("post")),
+            "/signin?error=1"
+        );
     }
     let refused = attempt("KIM").await.expect("post");
-    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "per account, any case");
-    let wait: u64 = refused.headers()["retry-after"].to_str().expect("header").parse().expect("seconds");
+    assert_eq!(
+        refused.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "per account, any case"
+    );
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
     assert!((1..=60).contains(&wait));
     // The right password is refused too while throttled: no oracle.
     let right = app
@@ -152,5 +182,65 @@ async fn guessing_one_accounts_password_is_slowed_down_with_429() {
         .await
         .expect("post");
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(location(&attempt("someone-else").await.expect("post")), "/signin?error=1");
+    assert_eq!(
+        location(&attempt("someone-else").await.expect("post")),
+        "/signin?error=1"
+    );
+}
+
+#[tokio::test]
+async fn a_session_id_planted_before_sign_in_is_worthless_after_it() {
+    let app = spawn_app().await;
+    app.add_user("lena").await;
+    let planted = "atom_session=AAAAAAAAAAAAAAAAAAAAAA";
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url("/auth/signin"))
+        .header("origin", &app.base)
+        .header("cookie", planted)
+        .form(&[("username", "lena"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sign in");
+    let issued = response.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(issued.starts_with("atom_session="), "{issued}");
+    assert!(!issued.starts_with(planted), "a new id at sign-in");
+    assert!(
+        issued.contains("HttpOnly") && issued.contains("SameSite=Lax"),
+        "{issued}"
+    );
+    let attacker = app
+        .client
+        .get(app.url("/api/auth/github/status"))
+        .header("cookie", planted)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(attacker.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_session() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.signed_in("max").await;
+    assert_eq!(
+        app.get_json("/api/auth/github/status").await.0,
+        StatusCode::OK
+    );
+    app.db
+        .execute_unprepared("UPDATE users SET disabled = TRUE WHERE username = 'max'")
+        .await
+        .expect("disable");
+    assert_eq!(
+        app.get_json("/api/auth/github/status").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.count("sessions").await, 0, "the session row is gone");
 }

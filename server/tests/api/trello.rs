@@ -44,9 +44,16 @@ async fn connects_keeps_both_secrets_sealed_and_disconnect_revokes() {
     assert_eq!(status["connected"], true, "{status}");
     assert_eq!(status["status"], "connected");
     assert_eq!(status["account"]["name"], "Tina Trello");
-    assert_eq!(status["expires_at"], serde_json::Value::Null, "never expires");
+    assert_eq!(
+        status["expires_at"],
+        serde_json::Value::Null,
+        "never expires"
+    );
     let page = app.get("/connections").await.text().await.expect("html");
-    assert!(page.contains("Connected as Tina Trello"), "the page says so");
+    assert!(
+        page.contains("Connected as Tina Trello"),
+        "the page says so"
+    );
 
     let (token, secret) = app
         .sandbox
@@ -81,7 +88,10 @@ async fn connects_keeps_both_secrets_sealed_and_disconnect_revokes() {
     let response = app.post("/api/auth/trello/disconnect").await;
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["revocation"], "revoked", "{body}");
-    assert!(!app.sandbox.trello_token_is_live(&token), "Trello forgot it");
+    assert!(
+        !app.sandbox.trello_token_is_live(&token),
+        "Trello forgot it"
+    );
     assert_eq!(app.count("connections").await, 0);
     let (_, status) = app.get_json("/api/auth/trello/status").await;
     assert_eq!(status["status"], "not_connected");
@@ -172,15 +182,24 @@ async fn the_sandbox_refuses_bad_signatures_reused_nonces_and_foreign_callbacks(
     };
 
     let good = signed(SANDBOX_CLIENT_SECRET, &callback);
-    assert_eq!(post(good.clone()).await.expect("send").status(), StatusCode::OK);
+    assert_eq!(
+        post(good.clone()).await.expect("send").status(),
+        StatusCode::OK
+    );
     let replay = post(good).await.expect("send");
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "nonce reused");
-    let forged = post(signed("not-the-secret", &callback)).await.expect("send");
+    let forged = post(signed("not-the-secret", &callback))
+        .await
+        .expect("send");
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED, "bad signature");
     let foreign = post(signed(SANDBOX_CLIENT_SECRET, "https://evil.test/cb"))
         .await
         .expect("send");
-    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST, "unregistered callback");
+    assert_eq!(
+        foreign.status(),
+        StatusCode::BAD_REQUEST,
+        "unregistered callback"
+    );
 
     // Members/me with a request token (not token credentials) is refused.
     let token = param(&authorize, "oauth_token").expect("token");

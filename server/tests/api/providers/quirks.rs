@@ -1,6 +1,11 @@
 //! Helpers that drive the sandbox directly, the way a buggy hub would.
 
+mod asana;
+mod dropbox;
 mod google;
+mod microsoft;
+mod notion;
+mod slack;
 
 use crate::helpers::*;
 use reqwest::Response;
@@ -43,7 +48,10 @@ pub async fn code_with(app: &TestApp, service: &str, edit: impl FnOnce(&mut Pair
             .map(|(_, v)| v.into_owned())
             .unwrap_or_else(|| panic!("{key} in {url}"))
     };
-    let family = authorize.path_segments().and_then(|mut s| s.next()).expect("family");
+    let family = authorize
+        .path_segments()
+        .and_then(|mut s| s.next())
+        .expect("family");
     let mut redirect_uri = callback.clone();
     redirect_uri.set_query(None);
     Code {
@@ -74,19 +82,53 @@ impl Code {
 
     /// The code exchange with client credentials in the form body.
     pub async fn exchange_in_body(&self, path: &str) -> Response {
-        reqwest::Client::new()
-            .post(self.url(path))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &self.code),
-                ("redirect_uri", &self.redirect_uri),
-                ("client_id", &self.client_id),
-                ("client_secret", SECRET),
-            ])
-            .send()
-            .await
-            .expect("token request")
+        self.exchange(path, Send::BodyForm).await
     }
+
+    /// The code exchange, sent as `how` says.
+    pub async fn exchange(&self, path: &str, how: Send) -> Response {
+        let mut fields = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", self.code.clone()),
+            ("redirect_uri", self.redirect_uri.clone()),
+        ];
+        let request = reqwest::Client::new().post(self.url(path));
+        let basic = |r: reqwest::RequestBuilder| r.basic_auth(&self.client_id, Some(SECRET));
+        let with_body = |fields: &mut Vec<(&str, String)>| {
+            fields.push(("client_id", self.client_id.clone()));
+            fields.push(("client_secret", SECRET.to_string()));
+        };
+        let request = match how {
+            Send::BodyForm => {
+                with_body(&mut fields);
+                request.form(&fields)
+            }
+            Send::BasicForm => basic(request).form(&fields),
+            Send::BasicJson => basic(request).json(&as_json(&fields)),
+            Send::BodyJson => {
+                with_body(&mut fields);
+                request.json(&as_json(&fields))
+            }
+        };
+        request.send().await.expect("token request")
+    }
+}
+
+/// How a token request carries the client credentials and its fields.
+#[derive(Clone, Copy)]
+pub enum Send {
+    BodyForm,
+    BasicForm,
+    BasicJson,
+    BodyJson,
+}
+
+fn as_json(fields: &[(&str, String)]) -> serde_json::Value {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(v.as_str())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 pub async fn json(response: Response) -> serde_json::Value {

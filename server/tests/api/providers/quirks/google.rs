@@ -18,7 +18,10 @@ async fn google_gives_a_refresh_token_only_for_offline_access_with_consent() {
     .await;
     let body = json(online.exchange_in_body(TOKEN).await).await;
     assert!(body["access_token"].is_string(), "{body}");
-    assert!(body.get("refresh_token").is_none(), "online: no refresh token");
+    assert!(
+        body.get("refresh_token").is_none(),
+        "online: no refresh token"
+    );
     assert!(body["scope"]
         .as_str()
         .expect("scope")
@@ -26,7 +29,10 @@ async fn google_gives_a_refresh_token_only_for_offline_access_with_consent() {
 
     let offline = code_with(&app, "gmail", without(PKCE)).await;
     let body = json(offline.exchange_in_body(TOKEN).await).await;
-    assert!(body["refresh_token"].is_string(), "offline with consent: {body}");
+    assert!(
+        body["refresh_token"].is_string(),
+        "offline with consent: {body}"
+    );
 
     // A returning user without prompt=consent gets no new refresh token.
     let returning = code_with(&app, "gmail", |p| {
@@ -50,11 +56,19 @@ async fn google_codes_are_single_use_and_bound_to_the_pkce_verifier() {
     let code = code_with(&app, "gdrive", without(PKCE)).await;
     assert_eq!(code.exchange_in_body(TOKEN).await.status(), StatusCode::OK);
     let again = code.exchange_in_body(TOKEN).await;
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a code is single use");
+    assert_eq!(
+        again.status(),
+        StatusCode::BAD_REQUEST,
+        "a code is single use"
+    );
 
     let unknown = authorize_url(&app, "gmail", with("scope", "gmail.readonly")).await;
     let page = app.client.get(unknown).send().await.expect("page");
-    assert_eq!(page.status(), StatusCode::BAD_REQUEST, "short Gmail scopes are unknown");
+    assert_eq!(
+        page.status(),
+        StatusCode::BAD_REQUEST,
+        "short Gmail scopes are unknown"
+    );
 }
 
 #[tokio::test]
@@ -68,7 +82,12 @@ async fn google_revoking_the_refresh_token_ends_the_grant() {
         body["refresh_token"].as_str().expect("refresh"),
     );
     let client = reqwest::Client::new();
-    let me = |token: &str| client.get(code.url("/v1/userinfo")).bearer_auth(token).send();
+    let me = |token: &str| {
+        client
+            .get(code.url("/v1/userinfo"))
+            .bearer_auth(token)
+            .send()
+    };
     let info = json(me(access).await.expect("userinfo")).await;
     assert_eq!(info["name"], "Sandbox User");
     assert_eq!(info["email"], "sandbox-user@gmail.test");
@@ -80,7 +99,10 @@ async fn google_revoking_the_refresh_token_ends_the_grant() {
         .await
         .expect("revoke");
     assert_eq!(revoked.status(), StatusCode::OK);
-    assert_eq!(me(access).await.expect("userinfo").status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me(access).await.expect("userinfo").status(),
+        StatusCode::UNAUTHORIZED
+    );
     let refreshed = client
         .post(code.url(TOKEN))
         .form(&[

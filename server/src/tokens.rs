@@ -1,0 +1,325 @@
+//! Fresh access tokens for the platform's backends. A token close to expiry is refreshed on
+//! demand with at most one provider call per connection at a time: an in-process lock makes
+//! concurrent callers wait for the one refresh, and a lease in the database does the same
+//! across instances.
+//!
+//! Order of writes on refresh (crash safety): claim the lease; call the provider; store the
+//! new token set (a rotated refresh token replaces the old one, a missing one keeps the old)
+//! in one UPDATE fenced on the row's `updated_at`; write the audit event; release the lease;
+//! only then hand out the access token. A crash before the UPDATE keeps the old tokens (the
+//! lease expires by itself); a crash after it loses nothing.
+
+use crate::audit::{Event, Kind, Origin};
+use crate::oauth::complete::{seal_tokens, token_binding};
+use crate::oauth::exchange::{parse_token_response, token_request, ExchangeError};
+use crate::oauth::TokenSet;
+use crate::providers::Provider;
+use crate::state::AppState;
+use crate::store::{self, connections};
+use oauth2::AccessToken;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Tokens this close to expiry are refreshed before being handed out.
+const MARGIN_SECONDS: i64 = 60;
+const LEASE_SECONDS: i64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("not connected")]
+    NotConnected,
+    #[error("the connection needs re-authorization")]
+    NeedsReauth,
+    #[error("the provider is unavailable; try again later")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<sea_orm::DbErr> for TokenError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %e, "database error while handing out a token");
+        Self::Internal
+    }
+}
+
+pub struct FreshToken {
+    pub connection_id: String,
+    pub access_token: AccessToken,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub scopes: Vec<String>,
+}
+
+/// Per-connection locks of this process, and this process's name on leases.
+pub struct RefreshLocks {
+    owner: String,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl RefreshLocks {
+    pub fn new() -> Self {
+        Self {
+            owner: store::new_id(),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock_for(&self, connection_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Locks nobody waits on are dropped as the map is used.
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        locks.entry(connection_id.to_string()).or_default().clone()
+    }
+}
+
+impl Default for RefreshLocks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn is_due(
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    expires_at.is_some_and(|at| at - chrono::Duration::seconds(MARGIN_SECONDS) <= now)
+}
+
+#[tracing::instrument(skip_all, fields(provider = %provider.service))]
+pub async fn access_token(
+    state: &AppState,
+    user_id: &str,
+    provider: &Provider,
+) -> Result<FreshToken, TokenError> {
+    let row = current(state, user_id, provider).await?;
+    if !is_due(row.expires_at, chrono::Utc::now()) {
+        return open(state, &row);
+    }
+    let lock = state.refresh_locks.lock_for(&row.id);
+    let _one_at_a_time = lock.lock().await;
+    // Whoever held the lock before us may have refreshed already.
+    let mut row = current(state, user_id, provider).await?;
+    let owner = state.refresh_locks.owner.clone();
+    for _ in 0..100 {
+        if !is_due(row.expires_at, chrono::Utc::now()) {
+            return open(state, &row);
+        }
+        if store::leases::claim(
+            &state.db,
+            &row.id,
+            &owner,
+            chrono::Duration::seconds(LEASE_SECONDS),
+        )
+        .await?
+        {
+            let result = refresh(state, provider, &row).await;
+            store::leases::release(&state.db, &row.id, &owner).await?;
+            return result;
+        }
+        // Another instance is refreshing this connection: wait for its result.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        row = current(state, user_id, provider).await?;
+    }
+    Err(TokenError::Unavailable)
+}
+
+async fn current(
+    state: &AppState,
+    user_id: &str,
+    provider: &Provider,
+) -> Result<connections::Model, TokenError> {
+    let row = connections::find(&state.db, user_id, &provider.service)
+        .await?
+        .ok_or(TokenError::NotConnected)?;
+    if row.status != connections::CONNECTED {
+        return Err(TokenError::NeedsReauth);
+    }
+    Ok(row)
+}
+
+fn open_tokens(state: &AppState, row: &connections::Model) -> Result<TokenSet, TokenError> {
+    let plain = state
+        .vault
+        .open(
+            &row.tokens_sealed,
+            &token_binding(&row.id, &row.user_id, &row.provider),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, connection_id = %row.id, "stored tokens did not open");
+            TokenError::Internal
+        })?;
+    serde_json::from_slice(plain.expose_secret()).map_err(|_| TokenError::Internal)
+}
+
+fn open(state: &AppState, row: &connections::Model) -> Result<FreshToken, TokenError> {
+    Ok(FreshToken {
+        connection_id: row.id.clone(),
+        access_token: open_tokens(state, row)?.access_token,
+        expires_at: row.expires_at,
+        scopes: crate::hub::split_scopes(&row.granted_scopes),
+    })
+}
+
+/// Provider answers that mean the grant is gone: stop, and ask the user to reconnect.
+fn grant_is_dead(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_grant"
+            | "unauthorized_client"
+            | "invalid_refresh_token"
+            | "token_revoked"
+            | "token_expired"
+    )
+}
+
+async fn refresh(
+    state: &AppState,
+    provider: &Provider,
+    row: &connections::Model,
+) -> Result<FreshToken, TokenError> {
+    let tokens = open_tokens(state, row)?;
+    let Some(refresh_token) = tokens.refresh_token.as_ref() else {
+        return mark_needs_reauth(state, row, "no_refresh_token").await;
+    };
+    let endpoints = provider
+        .endpoints(&state.http)
+        .await
+        .map_err(|_| TokenError::Unavailable)?;
+    let scope = provider.scopes.join(&provider.scope_separator);
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret().as_str()),
+    ];
+    if provider.family == "microsoft" {
+        // Microsoft wants the scopes again on refresh.
+        form.push(("scope", &scope));
+    }
+    let sent = token_request(&state.http, provider, endpoints, form)
+        .send()
+        .await;
+    let grant = match sent {
+        Ok(response) => parse_token_response(provider.token_format, response).await,
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "refresh request failed");
+            Err(ExchangeError::Network)
+        }
+    };
+    let grant = match grant {
+        Ok(grant) => grant,
+        Err(ExchangeError::Rejected(code)) if grant_is_dead(&code) => {
+            return mark_needs_reauth(state, row, &code).await;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
+            audit(
+                state,
+                row,
+                Event::new(Kind::Refreshed, &Origin::default()).failed("transient"),
+            )
+            .await;
+            return Err(TokenError::Unavailable);
+        }
+    };
+    let now = chrono::Utc::now();
+    let new_tokens = TokenSet {
+        access_token: grant.tokens.access_token,
+        // A rotated refresh token replaces the old one; none in the answer keeps the old.
+        refresh_token: grant.tokens.refresh_token.or(tokens.refresh_token),
+        token_secret: tokens.token_secret,
+    };
+    let sealed = seal_tokens(state, &row.id, &row.user_id, &row.provider, &new_tokens)
+        .map_err(|_| TokenError::Internal)?;
+    let expires_at = grant.expires_in.map(|s| now + chrono::Duration::seconds(s));
+    let updated = connections::Entity::update_many()
+        .col_expr(
+            connections::Column::TokensSealed,
+            sea_orm::sea_query::Expr::value(sealed),
+        )
+        .col_expr(
+            connections::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(expires_at),
+        )
+        .col_expr(
+            connections::Column::LastRefreshedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .col_expr(
+            connections::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(connections::Column::Id.eq(row.id.as_str()))
+        // Fencing: only if nobody changed the row since we read it.
+        .filter(connections::Column::UpdatedAt.eq(row.updated_at))
+        .exec(&state.db)
+        .await?;
+    if updated.rows_affected != 1 {
+        tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
+        return Err(TokenError::Unavailable);
+    }
+    audit(state, row, Event::new(Kind::Refreshed, &Origin::default())).await;
+    Ok(FreshToken {
+        connection_id: row.id.clone(),
+        access_token: new_tokens.access_token,
+        expires_at,
+        scopes: crate::hub::split_scopes(&row.granted_scopes),
+    })
+}
+
+async fn mark_needs_reauth(
+    state: &AppState,
+    row: &connections::Model,
+    reason: &str,
+) -> Result<FreshToken, TokenError> {
+    connections::Entity::update_many()
+        .col_expr(
+            connections::Column::Status,
+            sea_orm::sea_query::Expr::value("needs_reauth"),
+        )
+        .col_expr(
+            connections::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(connections::Column::Id.eq(row.id.as_str()))
+        .exec(&state.db)
+        .await?;
+    let reason = crate::oauth::safe_code(reason);
+    audit(
+        state,
+        row,
+        Event::new(Kind::NeedsReauth, &Origin::default()).failed(&reason),
+    )
+    .await;
+    Err(TokenError::NeedsReauth)
+}
+
+async fn audit(state: &AppState, row: &connections::Model, mut event: Event) {
+    event.subject = Some(row.user_id.clone());
+    event.provider = Some(row.provider.clone());
+    if let Err(e) = store::audit::append(&state.db, event).await {
+        tracing::error!(error = %e, "could not write the audit event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_due_a_minute_before_expiry() {
+        let now = chrono::Utc::now();
+        assert!(!is_due(None, now), "tokens without expiry never are");
+        assert!(!is_due(Some(now + chrono::Duration::seconds(61)), now));
+        assert!(is_due(Some(now + chrono::Duration::seconds(59)), now));
+        assert!(is_due(Some(now - chrono::Duration::seconds(1)), now));
+    }
+
+    #[test]
+    fn only_dead_grant_codes_stop_refreshing() {
+        assert!(grant_is_dead("invalid_grant"));
+        assert!(!grant_is_dead("temporarily_unavailable"));
+        assert!(!grant_is_dead("server_error"));
+    }
+}

@@ -1,0 +1,235 @@
+//! The backend API: API keys, fresh tokens (refreshed on demand, once), list and delete.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+
+async fn key(app: &TestApp, scopes: &[&str]) -> String {
+    use secrecy::ExposeSecret;
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    let (_, key) = server::store::api_keys::create(&app.db, "test backend", &scopes)
+        .await
+        .expect("key");
+    key.expose_secret().to_string()
+}
+
+async fn user_id(app: &TestApp, username: &str) -> String {
+    server::store::users::by_username(&app.db, username)
+        .await
+        .expect("db")
+        .expect("user")
+        .id
+}
+
+async fn api(app: &TestApp, key: &str, path: &str) -> (StatusCode, serde_json::Value) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("GET");
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// Makes the stored access token look expired, as if an hour had passed.
+async fn expire(app: &TestApp) {
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => "UPDATE connections SET expires_at = $1",
+                _ => "UPDATE connections SET expires_at = ?",
+            },
+            [past.into()],
+        ))
+        .await
+        .expect("expire");
+}
+
+#[tokio::test]
+async fn a_backend_gets_the_users_token_with_its_key_and_every_use_is_audited() {
+    let app = spawn_app().await;
+    app.signed_in("alice").await;
+    app.connect_github("alice-gh").await;
+    let issued = app.sandbox.issued_access_tokens().pop().expect("token");
+    let alice = user_id(&app, "alice").await;
+    let key = key(&app, &["tokens:read"]).await;
+
+    let (status, body) = api(
+        &app,
+        &key,
+        &format!("/api/v1/users/{alice}/connections/github/token"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["access_token"], issued);
+    assert_eq!(
+        body["scopes"],
+        serde_json::json!(["read:user", "user:email"])
+    );
+
+    let (status, list) = api(&app, &key, &format!("/api/v1/users/{alice}/connections")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["connections"][0]["service"], "github");
+    assert_eq!(list["connections"][0]["account"]["name"], "alice-gh");
+    assert!(
+        !list.to_string().contains(&issued),
+        "listing never shows tokens"
+    );
+
+    let audit = app.audit_kinds().await;
+    assert!(audit
+        .iter()
+        .any(|(kind, _, reason)| kind == "api.token_issued"
+            && reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("connection:"))));
+    let (status, body) = api(&app, &key, "/api/v1/users/nobody/connections/github/token").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_user"))
+    );
+    let (status, _) = api(
+        &app,
+        &key,
+        &format!("/api/v1/users/{alice}/connections/gmail/token"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not connected");
+}
+
+#[tokio::test]
+async fn keys_are_checked_scoped_and_revocable() {
+    let app = spawn_app().await;
+    app.signed_in("bob").await;
+    app.connect_github("bob-gh").await;
+    let bob = user_id(&app, "bob").await;
+    let path = format!("/api/v1/users/{bob}/connections/github/token");
+    let read_only = key(&app, &["tokens:read"]).await;
+
+    assert_eq!(
+        app.get(&path).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "no key"
+    );
+    assert_eq!(
+        api(&app, "atom_wrong", &path).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let in_query = app.get(&format!("{path}?api_key={read_only}")).await;
+    assert_eq!(
+        in_query.status(),
+        StatusCode::UNAUTHORIZED,
+        "keys only in the header"
+    );
+
+    let delete = |key: String| {
+        app.client
+            .delete(app.url(&format!("/api/v1/users/{bob}/connections/github")))
+            .bearer_auth(key)
+            .send()
+    };
+    let refused = delete(read_only.clone()).await.expect("delete");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "tokens:read cannot delete"
+    );
+    let writer = key(&app, &["connections:write"]).await;
+    let deleted = delete(writer).await.expect("delete");
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let body: serde_json::Value = deleted.json().await.expect("json");
+    assert_eq!(body["revocation"], "revoked");
+
+    let id = server::store::api_keys::list(&app.db).await.expect("list")[0]
+        .id
+        .clone();
+    assert!(server::store::api_keys::revoke(&app.db, &id)
+        .await
+        .expect("revoke"));
+    assert_eq!(
+        api(&app, &read_only, &path).await.0,
+        StatusCode::UNAUTHORIZED,
+        "revoked"
+    );
+    let stored = server::store::api_keys::list(&app.db).await.expect("list");
+    assert!(stored
+        .iter()
+        .all(|k| k.key_hash != read_only && !k.key_hash.contains("atom_")));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_for_many_concurrent_callers() {
+    let app = spawn_app().await;
+    app.signed_in("carol").await;
+    app.connect("outlook", "sandbox-user").await;
+    let first = app.sandbox.issued_access_tokens();
+    let carol = user_id(&app, "carol").await;
+    let key = key(&app, &["tokens:read"]).await;
+    expire(&app).await;
+
+    // Microsoft rotates refresh tokens and the sandbox refuses a used one: a second refresh
+    // would fail and turn the connection to needs_reauth.
+    let path = format!("/api/v1/users/{carol}/connections/outlook/token");
+    let calls = (0..20).map(|_| api(&app, &key, &path));
+    let answers = futures::future::join_all(calls).await;
+    let tokens: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, StatusCode::OK, "{body}");
+            body["access_token"].as_str().expect("token").to_string()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 1, "every caller got the one refreshed token");
+    let token = tokens.into_iter().next().expect("token");
+    assert!(!first.contains(&token), "a new access token");
+    let refreshed = app
+        .audit_kinds()
+        .await
+        .iter()
+        .filter(|(k, o, _)| k == "connection.refreshed" && o == "success")
+        .count();
+    assert_eq!(refreshed, 1, "exactly one refresh");
+
+    // The rotated refresh token was stored: the next expiry refreshes again, successfully.
+    expire(&app).await;
+    let (status, body) = api(&app, &key, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_ne!(body["access_token"], token);
+}
+
+#[tokio::test]
+async fn a_dead_refresh_token_turns_the_connection_to_needs_reauth() {
+    let app = spawn_app().await;
+    app.signed_in("dave").await;
+    app.connect("gmail", "sandbox-user").await;
+    let dave = user_id(&app, "dave").await;
+    let key = key(&app, &["tokens:read"]).await;
+    // The user revokes access at Google: the refresh token dies with the grant.
+    for token in app.sandbox.issued_access_tokens() {
+        assert!(app.sandbox.revoke_grant(&token));
+    }
+    expire(&app).await;
+    let (status, body) = api(
+        &app,
+        &key,
+        &format!("/api/v1/users/{dave}/connections/gmail/token"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("needs_reauth"))
+    );
+    let (_, state) = app.get_json("/api/auth/gmail/status").await;
+    assert_eq!(state["status"], "needs_reauth");
+    let page = app.get("/connections").await.text().await.expect("html");
+    assert!(page.contains("Needs attention") && page.contains("Reconnect"));
+    assert!(app
+        .audit_kinds()
+        .await
+        .iter()
+        .any(|(k, _, r)| k == "connection.needs_reauth" && r.as_deref() == Some("invalid_grant")));
+}

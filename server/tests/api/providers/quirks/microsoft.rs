@@ -1,0 +1,97 @@
+//! Microsoft: a refresh token only with offline_access, client credentials in the body only,
+//! one resource per request, opaque tokens, refresh needing `scope`, Graph needing User.Read.
+
+use super::*;
+use reqwest::StatusCode;
+
+const TOKEN: &str = "/common/oauth2/v2.0/token";
+const PKCE: &[&str] = &["code_challenge", "code_challenge_method"];
+
+#[tokio::test]
+async fn microsoft_gives_a_refresh_token_only_with_offline_access() {
+    let app = spawn_app().await;
+    app.signed_in("mia").await;
+    let code = code_with(&app, "outlook", |p| {
+        without(PKCE)(p);
+        with("scope", "openid User.Read Mail.Read")(p);
+    })
+    .await;
+    let body = json(code.exchange_in_body(TOKEN).await).await;
+    let access = body["access_token"].as_str().expect("access token");
+    assert!(!access.contains('.'), "opaque, not a JWT");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+
+    let code = code_with(&app, "teams", without(PKCE)).await;
+    let body = json(code.exchange_in_body(TOKEN).await).await;
+    let refresh = body["refresh_token"].as_str().expect("refresh token");
+
+    // Refresh needs `scope`, and replaces the refresh token.
+    let refresh_with = |scope: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", code.client_id.as_str()),
+            ("client_secret", SECRET),
+        ];
+        form.extend(scope.map(|s| ("scope", s)));
+        reqwest::Client::new()
+            .post(code.url(TOKEN))
+            .form(&form)
+            .send()
+    };
+    let missing = refresh_with(None).await.expect("refresh");
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let renewed = json(
+        refresh_with(Some("offline_access User.Read"))
+            .await
+            .expect("refresh"),
+    )
+    .await;
+    let new_refresh = renewed["refresh_token"]
+        .as_str()
+        .expect("a new refresh token");
+    assert_ne!(new_refresh, refresh, "replaced on every use");
+}
+
+#[tokio::test]
+async fn microsoft_wants_client_credentials_in_the_body() {
+    let app = spawn_app().await;
+    app.signed_in("max").await;
+    let code = code_with(&app, "outlook", without(PKCE)).await;
+    let response = code.exchange(TOKEN, Send::BasicForm).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(response).await["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn microsoft_refuses_scopes_of_two_resources_and_graph_needs_user_read() {
+    let app = spawn_app().await;
+    app.signed_in("mona").await;
+    let mixed = authorize_url(
+        &app,
+        "outlook",
+        with("scope", "User.Read https://outlook.office.com/Mail.Read"),
+    )
+    .await;
+    let response = app.client.get(mixed).send().await.expect("authorize");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = location(&response);
+    assert!(
+        back.contains("error=invalid_scope") && back.contains("AADSTS70011"),
+        "{back}"
+    );
+
+    let code = code_with(&app, "teams", |p| {
+        without(PKCE)(p);
+        with("scope", "offline_access Chat.Read")(p);
+    })
+    .await;
+    let body = json(code.exchange_in_body(TOKEN).await).await;
+    let me = reqwest::Client::new()
+        .get(code.url("/v1.0/me"))
+        .bearer_auth(body["access_token"].as_str().expect("access"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), StatusCode::FORBIDDEN, "/me needs User.Read");
+}

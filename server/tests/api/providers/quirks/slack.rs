@@ -1,0 +1,134 @@
+//! Slack: form bodies only, errors as HTTP 200 with ok:false, no PKCE, comma-separated scopes,
+//! the user token under `authed_user`, auth.test and auth.revoke with the calling token.
+
+use super::*;
+use reqwest::StatusCode;
+
+const ACCESS: &str = "/api/oauth.v2.access";
+
+#[tokio::test]
+async fn slack_refuses_json_bodies_with_http_200_and_ok_false() {
+    let app = spawn_app().await;
+    app.signed_in("sam").await;
+    let code = code_with(&app, "slack", |_| {}).await;
+    let response = code.exchange(ACCESS, Send::BodyJson).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "Slack errors are HTTP 200"
+    );
+    let body = json(response).await;
+    assert_eq!(body["ok"], false);
+    assert!(body.get("access_token").is_none());
+    // Only the body's format was wrong: the same code in a form body works.
+    let again = json(code.exchange(ACCESS, Send::BodyForm).await).await;
+    assert_eq!(again["ok"], true, "{again}");
+}
+
+#[tokio::test]
+async fn slack_refuses_pkce_and_space_separated_scopes() {
+    let app = spawn_app().await;
+    app.signed_in("sue").await;
+    let pkce = authorize_url(&app, "slack", |p| {
+        with(
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )(p);
+        with("code_challenge_method", "S256")(p);
+    })
+    .await;
+    let response = app.client.get(pkce).send().await.expect("authorize");
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "PKCE must not be sent"
+    );
+
+    let spaced = authorize_url(
+        &app,
+        "slack",
+        with("user_scope", "users:read channels:read"),
+    )
+    .await;
+    let response = app.client.get(spaced).send().await.expect("authorize");
+    assert!(location(&response).contains("error=invalid_scope"));
+
+    let code = code_with(&app, "slack", |_| {}).await;
+    let response = reqwest::Client::new()
+        .post(code.url(ACCESS))
+        .basic_auth(&code.client_id, Some(SECRET))
+        .form(&[
+            ("code", code.code.as_str()),
+            ("redirect_uri", &code.redirect_uri),
+            ("code_verifier", "a-verifier-the-app-never-asked-for"),
+        ])
+        .send()
+        .await
+        .expect("access");
+    assert_eq!(json(response).await["ok"], false);
+}
+
+#[tokio::test]
+async fn slack_nests_the_user_token_and_revokes_the_calling_token() {
+    let app = spawn_app().await;
+    app.signed_in("sid").await;
+    let code = code_with(&app, "slack", with("scope", "chat:write")).await;
+    let body = json(code.exchange(ACCESS, Send::BasicForm).await).await;
+    assert_eq!(body["ok"], true);
+    assert_eq!(body["team"]["name"], "Sandbox Team");
+    assert!(body["access_token"]
+        .as_str()
+        .expect("bot")
+        .starts_with("xoxb-"));
+    let user = body["authed_user"]["access_token"]
+        .as_str()
+        .expect("user token");
+    assert!(user.starts_with("xoxp-"));
+    assert_eq!(
+        body["authed_user"]["scope"],
+        "users:read,channels:read,chat:write"
+    );
+
+    let client = reqwest::Client::new();
+    let call = |method: &str| {
+        client
+            .post(code.url(&format!("/api/{method}")))
+            .bearer_auth(user)
+            .send()
+    };
+    let test = json(call("auth.test").await.expect("auth.test")).await;
+    assert_eq!(test["user"], "sandbox-user");
+    let get = client
+        .get(code.url("/api/auth.test"))
+        .bearer_auth(user)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        get.status(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "auth.test is POST"
+    );
+    let anonymous = json(
+        client
+            .post(code.url("/api/auth.test"))
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await;
+    assert_eq!(anonymous["error"], "not_authed");
+
+    let revoked = json(call("auth.revoke").await.expect("auth.revoke")).await;
+    assert_eq!(revoked["revoked"], true);
+    let test = json(call("auth.test").await.expect("auth.test")).await;
+    assert_eq!(
+        (test["ok"].clone(), test["error"].clone()),
+        (false.into(), "invalid_auth".into())
+    );
+    let bot = body["access_token"].as_str().expect("bot");
+    assert!(
+        app.sandbox.token_is_live(bot),
+        "only the calling token is revoked"
+    );
+}
