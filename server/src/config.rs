@@ -12,6 +12,7 @@ use url::Url;
 /// The top-level sections; other ATOM_* variables (for tools around the hub) are ignored.
 const SECTIONS: &[&str] = &[
     "limits",
+    "jobs",
     "mode",
     "server",
     "database",
@@ -38,6 +39,7 @@ pub struct Config {
     pub vault: VaultConfig,
     pub sandbox: SandboxConfig,
     pub limits: LimitsConfig,
+    pub jobs: JobsConfig,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -78,6 +80,14 @@ pub struct SandboxConfig {
     pub public_url: Url,
     /// In development, `atom serve` runs the sandbox in-process when a provider needs it.
     pub embedded: bool,
+}
+
+/// How often the background jobs run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Provider reachability probes.
+    pub probe_interval_seconds: u64,
 }
 
 /// Requests allowed per minute before 429 (each bucket refills evenly over the minute).
@@ -160,6 +170,9 @@ impl Default for Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 5059)),
                 public_url: url("http://127.0.0.1:5059"),
                 embedded: true,
+            },
+            jobs: JobsConfig {
+                probe_interval_seconds: 300,
             },
             limits: LimitsConfig {
                 sign_in_per_account: 5,

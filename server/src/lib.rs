@@ -7,6 +7,7 @@ pub mod disconnect;
 pub mod events;
 mod http;
 pub mod hub;
+pub mod jobs;
 pub mod oauth;
 pub mod providers;
 pub mod sandbox;
@@ -68,7 +69,6 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
     }
     let events = events::Events::new();
     events.spawn_poller(db.clone(), Duration::from_millis(500));
-    spawn_cleanup(db.clone());
     let limits = Arc::new(http::limits::Limits::new(&config.limits));
     let state = AppState {
         leptos: leptos_options(&config, listener.local_addr()?),
@@ -80,8 +80,9 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         events,
         limits,
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
+        probes: Arc::new(jobs::probe::Probes::default()),
     };
-    spawn_limit_shrinker(state.limits.clone());
+    jobs::spawn(&state);
     Ok(Application {
         router: http::router(state),
         listener,
@@ -112,34 +113,6 @@ async fn spawn_sandbox(addr: SocketAddr) -> anyhow::Result<()> {
     tracing::warn!(%addr, "development mode: providers without credentials use the local sandbox");
     tokio::spawn(sandbox::serve(listener, sandbox::Sandbox::new()));
     Ok(())
-}
-
-/// Rate-limit keys that went quiet are forgotten every minute.
-fn spawn_limit_shrinker(limits: Arc<http::limits::Limits>) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            ticker.tick().await;
-            limits.shrink();
-        }
-    });
-}
-
-/// Forgets expired sessions and flows every ten minutes.
-fn spawn_cleanup(db: sea_orm::DatabaseConnection) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(Duration::from_secs(600));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            ticker.tick().await;
-            if let Err(e) = store::sessions::delete_expired(&db).await {
-                tracing::warn!(error = %e, "session cleanup failed");
-            }
-            if let Err(e) = store::flows::delete_expired(&db).await {
-                tracing::warn!(error = %e, "flow cleanup failed");
-            }
-        }
-    });
 }
 
 /// Leptos options from our own configuration plus Leptos.toml's asset names.

@@ -20,4 +20,5 @@ pub struct AppState {
     pub events: Events,
     pub limits: Arc<crate::http::limits::Limits>,
     pub refresh_locks: Arc<crate::tokens::RefreshLocks>,
+    pub probes: Arc<crate::jobs::probe::Probes>,
 }

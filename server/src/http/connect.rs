@@ -222,7 +222,8 @@ pub async fn disconnect(
     })
 }
 
-/// `GET /api/{service}/health`: is the provider configured, and where must it send people back.
+/// `GET /api/{service}/health`: configuration, the redirect URI to register, the last day's
+/// flows and the provider's reachability (probed in the background, never on this request).
 pub async fn health(
     State(state): State<AppState>,
     Path(service): Path<String>,
@@ -231,13 +232,26 @@ pub async fn health(
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
+    let since = chrono::Utc::now() - chrono::Duration::hours(24);
+    let flows = store::audit::flow_stats(&state.db, &service, since).await?;
+    let total = flows.succeeded + flows.failed;
+    let success_rate = (total > 0).then(|| flows.succeeded as f64 / total as f64);
+    let reachability = state.probes.get(&service);
+    let status = match (&reachability, success_rate) {
+        (Some(probe), _) if !probe.reachable => "unreachable",
+        (_, Some(rate)) if total >= 4 && rate < 0.5 => "degraded",
+        _ => "ok",
+    };
     Ok(Json(json!({
         "service": service,
         "display_name": provider.display_name,
         "configured": provider.configured(),
         "sandbox": provider.sandbox,
         "redirect_uri": state.config.redirect_uri(&service),
-        "status": if provider.configured() { "ok" } else { "not_configured" },
+        "status": status,
+        "reachability": reachability,
+        "flows_24h": flows,
+        "success_rate_24h": success_rate,
     }))
     .into_response())
 }

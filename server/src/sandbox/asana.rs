@@ -57,20 +57,20 @@ fn check(q: &Params) -> Result<(), Refusal> {
 }
 
 /// The form body with the client's credentials in it, or the error answer.
-fn client_form(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
+fn client_form(headers: &HeaderMap, body: &[u8]) -> Result<Params, Box<Response>> {
     let Some(form) = requests::form_body(headers, body) else {
-        return Err(oauth_error(
+        return Err(Box::new(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The request body must be form-encoded.",
-        ));
+        )));
     };
     if !requests::client_authenticated(&ASANA, headers, &form, ClientAuth::Body) {
-        return Err(oauth_error(
+        return Err(Box::new(oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Invalid client_id or client_secret.",
-        ));
+        )));
     }
     Ok(form)
 }
@@ -86,7 +86,7 @@ fn user(login: &str) -> serde_json::Value {
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     let form = match client_form(&headers, &body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let get = |key: &str| form.get(key).map(String::as_str);
     let bad = |error, description| oauth_error(StatusCode::BAD_REQUEST, error, description);
@@ -160,7 +160,7 @@ async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
 async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     let form = match client_form(&headers, &body) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let refresh = form
         .get("token")

@@ -111,19 +111,21 @@ fn back(q: &Params, pairs: &[(&str, &str)]) -> Response {
 }
 
 /// Runs every check; `Err` is the response to send instead of going on.
-fn checked(family: &Family, q: &Params, check: Check) -> Result<(), Response> {
-    shared_checks(family, q).map_err(|m| bad_request(family, m))?;
-    check(q).map_err(|refusal| match refusal {
-        Refusal::Page(message) => bad_request(family, message),
-        Refusal::Redirect(error, description) => {
-            back(q, &[("error", error), ("error_description", description)])
-        }
+fn checked(family: &Family, q: &Params, check: Check) -> Result<(), Box<Response>> {
+    shared_checks(family, q).map_err(|m| Box::new(bad_request(family, m)))?;
+    check(q).map_err(|refusal| {
+        Box::new(match refusal {
+            Refusal::Page(message) => bad_request(family, message),
+            Refusal::Redirect(error, description) => {
+                back(q, &[("error", error), ("error_description", description)])
+            }
+        })
     })
 }
 
 fn consent_page(family: &Family, q: &Params, check: Check) -> Response {
     if let Err(response) = checked(family, q, check) {
-        return response;
+        return *response;
     }
     let fields: String = q
         .iter()
@@ -164,7 +166,7 @@ fn decide(sandbox: &Sandbox, family: &Family, mut form: Params, check: Check) ->
     let login = form.remove("login").unwrap_or_default();
     let decision = form.remove("decision").unwrap_or_default();
     if let Err(response) = checked(family, &form, check) {
-        return response;
+        return *response;
     }
     if decision != "allow" {
         return back(

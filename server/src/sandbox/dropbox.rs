@@ -123,7 +123,7 @@ fn account_id(login: &str) -> String {
 }
 
 /// An RPC endpoint without arguments: no body and no Content-Type, or JSON `null`.
-fn no_arguments(function: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+fn no_arguments(function: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), Box<Response>> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -138,12 +138,14 @@ fn no_arguments(function: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), 
         ),
     };
     let text = format!("Error in call to API function \"{function}\": {message}");
-    Err((
-        StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response())
+    Err(Box::new(
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+    ))
 }
 
 fn auth_error(tag: &str) -> Response {
@@ -157,7 +159,7 @@ async fn current_account(
     body: Bytes,
 ) -> Response {
     if let Err(response) = no_arguments("users/get_current_account", &headers, &body) {
-        return response;
+        return *response;
     }
     let Some(grant) = grants::bearer_grant(&sandbox, DROPBOX.client_id, &headers) else {
         return auth_error("invalid_access_token");
@@ -183,7 +185,7 @@ async fn current_account(
 /// Disables the calling token, its refresh token and the grant's other access tokens.
 async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(response) = no_arguments("auth/token/revoke", &headers, &body) {
-        return response;
+        return *response;
     }
     match grants::bearer(&headers) {
         Some(token) if grants::revoke(&sandbox, DROPBOX.client_id, token, true) => {

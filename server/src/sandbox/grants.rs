@@ -105,8 +105,8 @@ pub struct Issued {
     pub refresh: Option<String>,
 }
 
-/// Issues an access token (and a refresh token when `refresh_prefix` is given) in `grant_id`,
-/// or in a new grant.
+/// Issues an access token (and a refresh token when `refresh_prefix` is given) for `grant`
+/// (from `new_grant`, or a live refresh token's grant to continue it).
 pub fn issue(
     sandbox: &Sandbox,
     grant: &TokenGrant,

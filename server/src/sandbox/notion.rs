@@ -69,20 +69,20 @@ fn owner(login: &str) -> Value {
 fn client_json(
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<serde_json::Map<String, Value>, Response> {
+) -> Result<serde_json::Map<String, Value>, Box<Response>> {
     let bad = |description| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description);
     let Some(json) = requests::json_body(headers, body) else {
-        return Err(bad(
+        return Err(Box::new(bad(
             "body failed validation: the body must be a JSON object.",
-        ));
+        )));
     };
     let form: Params = Params::new();
     if !requests::client_authenticated(&NOTION, headers, &form, ClientAuth::Basic) {
-        return Err(oauth_error(
+        return Err(Box::new(oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Invalid client.",
-        ));
+        )));
     }
     Ok(json)
 }
@@ -90,7 +90,7 @@ fn client_json(
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match client_json(&headers, &body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let get = |key: &str| body.get(key).and_then(Value::as_str);
     let bad = |error, description| oauth_error(StatusCode::BAD_REQUEST, error, description);
@@ -170,7 +170,7 @@ async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
 async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     let body = match client_json(&headers, &body) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match body.get("token").and_then(Value::as_str) {
         Some(t) if grants::revoke(&sandbox, NOTION.client_id, t, true) => {

@@ -64,3 +64,42 @@ pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Mo
         .all(db)
         .await
 }
+
+/// A provider's connect flows since a moment, from the audit log.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FlowStats {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub last_success_at: Option<String>,
+    pub last_failure_at: Option<String>,
+    pub last_failure_reason: Option<String>,
+}
+
+pub async fn flow_stats(
+    db: &impl ConnectionTrait,
+    provider: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<FlowStats, DbErr> {
+    use crate::audit::Kind;
+    let kinds = [Kind::ConnectSucceeded.name(), Kind::ConnectFailed.name()];
+    let events = Entity::find()
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Kind.is_in(kinds))
+        .filter(Column::At.gte(since))
+        .order_by_asc(Column::Seq)
+        .all(db)
+        .await?;
+    Ok(events
+        .into_iter()
+        .fold(FlowStats::default(), |mut stats, event| {
+            if event.kind == kinds[0] {
+                stats.succeeded += 1;
+                stats.last_success_at = Some(event.at.to_rfc3339());
+            } else {
+                stats.failed += 1;
+                stats.last_failure_at = Some(event.at.to_rfc3339());
+                stats.last_failure_reason = event.reason;
+            }
+            stats
+        }))
+}

@@ -244,3 +244,48 @@ async fn disabling_a_user_ends_their_session() {
     );
     assert_eq!(app.count("sessions").await, 0, "the session row is gone");
 }
+
+#[tokio::test]
+async fn health_reports_the_last_days_flows_and_the_probed_reachability() {
+    let app = spawn_app().await;
+    app.signed_in("nina").await;
+    app.connect_github("nina-gh").await;
+    let authorize = app.start_connect(&app.client).await;
+    let callback = app.consent(&authorize, "nina-gh", "deny").await;
+    app.client.get(callback).send().await.expect("callback");
+    let (status, health) = app.get_json("/api/github/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["flows_24h"]["succeeded"], 1);
+    assert_eq!(health["flows_24h"]["failed"], 1);
+    assert_eq!(health["flows_24h"]["last_failure_reason"], "access_denied");
+    assert_eq!(health["success_rate_24h"], 0.5);
+    // The probe runs at start in the background: wait for its answer, never the provider.
+    let mut reachability = serde_json::Value::Null;
+    for _ in 0..50 {
+        reachability = app.get_json("/api/github/health").await.1["reachability"].clone();
+        if !reachability.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(reachability["reachable"], true, "{reachability}");
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_shows_on_its_health() {
+    let app = spawn_app_with(|config| {
+        provider(config, "github").token_url =
+            Some("http://127.0.0.1:9/token".parse().expect("url"));
+    })
+    .await;
+    let mut health = serde_json::Value::Null;
+    for _ in 0..50 {
+        health = app.get_json("/api/github/health").await.1;
+        if !health["reachability"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(health["status"], "unreachable", "{health}");
+    assert_eq!(health["reachability"]["error"], "connect");
+}

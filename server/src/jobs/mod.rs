@@ -1,0 +1,46 @@
+//! Background loops: each skips missed ticks and runs until the process ends.
+
+pub mod probe;
+
+use crate::state::AppState;
+use crate::store;
+use std::time::Duration;
+
+/// Starts every background job for this instance.
+pub fn spawn(state: &AppState) {
+    every(
+        Duration::from_secs(600),
+        state.clone(),
+        |state| async move {
+            if let Err(e) = store::sessions::delete_expired(&state.db).await {
+                tracing::warn!(error = %e, "session cleanup failed");
+            }
+            if let Err(e) = store::flows::delete_expired(&state.db).await {
+                tracing::warn!(error = %e, "flow cleanup failed");
+            }
+        },
+    );
+    every(Duration::from_secs(60), state.clone(), |state| async move {
+        state.limits.shrink();
+    });
+    let probe_every = Duration::from_secs(state.config.jobs.probe_interval_seconds.max(1));
+    every(probe_every, state.clone(), |state| async move {
+        probe::probe_all(&state).await;
+    });
+}
+
+/// Runs `job` now and then every `period`, skipping ticks missed while it ran.
+fn every<F, Fut>(period: Duration, state: AppState, job: F)
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            job(state.clone()).await;
+        }
+    });
+}
