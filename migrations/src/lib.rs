@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_api_keys_and_leases;
+mod m0003_revocation_retries;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_api_keys_and_leases::Migration),
+            Box::new(m0003_revocation_retries::Migration),
         ]
     }
 }

@@ -88,6 +88,8 @@ pub struct SandboxConfig {
 pub struct JobsConfig {
     /// Provider reachability probes.
     pub probe_interval_seconds: u64,
+    /// Retries of revocations that failed at disconnect (each row has its own backoff).
+    pub revocation_interval_seconds: u64,
 }
 
 /// Requests allowed per minute before 429 (each bucket refills evenly over the minute).
@@ -173,6 +175,7 @@ impl Default for Config {
             },
             jobs: JobsConfig {
                 probe_interval_seconds: 300,
+                revocation_interval_seconds: 60,
             },
             limits: LimitsConfig {
                 sign_in_per_account: 5,

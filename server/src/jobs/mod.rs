@@ -1,6 +1,7 @@
 //! Background loops: each skips missed ticks and runs until the process ends.
 
 pub mod probe;
+pub mod revocations;
 
 use crate::state::AppState;
 use crate::store;
@@ -22,6 +23,10 @@ pub fn spawn(state: &AppState) {
     );
     every(Duration::from_secs(60), state.clone(), |state| async move {
         state.limits.shrink();
+    });
+    let retry_every = Duration::from_secs(state.config.jobs.revocation_interval_seconds.max(1));
+    every(retry_every, state.clone(), |state| async move {
+        revocations::retry_due(&state).await;
     });
     let probe_every = Duration::from_secs(state.config.jobs.probe_interval_seconds.max(1));
     every(probe_every, state.clone(), |state| async move {

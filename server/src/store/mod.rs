@@ -5,6 +5,7 @@ pub mod audit;
 pub mod connections;
 pub mod flows;
 pub mod leases;
+pub mod revocations;
 pub mod sessions;
 pub mod users;
 pub mod vault_check;

@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 
 #[tokio::test]
 async fn connect_shows_the_account_and_disconnect_revokes_it() {
@@ -196,4 +197,68 @@ async fn a_browser_disconnect_lands_on_a_page_that_says_how_revocation_went() {
     );
     let page = app.get(&target).await.text().await.expect("html");
     assert!(page.contains("GitHub disconnected."));
+}
+
+#[tokio::test]
+async fn a_failed_revocation_still_disconnects_and_is_retried_later() {
+    let app = spawn_app_with(|config| {
+        provider(config, "github").revoke_url =
+            Some("http://127.0.0.1:9/grant".parse().expect("url"));
+        config.jobs.revocation_interval_seconds = 1;
+    })
+    .await;
+    app.signed_in("olga").await;
+    app.connect_github("olga-gh").await;
+    let body: serde_json::Value = app
+        .post("/api/auth/github/disconnect")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["revocation"], "revocation_failed");
+    assert_eq!(
+        app.count("connections").await,
+        0,
+        "deleted locally all the same"
+    );
+    assert_eq!(
+        app.count("revocation_retries").await,
+        1,
+        "a retry is recorded"
+    );
+    let token = app.sandbox.issued_access_tokens().pop().expect("token");
+    let dump = format!(
+        "{:?}",
+        server::store::revocations::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("rows")
+    );
+    assert!(!dump.contains(&token), "the retry keeps the token sealed");
+
+    // Make it due now: the job (every second here) tries again, fails, and backs off.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(
+            "UPDATE revocation_retries SET next_attempt_at = '2000-01-01T00:00:00+00:00'",
+        )
+        .await
+        .expect("make due");
+    let mut attempts = 0;
+    for _ in 0..50 {
+        let rows = server::store::revocations::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("rows");
+        attempts = rows.first().map(|r| r.attempts).unwrap_or_default();
+        if attempts > 0 {
+            assert!(
+                rows[0].next_attempt_at > chrono::Utc::now(),
+                "rescheduled later"
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(attempts, 1, "retried once, still failing");
 }
