@@ -88,6 +88,8 @@ pub struct SandboxConfig {
 pub struct JobsConfig {
     /// Provider reachability probes.
     pub probe_interval_seconds: u64,
+    /// The background refresher (connections expiring within five minutes).
+    pub refresh_interval_seconds: u64,
     /// Retries of revocations that failed at disconnect (each row has its own backoff).
     pub revocation_interval_seconds: u64,
 }
@@ -175,6 +177,7 @@ impl Default for Config {
             },
             jobs: JobsConfig {
                 probe_interval_seconds: 300,
+                refresh_interval_seconds: 15,
                 revocation_interval_seconds: 60,
             },
             limits: LimitsConfig {

@@ -81,6 +81,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         limits,
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
         probes: Arc::new(jobs::probe::Probes::default()),
+        backoff: Arc::new(jobs::refresher::Backoff::default()),
     };
     jobs::spawn(&state);
     Ok(Application {

@@ -21,4 +21,5 @@ pub struct AppState {
     pub limits: Arc<crate::http::limits::Limits>,
     pub refresh_locks: Arc<crate::tokens::RefreshLocks>,
     pub probes: Arc<crate::jobs::probe::Probes>,
+    pub backoff: Arc<crate::jobs::refresher::Backoff>,
 }

@@ -81,21 +81,43 @@ impl Default for RefreshLocks {
     }
 }
 
+/// Whether a token expiring at `expires_at` should be refreshed now; never for tokens that
+/// do not expire.
 pub fn is_due(
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
     now: chrono::DateTime<chrono::Utc>,
+    margin: chrono::Duration,
 ) -> bool {
-    expires_at.is_some_and(|at| at - chrono::Duration::seconds(MARGIN_SECONDS) <= now)
+    expires_at.is_some_and(|at| at - margin <= now)
 }
 
-#[tracing::instrument(skip_all, fields(provider = %provider.service))]
+/// A working access token: refreshed first when it expires within a minute.
 pub async fn access_token(
     state: &AppState,
     user_id: &str,
     provider: &Provider,
 ) -> Result<FreshToken, TokenError> {
+    ensure_fresh(
+        state,
+        user_id,
+        provider,
+        chrono::Duration::seconds(MARGIN_SECONDS),
+    )
+    .await
+}
+
+/// Refreshes the connection if it expires within `margin` (the background refresher asks
+/// with a wider margin than callers do), then returns its access token.
+#[tracing::instrument(skip_all, fields(provider = %provider.service))]
+pub async fn ensure_fresh(
+    state: &AppState,
+    user_id: &str,
+    provider: &Provider,
+    margin: chrono::Duration,
+) -> Result<FreshToken, TokenError> {
+    let due = |expires_at| is_due(expires_at, chrono::Utc::now(), margin);
     let row = current(state, user_id, provider).await?;
-    if !is_due(row.expires_at, chrono::Utc::now()) {
+    if !due(row.expires_at) {
         return open(state, &row);
     }
     let lock = state.refresh_locks.lock_for(&row.id);
@@ -104,7 +126,7 @@ pub async fn access_token(
     let mut row = current(state, user_id, provider).await?;
     let owner = state.refresh_locks.owner.clone();
     for _ in 0..100 {
-        if !is_due(row.expires_at, chrono::Utc::now()) {
+        if !due(row.expires_at) {
             return open(state, &row);
         }
         if store::leases::claim(
@@ -310,10 +332,26 @@ mod tests {
     #[test]
     fn tokens_are_due_a_minute_before_expiry() {
         let now = chrono::Utc::now();
-        assert!(!is_due(None, now), "tokens without expiry never are");
-        assert!(!is_due(Some(now + chrono::Duration::seconds(61)), now));
-        assert!(is_due(Some(now + chrono::Duration::seconds(59)), now));
-        assert!(is_due(Some(now - chrono::Duration::seconds(1)), now));
+        let minute = chrono::Duration::seconds(MARGIN_SECONDS);
+        assert!(
+            !is_due(None, now, minute),
+            "tokens without expiry never are"
+        );
+        assert!(!is_due(
+            Some(now + chrono::Duration::seconds(61)),
+            now,
+            minute
+        ));
+        assert!(is_due(
+            Some(now + chrono::Duration::seconds(59)),
+            now,
+            minute
+        ));
+        assert!(is_due(
+            Some(now - chrono::Duration::seconds(1)),
+            now,
+            minute
+        ));
     }
 
     #[test]

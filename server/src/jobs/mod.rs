@@ -1,6 +1,7 @@
 //! Background loops: each skips missed ticks and runs until the process ends.
 
 pub mod probe;
+pub mod refresher;
 pub mod revocations;
 
 use crate::state::AppState;
@@ -23,6 +24,10 @@ pub fn spawn(state: &AppState) {
     );
     every(Duration::from_secs(60), state.clone(), |state| async move {
         state.limits.shrink();
+    });
+    let refresh_every = Duration::from_secs(state.config.jobs.refresh_interval_seconds.max(1));
+    every(refresh_every, state.clone(), |state| async move {
+        refresher::refresh_due(&state).await;
     });
     let retry_every = Duration::from_secs(state.config.jobs.revocation_interval_seconds.max(1));
     every(retry_every, state.clone(), |state| async move {

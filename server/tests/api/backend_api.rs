@@ -233,3 +233,45 @@ async fn a_dead_refresh_token_turns_the_connection_to_needs_reauth() {
         .iter()
         .any(|(k, _, r)| k == "connection.needs_reauth" && r.as_deref() == Some("invalid_grant")));
 }
+
+#[tokio::test]
+async fn the_background_refresher_renews_tokens_before_anyone_asks() {
+    let app = spawn_app_with(|config| config.jobs.refresh_interval_seconds = 1).await;
+    app.signed_in("erin").await;
+    app.connect("outlook", "sandbox-user").await;
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(3);
+    app.db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => "UPDATE connections SET expires_at = $1",
+                _ => "UPDATE connections SET expires_at = ?",
+            },
+            [soon.into()],
+        ))
+        .await
+        .expect("expiring soon");
+    let mut refreshed = false;
+    for _ in 0..50 {
+        let audit = app.audit_kinds().await;
+        if audit
+            .iter()
+            .any(|(k, o, _)| k == "connection.refreshed" && o == "success")
+        {
+            refreshed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refreshed, "refreshed in the background");
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    let expires: chrono::DateTime<chrono::Utc> = status["expires_at"]
+        .as_str()
+        .expect("expiry")
+        .parse()
+        .expect("time");
+    assert!(
+        expires > chrono::Utc::now() + chrono::Duration::minutes(30),
+        "a fresh hour"
+    );
+}
