@@ -5,6 +5,7 @@
 mod asana;
 mod consent;
 mod dropbox;
+mod faults;
 mod github;
 mod google;
 mod grants;
@@ -17,6 +18,8 @@ mod slack;
 mod trello;
 mod trello_auth;
 mod trello_page;
+
+pub use faults::Fault;
 
 use axum::Router;
 use grants::Inner;
@@ -48,6 +51,7 @@ pub struct Sandbox {
     inner: Arc<Mutex<Inner>>,
     /// Trello's OAuth 1.0a state (request tokens, token credentials, nonces).
     trello: Arc<Mutex<trello::Store>>,
+    faults: faults::Faults,
 }
 
 impl Sandbox {
@@ -66,6 +70,10 @@ impl Sandbox {
             .nest("/dropbox", dropbox::router())
             .nest("/asana", asana::router())
             .nest("/trello", trello::router())
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                faults::apply,
+            ))
             .with_state(self.clone())
     }
 

@@ -2,7 +2,6 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use sea_orm::ConnectionTrait;
 
 async fn key(app: &TestApp, scopes: &[&str]) -> String {
     use secrecy::ExposeSecret;
@@ -35,18 +34,8 @@ async fn api(app: &TestApp, key: &str, path: &str) -> (StatusCode, serde_json::V
 
 /// Makes the stored access token look expired, as if an hour had passed.
 async fn expire(app: &TestApp) {
-    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
-    app.db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            app.db.get_database_backend(),
-            match app.db.get_database_backend() {
-                sea_orm::DatabaseBackend::Postgres => "UPDATE connections SET expires_at = $1",
-                _ => "UPDATE connections SET expires_at = ?",
-            },
-            [past.into()],
-        ))
-        .await
-        .expect("expire");
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
+        .await;
 }
 
 #[tokio::test]
@@ -239,18 +228,8 @@ async fn the_background_refresher_renews_tokens_before_anyone_asks() {
     let app = spawn_app_with(|config| config.jobs.refresh_interval_seconds = 1).await;
     app.signed_in("erin").await;
     app.connect("outlook", "sandbox-user").await;
-    let soon = chrono::Utc::now() + chrono::Duration::minutes(3);
-    app.db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            app.db.get_database_backend(),
-            match app.db.get_database_backend() {
-                sea_orm::DatabaseBackend::Postgres => "UPDATE connections SET expires_at = $1",
-                _ => "UPDATE connections SET expires_at = ?",
-            },
-            [soon.into()],
-        ))
-        .await
-        .expect("expiring soon");
+    app.set_expiry(chrono::Utc::now() + chrono::Duration::minutes(3))
+        .await;
     let mut refreshed = false;
     for _ in 0..50 {
         let audit = app.audit_kinds().await;

@@ -262,3 +262,15 @@ async fn a_failed_revocation_still_disconnects_and_is_retried_later() {
     }
     assert_eq!(attempts, 1, "retried once, still failing");
 }
+
+#[tokio::test]
+async fn status_says_expired_when_a_token_ran_out_unrefreshed() {
+    let app = spawn_app_with(|config| config.jobs.refresh_interval_seconds = 3600).await;
+    app.signed_in("uma").await;
+    app.connect("outlook", "sandbox-user").await;
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(1))
+        .await;
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    assert_eq!(status["status"], "expired");
+    assert_eq!(status["connected"], false);
+}

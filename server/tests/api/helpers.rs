@@ -254,6 +254,23 @@ impl TestApp {
         location(&response)
     }
 
+    /// Sets every connection's access-token expiry (tests of refresh and status).
+    pub async fn set_expiry(&self, at: chrono::DateTime<chrono::Utc>) {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            sea_orm::DatabaseBackend::Postgres => "UPDATE connections SET expires_at = $1",
+            _ => "UPDATE connections SET expires_at = ?",
+        };
+        self.db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [at.into()],
+            ))
+            .await
+            .expect("set expiry");
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db

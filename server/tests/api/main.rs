@@ -4,7 +4,9 @@
 mod backend_api;
 mod bad_input;
 mod connect;
+mod flow_rules;
 mod helpers;
+mod provider_faults;
 mod providers;
 mod secrets;
 mod security;
