@@ -1,0 +1,151 @@
+//! The refresh call itself, its failure taxonomy and the fenced write of the new tokens.
+
+use super::{open_tokens, FreshToken, TokenError};
+use crate::audit::{Event, Kind, Origin};
+use crate::oauth::complete::seal_tokens;
+use crate::oauth::exchange::{parse_token_response, token_request, ExchangeError};
+use crate::oauth::TokenSet;
+use crate::providers::Provider;
+use crate::state::AppState;
+use crate::store::{self, connections};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+/// Provider answers that mean the grant is gone: stop, and ask the user to reconnect.
+pub(super) fn grant_is_dead(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_grant"
+            | "unauthorized_client"
+            | "invalid_refresh_token"
+            | "token_revoked"
+            | "token_expired"
+    )
+}
+
+pub(super) async fn refresh(
+    state: &AppState,
+    provider: &Provider,
+    row: &connections::Model,
+) -> Result<FreshToken, TokenError> {
+    let tokens = open_tokens(state, row)?;
+    let Some(refresh_token) = tokens.refresh_token.as_ref() else {
+        return mark_needs_reauth(state, row, "no_refresh_token").await;
+    };
+    let endpoints = provider
+        .endpoints(&state.http)
+        .await
+        .map_err(|_| TokenError::Unavailable)?;
+    let scope = provider.scopes.join(&provider.scope_separator);
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret().as_str()),
+    ];
+    if provider.family == "microsoft" {
+        // Microsoft wants the scopes again on refresh.
+        form.push(("scope", &scope));
+    }
+    let sent = token_request(&state.http, provider, endpoints, form)
+        .send()
+        .await;
+    let grant = match sent {
+        Ok(response) => parse_token_response(provider.token_format, response).await,
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "refresh request failed");
+            Err(ExchangeError::Network)
+        }
+    };
+    let grant = match grant {
+        Ok(grant) => grant,
+        Err(ExchangeError::Rejected(code)) if grant_is_dead(&code) => {
+            return mark_needs_reauth(state, row, &code).await;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
+            audit(
+                state,
+                row,
+                Event::new(Kind::Refreshed, &Origin::default()).failed("transient"),
+            )
+            .await;
+            return Err(TokenError::Unavailable);
+        }
+    };
+    let now = chrono::Utc::now();
+    let new_tokens = TokenSet {
+        access_token: grant.tokens.access_token,
+        // A rotated refresh token replaces the old one; none in the answer keeps the old.
+        refresh_token: grant.tokens.refresh_token.or(tokens.refresh_token),
+        token_secret: tokens.token_secret,
+    };
+    let sealed = seal_tokens(state, &row.id, &row.user_id, &row.provider, &new_tokens)
+        .map_err(|_| TokenError::Internal)?;
+    let expires_at = grant.expires_in.map(|s| now + chrono::Duration::seconds(s));
+    let updated = connections::Entity::update_many()
+        .col_expr(
+            connections::Column::TokensSealed,
+            sea_orm::sea_query::Expr::value(sealed),
+        )
+        .col_expr(
+            connections::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(expires_at),
+        )
+        .col_expr(
+            connections::Column::LastRefreshedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .col_expr(
+            connections::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(connections::Column::Id.eq(row.id.as_str()))
+        // Fencing: only if nobody changed the row since we read it.
+        .filter(connections::Column::UpdatedAt.eq(row.updated_at))
+        .exec(&state.db)
+        .await?;
+    if updated.rows_affected != 1 {
+        tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
+        return Err(TokenError::Unavailable);
+    }
+    audit(state, row, Event::new(Kind::Refreshed, &Origin::default())).await;
+    Ok(FreshToken {
+        connection_id: row.id.clone(),
+        access_token: new_tokens.access_token,
+        expires_at,
+        scopes: crate::hub::split_scopes(&row.granted_scopes),
+    })
+}
+
+async fn mark_needs_reauth(
+    state: &AppState,
+    row: &connections::Model,
+    reason: &str,
+) -> Result<FreshToken, TokenError> {
+    connections::Entity::update_many()
+        .col_expr(
+            connections::Column::Status,
+            sea_orm::sea_query::Expr::value("needs_reauth"),
+        )
+        .col_expr(
+            connections::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(connections::Column::Id.eq(row.id.as_str()))
+        .exec(&state.db)
+        .await?;
+    let reason = crate::oauth::safe_code(reason);
+    audit(
+        state,
+        row,
+        Event::new(Kind::NeedsReauth, &Origin::default()).failed(&reason),
+    )
+    .await;
+    Err(TokenError::NeedsReauth)
+}
+
+async fn audit(state: &AppState, row: &connections::Model, mut event: Event) {
+    event.subject = Some(row.user_id.clone());
+    event.provider = Some(row.provider.clone());
+    if let Err(e) = store::audit::append(&state.db, event).await {
+        tracing::error!(error = %e, "could not write the audit event");
+    }
+}
