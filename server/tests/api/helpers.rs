@@ -17,6 +17,8 @@ pub struct TestApp {
     pub sandbox: Sandbox,
     pub db: DatabaseConnection,
     pub sqlite_file: Option<PathBuf>,
+    /// The master key (hex), so leak tests can open what the hub sealed.
+    pub key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -31,7 +33,9 @@ fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = buffer.clone();
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug,hyper=info,h2=info,sqlx=info,rustls=info")
+            // Everything the hub says, down to TRACE: the leak tests read it all. The test
+            // client's own cookie jar (cookie_store) is quiet: it is not the hub.
+            .with_env_filter("trace,hyper=info,hyper_util=info,h2=info,sqlx=info,rustls=info,tower=info,reqwest=info,cookie_store=info")
             .with_writer(move || LogWriter(writer.clone()))
             .try_init();
         buffer
@@ -93,7 +97,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.server.listen = listener.local_addr().expect("addr");
     config.server.public_url = format!("http://127.0.0.1:{port}").parse().expect("url");
     config.database.url = url.clone();
-    config.vault.key = Some(SecretString::from(hex::encode(rand::random::<[u8; 32]>())));
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    config.vault.key = Some(SecretString::from(key.clone()));
     config.sandbox.public_url = format!("http://127.0.0.1:{sandbox_port}")
         .parse()
         .expect("url");
@@ -110,6 +115,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         sandbox,
         db,
         sqlite_file,
+        key,
         _dir: dir,
     }
 }

@@ -1,32 +1,23 @@
-//! The provider's access token must appear nowhere but in the vault's ciphertext.
+//! The leak test: every flow runs with tracing at TRACE, then each secret it involved (access
+//! and refresh tokens, the authorization code, the PKCE verifier, the client secret, the
+//! password, the session id, an API key) is searched for in the logs, every table, the SQLite
+//! file and its WAL, the pages and the JSON the hub serves. Only ciphertext may hold them.
 
 use crate::helpers::*;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use secrecy::{ExposeSecret, SecretString};
+use server::vault::{Binding, Keyring};
 
-#[tokio::test]
-async fn the_access_token_is_nowhere_in_storage_pages_or_logs() {
-    let app = spawn_app().await;
-    app.signed_in("grace").await;
-    app.connect_github("grace-gh").await;
-    let token = app
-        .sandbox
-        .issued_access_tokens()
-        .pop()
-        .expect("token issued");
-
-    let page = app.get("/connections").await.text().await.expect("html");
-    assert!(page.contains("Connected as grace-gh"));
-    assert!(!page.contains(&token), "the page never carries the token");
-    let (_, status) = app.get_json("/api/auth/github/status").await;
-    assert!(!status.to_string().contains(&token));
-
-    // Every table, every column, as text.
+/// Everything a secret could have leaked into.
+async fn everything(app: &TestApp, client: &reqwest::Client) -> Vec<(String, String)> {
+    let mut places = vec![("logs".to_string(), logs())];
     for table in [
         "users",
         "sessions",
         "pending_flows",
         "connections",
         "audit_events",
+        "api_keys",
         "vault_check",
     ] {
         let rows = app
@@ -37,21 +28,160 @@ async fn the_access_token_is_nowhere_in_storage_pages_or_logs() {
             ))
             .await
             .expect("select");
-        let dump = format!("{rows:?}");
-        assert!(
-            !dump.contains(&token),
-            "{table} holds the token in plaintext"
-        );
+        places.push((format!("table {table}"), format!("{rows:?}")));
     }
     if let Some(file) = &app.sqlite_file {
         for path in [file.clone(), file.with_extension("db-wal")] {
             if let Ok(bytes) = std::fs::read(&path) {
-                assert!(
-                    !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
-                    "{path:?}"
+                places.push((
+                    format!("{path:?}"),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                ));
+            }
+        }
+    }
+    for path in [
+        "/connections",
+        "/api/auth/outlook/status",
+        "/api/outlook/health",
+        "/signin",
+    ] {
+        let body = client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        places.push((path.to_string(), body));
+    }
+    places
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    let cookie = response.headers()["set-cookie"].to_str().expect("cookie");
+    cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .expect("value")
+}
+
+#[tokio::test]
+async fn no_secret_appears_anywhere_but_in_ciphertext() {
+    let app = spawn_app().await;
+    app.add_user("grace").await;
+    let signed_in = app
+        .client
+        .post(app.url("/auth/signin"))
+        .header("origin", &app.base)
+        .form(&[("username", "grace"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sign in");
+    let session_id = session_cookie(&signed_in);
+
+    // Outlook: PKCE, a refresh token, then a refresh through the API with a key.
+    let authorize = app.start_connect_to(&app.client, "outlook").await;
+    let callback = app.consent(&authorize, "sandbox-user", "allow").await;
+    let code = url::Url::parse(&callback)
+        .expect("callback url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    app.client.get(&callback).send().await.expect("callback");
+    let page = app.get("/connections").await.text().await.expect("html");
+    assert!(page.contains("Connected as"), "the flow worked");
+
+    let ring = Keyring::from_hex(&SecretString::from(app.key.clone())).expect("key");
+    let flow = server::store::flows::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("flow");
+    let verifier = ring
+        .open(
+            &flow.verifier_sealed,
+            &Binding {
+                table: "pending_flows",
+                row_id: &flow.id,
+                user_id: &flow.user_id,
+                provider: "outlook",
+                field: "pkce_verifier",
+            },
+        )
+        .expect("verifier opens with the key");
+    let verifier = String::from_utf8(verifier.expose_secret().clone()).expect("utf8");
+    let connection = server::store::connections::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("row");
+    let binding =
+        server::oauth::complete::token_binding(&connection.id, &connection.user_id, "outlook");
+    let tokens: serde_json::Value = serde_json::from_slice(
+        ring.open(&connection.tokens_sealed, &binding)
+            .expect("opens")
+            .expose_secret(),
+    )
+    .expect("json");
+    let access = tokens["access_token"].as_str().expect("access").to_string();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+
+    let (_, api_key) =
+        server::store::api_keys::create(&app.db, "leak test", &["tokens:read".to_string()])
+            .await
+            .expect("key");
+    let api_key = api_key.expose_secret().to_string();
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
+        .await;
+    let fresh: serde_json::Value = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/users/{}/connections/outlook/token",
+            connection.user_id
+        )))
+        .bearer_auth(&api_key)
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let refreshed = fresh["access_token"]
+        .as_str()
+        .expect("refreshed")
+        .to_string();
+    assert_ne!(refreshed, access, "a refresh happened");
+
+    let secrets = [
+        ("access token", access.as_str()),
+        ("refreshed access token", refreshed.as_str()),
+        ("refresh token", refresh.as_str()),
+        ("authorization code", code.as_str()),
+        ("PKCE verifier", verifier.as_str()),
+        ("client secret", server::sandbox::SANDBOX_CLIENT_SECRET),
+        ("password", PASSWORD),
+        ("session id", session_id.as_str()),
+        ("API key", api_key.as_str()),
+    ];
+    for (place, text) in everything(&app, &app.client).await {
+        for (what, secret) in secrets {
+            assert!(secret.len() >= 8, "{what} is a real secret");
+            if let Some(at) = text.find(secret) {
+                let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let line = text[line_start..].lines().next().unwrap_or_default();
+                panic!(
+                    "the {what} leaked into {place}: {}",
+                    line.replace(secret, "<SECRET>")
                 );
             }
         }
     }
-    assert!(!logs().contains(&token), "the logs never carry the token");
 }
