@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_api_keys_and_leases;
 mod m0003_revocation_retries;
+mod m0004_connect_links;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_api_keys_and_leases::Migration),
             Box::new(m0003_revocation_retries::Migration),
+            Box::new(m0004_connect_links::Migration),
         ]
     }
 }

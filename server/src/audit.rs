@@ -17,6 +17,9 @@ pub enum Kind {
     TokenIssued,
     ApiKeyCreated,
     ApiKeyRevoked,
+    ConnectLinkCreated,
+    ConnectLinkOpened,
+    ConnectLinkRejected,
 }
 
 impl Kind {
@@ -37,6 +40,9 @@ impl Kind {
             Self::TokenIssued => "api.token_issued",
             Self::ApiKeyCreated => "admin.api_key_created",
             Self::ApiKeyRevoked => "admin.api_key_revoked",
+            Self::ConnectLinkCreated => "api.connect_link_created",
+            Self::ConnectLinkOpened => "connect_link.opened",
+            Self::ConnectLinkRejected => "connect_link.rejected",
         }
     }
 

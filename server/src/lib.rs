@@ -2,6 +2,7 @@
 //! `build(config)` assembles the application and binds its listener (port 0 in tests).
 
 pub mod audit;
+pub mod check;
 pub mod config;
 pub mod disconnect;
 pub mod events;
@@ -90,13 +91,23 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
     })
 }
 
-fn load_vault(config: &Config) -> anyhow::Result<Keyring> {
+/// The master key from ATOM_VAULT__KEY or the key file; development mode generates one.
+/// Production refuses to generate a key and refuses a generated development key.
+pub fn load_vault(config: &Config) -> anyhow::Result<Keyring> {
     if let Some(key) = &config.vault.key {
         return Ok(Keyring::from_hex(key)?);
     }
     let development = config.mode == Mode::Development;
-    let (keyring, created) = Keyring::load_or_create(&config.vault.key_file, development)
+    let loaded = Keyring::load_or_create(&config.vault.key_file, development)
         .context("loading the master key (set ATOM_VAULT__KEY or vault.key_file)")?;
+    if loaded.development && !development {
+        anyhow::bail!(
+            "the master key in {} is a generated development key: production needs your own \
+             key (see atom check)",
+            config.vault.key_file.display()
+        );
+    }
+    let (keyring, created) = (loaded.keyring, loaded.created);
     if created {
         tracing::warn!(
             path = %config.vault.key_file.display(),

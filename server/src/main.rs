@@ -27,6 +27,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Check the configuration for production; exits 1 listing every problem.
+    Check,
     /// Run the local provider sandbox on its own (development and tests only).
     Sandbox,
     /// Manage local users.
@@ -107,6 +109,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = server::build(config).await?;
             tracing::info!(port = app.port(), "ATOM Connect is listening");
             app.run().await?;
+        }
+        Command::Check => {
+            let findings = server::check::check(&config).await;
+            for f in &findings {
+                println!(
+                    "{} {:<13} {}",
+                    if f.ok { "ok  " } else { "FAIL" },
+                    f.subject,
+                    f.detail
+                );
+            }
+            let failures = findings.iter().filter(|f| !f.ok).count();
+            if failures > 0 {
+                anyhow::bail!("{failures} problem(s): not ready for production");
+            }
+            println!("ready for production");
         }
         Command::Migrate => {
             server::store::open(&config.database.url).await?;

@@ -52,6 +52,17 @@ impl Binding<'_> {
     }
 }
 
+/// The first line of a generated development key file: production refuses such a key.
+pub const DEVELOPMENT_MARK: &str = "# ATOM Connect development key: for development only";
+
+pub struct LoadedKey {
+    pub keyring: Keyring,
+    /// Generated just now.
+    pub created: bool,
+    /// A generated development key (marked in its file).
+    pub development: bool,
+}
+
 /// The keys the hub can open with; new ciphertexts use the current one.
 pub struct Keyring {
     current: u32,
@@ -72,17 +83,29 @@ impl Keyring {
         Ok(Self::from_key(&key))
     }
 
-    /// Reads the key file; in development a missing file is created (mode 0600).
-    /// Returns the keyring and whether a new key was generated.
-    pub fn load_or_create(path: &Path, create: bool) -> Result<(Self, bool), VaultError> {
+    /// Reads the key file (hex; `#` lines are comments); in development a missing file is
+    /// created (mode 0600) and marked as a development key.
+    pub fn load_or_create(path: &Path, create: bool) -> Result<LoadedKey, VaultError> {
         let err = |e| VaultError::KeyFile(path.display().to_string(), e);
         match std::fs::read_to_string(path) {
-            Ok(text) => Ok((Self::from_hex(&SecretString::from(text))?, false)),
+            Ok(text) => {
+                let hex_key: String = text.lines().filter(|l| !l.starts_with('#')).collect();
+                Ok(LoadedKey {
+                    keyring: Self::from_hex(&SecretString::from(hex_key))?,
+                    created: false,
+                    development: text.starts_with(DEVELOPMENT_MARK),
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
-                write_private(path, hex::encode(key).as_bytes()).map_err(err)?;
-                Ok((Self::from_key(&key), true))
+                let contents = format!("{DEVELOPMENT_MARK}\n{}", hex::encode(key));
+                write_private(path, contents.as_bytes()).map_err(err)?;
+                Ok(LoadedKey {
+                    keyring: Self::from_key(&key),
+                    created: true,
+                    development: true,
+                })
             }
             Err(e) => Err(err(e)),
         }
@@ -227,16 +250,22 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("keys/master.key");
-        let (first, created) = Keyring::load_or_create(&path, true).expect("creates");
-        assert!(created);
+        let first = Keyring::load_or_create(&path, true).expect("creates");
+        assert!(first.created && first.development);
         let mode = std::fs::metadata(&path)
             .expect("exists")
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let (second, created) = Keyring::load_or_create(&path, true).expect("reads");
-        assert!(!created);
-        assert_eq!(first.current_key_id(), second.current_key_id());
+        let second = Keyring::load_or_create(&path, true).expect("reads");
+        assert!(
+            !second.created && second.development,
+            "still marked as development"
+        );
+        assert_eq!(
+            first.keyring.current_key_id(),
+            second.keyring.current_key_id()
+        );
         assert!(Keyring::load_or_create(&dir.path().join("none"), false).is_err());
     }
 }

@@ -39,12 +39,83 @@ pub struct SessionBinding(pub String);
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| password_auth::generate_hash("not a real password"));
 
+const LINK_KEY: &str = "connect_link";
+
+/// What a browser that opened a connect link holds: it may complete that one flow (the
+/// callback of that service, once, before `expires_at`) and nothing else. It never signs in.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LinkGrant {
+    user_id: String,
+    provider: String,
+    binding: String,
+    expires_at: i64,
+}
+
+/// Gives this browser a new session id and a grant for one flow; returns the flow binding.
+pub async fn grant_link(
+    session: &Session,
+    user_id: &str,
+    provider: &str,
+) -> Result<String, super::error::ApiError> {
+    let internal = |_| super::error::ApiError::internal();
+    session.cycle_id().await.map_err(internal)?;
+    let binding = crate::store::new_id();
+    let lifetime = crate::oauth::start::FLOW_LIFETIME_MINUTES * 60;
+    let grant = LinkGrant {
+        user_id: user_id.to_string(),
+        provider: provider.to_string(),
+        binding: binding.clone(),
+        expires_at: chrono::Utc::now().timestamp() + lifetime,
+    };
+    session.insert(LINK_KEY, grant).await.map_err(internal)?;
+    Ok(binding)
+}
+
+/// On the callback of the granted service, the grant is taken (used once) and stands in for
+/// a signed-in user on this request only.
+async fn use_link_grant(state: &AppState, session: &Session, request: &mut Request) -> bool {
+    let path = request.uri().path();
+    let Some(service) = path
+        .strip_prefix("/api/auth/")
+        .and_then(|rest| rest.strip_suffix("/callback"))
+    else {
+        return false;
+    };
+    match session.get::<LinkGrant>(LINK_KEY).await {
+        Ok(Some(grant)) if grant.provider == service => {}
+        _ => return false,
+    }
+    let Ok(Some(grant)) = session.remove::<LinkGrant>(LINK_KEY).await else {
+        return false;
+    };
+    if grant.expires_at <= chrono::Utc::now().timestamp() {
+        return false;
+    }
+    match store::users::by_id(&state.db, &grant.user_id).await {
+        Ok(Some(user)) if !user.disabled => {
+            request.extensions_mut().insert(user.current_user());
+            request
+                .extensions_mut()
+                .insert(SessionBinding(grant.binding));
+            true
+        }
+        Ok(_) => false,
+        Err(e) => {
+            tracing::error!(error = %e, "loading the connect link's user failed");
+            false
+        }
+    }
+}
+
 pub async fn load_user(
     State(state): State<AppState>,
     session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
+    if use_link_grant(&state, &session, &mut request).await {
+        return next.run(request).await;
+    }
     if let Ok(Some(auth)) = session.get::<SignedIn>(AUTH_KEY).await {
         let fresh = chrono::Utc::now().timestamp() - auth.signed_in_at < ABSOLUTE_LIFETIME_SECONDS;
         match store::users::by_id(&state.db, &auth.user_id).await {

@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for ApiKey {
 }
 
 impl ApiKey {
-    fn require(&self, scope: &str) -> Result<(), ApiError> {
+    pub(super) fn require(&self, scope: &str) -> Result<(), ApiError> {
         if self.0.has_scope(scope) {
             return Ok(());
         }
@@ -58,7 +58,7 @@ impl ApiKey {
         ))
     }
 
-    fn event(&self, kind: Kind, origin: &Origin, user_id: &str) -> Event {
+    pub(super) fn event(&self, kind: Kind, origin: &Origin, user_id: &str) -> Event {
         let mut event = Event::new(kind, origin);
         event.actor = Some(format!("apikey:{}", self.0.id));
         event.subject = Some(user_id.to_string());
@@ -66,7 +66,7 @@ impl ApiKey {
     }
 }
 
-async fn user_exists(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+pub(super) async fn user_exists(state: &AppState, user_id: &str) -> Result<(), ApiError> {
     match store::users::by_id(&state.db, user_id).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::new(

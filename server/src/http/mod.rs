@@ -3,10 +3,12 @@
 mod account;
 mod api_v1;
 mod connect;
+mod connect_links;
 pub mod error;
 mod events;
 mod guard;
 pub(crate) mod limits;
+pub mod openapi;
 
 use crate::hub::ServerHub;
 use crate::state::AppState;
@@ -73,18 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/{service}/disconnect", post(connect::disconnect))
         .route("/api/{service}/health", get(connect::health))
         .route("/rpc/{*name}", post(server_fn).get(server_fn))
-        .route(
-            "/api/v1/users/{user_id}/connections",
-            get(api_v1::list_connections),
-        )
-        .route(
-            "/api/v1/users/{user_id}/connections/{service}",
-            axum::routing::delete(api_v1::delete_connection),
-        )
-        .route(
-            "/api/v1/users/{user_id}/connections/{service}/token",
-            get(api_v1::token),
-        )
+        .merge(openapi::router())
+        .route("/connect/{token}", get(connect_links::open))
         .leptos_routes_with_context(&state, generate_route_list(app::App), context, shell)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,

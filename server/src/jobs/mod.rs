@@ -20,6 +20,9 @@ pub fn spawn(state: &AppState) {
             if let Err(e) = store::flows::delete_expired(&state.db).await {
                 tracing::warn!(error = %e, "flow cleanup failed");
             }
+            if let Err(e) = store::connect_links::delete_expired(&state.db).await {
+                tracing::warn!(error = %e, "connect link cleanup failed");
+            }
         },
     );
     every(Duration::from_secs(60), state.clone(), |state| async move {

@@ -116,23 +116,7 @@ async fn run(
     }
     let code = params.code.ok_or(CompleteError::Exchange)?;
 
-    let verifier_binding = Binding {
-        table: "pending_flows",
-        row_id: &flow.id,
-        user_id: &user.id,
-        provider: &provider.service,
-        field: "pkce_verifier",
-    };
-    let verifier = state
-        .vault
-        .open(&flow.verifier_sealed, &verifier_binding)
-        .map_err(|e| {
-            tracing::error!(error = %e, "the PKCE verifier did not open");
-            CompleteError::Internal
-        })?;
-    let verifier = String::from_utf8(verifier.expose_secret().clone())
-        .map(PkceCodeVerifier::new)
-        .map_err(|_| CompleteError::Internal)?;
+    let verifier = PkceCodeVerifier::new(open_flow_secret(state, &flow, "pkce_verifier")?);
 
     let endpoints = provider
         .endpoints(&state.http)
@@ -218,6 +202,29 @@ pub async fn save_connection(
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Opens a secret a pending flow holds (PKCE verifier, OAuth 1 request-token secret).
+pub(crate) fn open_flow_secret(
+    state: &AppState,
+    flow: &store::flows::Model,
+    field: &str,
+) -> Result<String, CompleteError> {
+    let binding = Binding {
+        table: "pending_flows",
+        row_id: &flow.id,
+        user_id: &flow.user_id,
+        provider: &flow.provider,
+        field,
+    };
+    let plain = state
+        .vault
+        .open(&flow.verifier_sealed, &binding)
+        .map_err(|e| {
+            tracing::error!(error = %e, field, "a pending flow's secret did not open");
+            CompleteError::Internal
+        })?;
+    String::from_utf8(plain.expose_secret().clone()).map_err(|_| CompleteError::Internal)
 }
 
 pub fn seal_tokens(

@@ -10,7 +10,7 @@ use super::oauth1_sign::{read_answer, Signing, TokenCredentials};
 use super::revoke::Revoked;
 use super::start::{StartError, FLOW_LIFETIME_MINUTES};
 use super::TokenSet;
-use crate::audit::{Event, Kind, Origin};
+use crate::audit::Origin;
 use crate::providers::{Endpoints, Identity, Provider};
 use crate::state::AppState;
 use crate::store::{self, flows::NewFlow};
@@ -18,7 +18,6 @@ use crate::vault::Binding;
 use app::model::CurrentUser;
 use oauth2::AccessToken;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
-use sea_orm::TransactionTrait;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -87,13 +86,7 @@ pub async fn start(
         return_to: return_to.to_string(),
         lifetime: chrono::Duration::minutes(FLOW_LIFETIME_MINUTES),
     };
-    let txn = state.db.begin().await?;
-    store::flows::insert(&txn, flow).await?;
-    let event = Event::new(Kind::ConnectStarted, origin)
-        .by(&user.id)
-        .provider(&provider.service);
-    store::audit::append(&txn, event).await?;
-    txn.commit().await?;
+    super::start::save_pending(state, flow, origin).await?;
 
     let mut url = endpoints.authorize_url.clone();
     {
@@ -138,19 +131,7 @@ pub async fn complete(
         return Err(CompleteError::Denied("access_denied"));
     }
     let verifier = params.code.ok_or(CompleteError::Exchange)?;
-    let secret = state
-        .vault
-        .open(
-            &flow.verifier_sealed,
-            &secret_binding(&flow.id, &user.id, &provider.service),
-        )
-        .map_err(|e| {
-            tracing::error!(error = %e, "the request token secret did not open");
-            CompleteError::Internal
-        })?;
-    let secret = String::from_utf8(secret.expose_secret().clone())
-        .map(SecretString::from)
-        .map_err(|_| CompleteError::Internal)?;
+    let secret = SecretString::from(complete::open_flow_secret(state, &flow, SECRET_FIELD)?);
 
     let endpoints = provider
         .endpoints(&state.http)

@@ -62,13 +62,7 @@ pub async fn start(
         return_to: return_to.to_string(),
         lifetime: chrono::Duration::minutes(FLOW_LIFETIME_MINUTES),
     };
-    let txn = state.db.begin().await?;
-    store::flows::insert(&txn, flow).await?;
-    let event = Event::new(Kind::ConnectStarted, origin)
-        .by(&user.id)
-        .provider(&provider.service);
-    store::audit::append(&txn, event).await?;
-    txn.commit().await?;
+    save_pending(state, flow, origin).await?;
 
     let mut url = endpoints.authorize_url.clone();
     {
@@ -98,6 +92,22 @@ pub async fn start(
         }
     }
     Ok(url)
+}
+
+/// Stores a pending flow with its `connection.connect_started` audit event, in one transaction
+/// (OAuth 2 and OAuth 1.0a flows alike).
+pub(crate) async fn save_pending(
+    state: &AppState,
+    flow: NewFlow,
+    origin: &Origin,
+) -> Result<(), sea_orm::DbErr> {
+    let event = Event::new(Kind::ConnectStarted, origin)
+        .by(&flow.user_id)
+        .provider(&flow.provider);
+    let txn = state.db.begin().await?;
+    store::flows::insert(&txn, flow).await?;
+    store::audit::append(&txn, event).await?;
+    txn.commit().await
 }
 
 /// `return_to` may only be a relative same-origin path; anything else gets the default page.

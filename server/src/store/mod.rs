@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod connect_links;
 pub mod connections;
 pub mod flows;
 pub mod leases;
@@ -14,8 +15,20 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 
-/// Opens the database (creating the SQLite file's folder) and applies pending migrations.
+/// Opens the database and applies pending migrations.
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Migrations not yet applied to this database (`atom check` reports them).
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// Connects (creating the SQLite file's folder) without migrating.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url) {
         if let Some(dir) = std::path::Path::new(&path)
             .parent()
@@ -34,7 +47,6 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
         db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
             .await?;
     }
-    Migrator::up(&db, None).await?;
     Ok(db)
 }
 

@@ -53,3 +53,13 @@ pub async fn verify(db: &DatabaseConnection, vault: &Keyring) -> Result<(), Chec
         }
     }
 }
+
+/// Read-only: whether the known-answer row opens with `vault` (None when not written yet).
+pub async fn matches(db: &DatabaseConnection, vault: &Keyring) -> Result<Option<bool>, DbErr> {
+    let row = Entity::find_by_id(1).one(db).await?;
+    Ok(row.map(|row| {
+        vault
+            .open(&row.sealed, &BINDING)
+            .is_ok_and(|plain| plain.expose_secret().as_slice() == KNOWN)
+    }))
+}

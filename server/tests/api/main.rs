@@ -3,7 +3,9 @@
 
 mod backend_api;
 mod bad_input;
+mod check;
 mod connect;
+mod connect_links;
 mod flow_rules;
 mod helpers;
 mod provider_faults;

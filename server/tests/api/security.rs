@@ -307,13 +307,19 @@ async fn production_sessions_use_a_host_prefixed_secure_cookie_and_hsts() {
         .await
         .expect("sign in");
     assert_eq!(location(&response), "/connections");
-    let cookie = response.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
     assert!(cookie.starts_with("__Host-atom_session="), "{cookie}");
     for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} in {cookie}");
     }
     assert!(!cookie.to_lowercase().contains("domain="), "{cookie}");
-    assert!(response.headers()["strict-transport-security"].to_str().expect("hsts").contains("max-age="));
+    assert!(response.headers()["strict-transport-security"]
+        .to_str()
+        .expect("hsts")
+        .contains("max-age="));
 }
 
 #[tokio::test]
@@ -324,7 +330,10 @@ async fn production_never_generates_a_key_or_uses_the_sandbox() {
     config.server.listen = "127.0.0.1:0".parse().expect("addr");
     config.database.url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
     config.vault.key_file = dir.path().join("missing.key");
-    let error = server::build(config.clone()).await.err().expect("no key, no start");
+    let error = server::build(config.clone())
+        .await
+        .err()
+        .expect("no key, no start");
     assert!(format!("{error:#}").contains("master key"), "{error:#}");
     assert!(!config.vault.key_file.exists(), "no key was generated");
 
@@ -332,7 +341,12 @@ async fn production_never_generates_a_key_or_uses_the_sandbox() {
     let app = server::build(config).await.expect("starts with a key");
     let port = app.port();
     tokio::spawn(app.run());
-    let health = reqwest::get(format!("http://127.0.0.1:{port}/api/github/health")).await.expect("get");
+    let health = reqwest::get(format!("http://127.0.0.1:{port}/api/github/health"))
+        .await
+        .expect("get");
     let body: serde_json::Value = health.json().await.expect("json");
-    assert_eq!(body["status"], "not_configured", "no credentials, no sandbox: {body}");
+    assert_eq!(
+        body["status"], "not_configured",
+        "no credentials, no sandbox: {body}"
+    );
 }

@@ -1,0 +1,108 @@
+//! `atom check`: is this configuration ready for production? Every problem is listed with a
+//! specific message; nothing is written (no key generated, no migration applied).
+
+use crate::config::{Config, Mode};
+use crate::providers::Catalog;
+use crate::store;
+
+pub struct Finding {
+    pub ok: bool,
+    pub subject: &'static str,
+    pub detail: String,
+}
+
+fn finding(ok: bool, subject: &'static str, detail: impl Into<String>) -> Finding {
+    Finding {
+        ok,
+        subject,
+        detail: detail.into(),
+    }
+}
+
+pub async fn check(config: &Config) -> Vec<Finding> {
+    // Judge the configuration as production would run it.
+    let mut production = config.clone();
+    production.mode = Mode::Production;
+    let mut findings = vec![
+        finding(
+            config.mode == Mode::Production,
+            "mode",
+            match config.mode {
+                Mode::Production => "production".to_string(),
+                Mode::Development => "development: set ATOM_MODE=production".to_string(),
+            },
+        ),
+        finding(
+            config.server.public_url.scheme() == "https",
+            "public URL",
+            format!("{} (must be https)", config.server.public_url),
+        ),
+    ];
+    let vault = crate::load_vault(&production);
+    findings.push(match &vault {
+        Ok(ring) => finding(
+            true,
+            "master key",
+            format!("loaded, key id {:08x}", ring.current_key_id()),
+        ),
+        Err(e) => finding(false, "master key", format!("{e:#}")),
+    });
+    match store::connect(&config.database.url).await {
+        Err(e) => findings.push(finding(false, "database", format!("unreachable: {e}"))),
+        Ok(db) => {
+            findings.push(match store::pending_migrations(&db).await {
+                Ok(0) => finding(true, "database", "reachable, migrations applied"),
+                Ok(n) => finding(
+                    false,
+                    "database",
+                    format!("{n} migrations pending: run atom migrate"),
+                ),
+                Err(e) => finding(false, "database", format!("cannot read migrations: {e}")),
+            });
+            if let Ok(ring) = &vault {
+                findings.push(match store::vault_check::matches(&db, ring).await {
+                    Ok(Some(true)) => finding(
+                        true,
+                        "known answer",
+                        "the master key opens this database's data",
+                    ),
+                    Ok(Some(false)) => finding(
+                        false,
+                        "known answer",
+                        "the master key does NOT open this database's data: wrong key",
+                    ),
+                    Ok(None) => finding(
+                        true,
+                        "known answer",
+                        "not written yet (the first start writes it)",
+                    ),
+                    Err(e) => finding(false, "known answer", format!("cannot be read: {e}")),
+                });
+            }
+        }
+    }
+    match Catalog::from_config(&production) {
+        Err(e) => findings.push(finding(false, "providers", e.to_string())),
+        Ok(catalog) => {
+            let names = catalog.names();
+            let usable: Vec<_> = catalog.all().collect();
+            findings.push(finding(
+                !usable.is_empty(),
+                "providers",
+                format!("{} of {} configured", usable.len(), names.len()),
+            ));
+            for provider in usable {
+                findings.push(finding(
+                    true,
+                    "provider",
+                    format!(
+                        "{}: register the redirect URI {}",
+                        provider.service,
+                        config.redirect_uri(&provider.service)
+                    ),
+                ));
+            }
+        }
+    }
+    findings
+}

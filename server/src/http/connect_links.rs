@@ -1,0 +1,157 @@
+//! Connect links: a backend asks for a short-lived, single-use URL; the browser that opens it
+//! may connect that one service for that one user, and nothing else (see account::grant_link).
+
+use super::api_v1::{user_exists, ApiKey, SCOPE_CONNECTIONS_WRITE};
+use super::error::ApiError;
+use super::limits::take;
+use crate::audit::{Event, Kind, Origin};
+use crate::oauth::start;
+use crate::providers::Lookup;
+use crate::state::AppState;
+use crate::store::{self, connect_links};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLink {
+    user_id: String,
+    service: String,
+    return_to: Option<String>,
+}
+
+/// `POST /api/v1/connect-links`: `{url, expires_at}`, the token shown this once.
+pub async fn create(
+    State(state): State<AppState>,
+    key: ApiKey,
+    origin: Origin,
+    body: Result<Json<NewLink>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    key.require(SCOPE_CONNECTIONS_WRITE)?;
+    let Json(body) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Send JSON with user_id, service and optionally return_to.",
+        )
+    })?;
+    match state.catalog.lookup(&body.service) {
+        Lookup::Ready(_) => {}
+        Lookup::NotConfigured => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "provider_not_configured",
+                "This service is not configured on this hub.",
+            ))
+        }
+        Lookup::Unknown => return Err(ApiError::unknown_service(state.catalog.names())),
+    }
+    if body.user_id.len() > 64 {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_user",
+            "No such user.",
+        ));
+    }
+    user_exists(&state, &body.user_id).await?;
+    let return_to = start::safe_return_to(body.return_to.as_deref());
+    let link = connect_links::NewLink {
+        user_id: &body.user_id,
+        provider: &body.service,
+        return_to: &return_to,
+        created_by: &key.0.id,
+    };
+    let (row, token) = connect_links::create(&state.db, link).await?;
+    let event = key
+        .event(Kind::ConnectLinkCreated, &origin, &body.user_id)
+        .provider(&body.service)
+        .reason(&format!("link:{}", row.id));
+    store::audit::append(&state.db, event).await?;
+    use secrecy::ExposeSecret;
+    let mut url = state.config.server.public_url.clone();
+    url.set_path(&format!("/connect/{}", token.expose_secret()));
+    url.set_query(None);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "url": url.as_str(), "expires_at": row.expires_at.to_rfc3339() })),
+    )
+        .into_response())
+}
+
+/// `GET /connect/{token}`: consumes the link, then 303 to the provider for its user and service.
+pub async fn open(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    session: Session,
+    origin: Origin,
+) -> Result<Response, ApiError> {
+    let page = |e: ApiError| ApiError { html: true, ..e };
+    take(
+        &state.limits.callback,
+        origin.ip.as_deref().unwrap_or_default(),
+    )
+    .map_err(page)?;
+    let refused = || {
+        page(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_connect_link",
+            "This connect link has expired or was already used. Links work once, for ten \
+             minutes. Go back to the application that sent you here and ask for a new one.",
+        ))
+    };
+    let link = match connect_links::consume(&state.db, &token).await? {
+        Ok(link) => link,
+        Err(why) => {
+            let event = Event::new(Kind::ConnectLinkRejected, &origin).failed(why.code());
+            store::audit::append(&state.db, event).await?;
+            return Err(refused());
+        }
+    };
+    let user = store::users::by_id(&state.db, &link.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    let (Some(user), Lookup::Ready(provider)) = (user, state.catalog.lookup(&link.provider)) else {
+        let event = Event::new(Kind::ConnectLinkRejected, &origin)
+            .provider(&link.provider)
+            .failed("link_target_gone");
+        store::audit::append(&state.db, event).await?;
+        return Err(refused());
+    };
+    let binding = super::account::grant_link(&session, &user.id, &provider.service).await?;
+    let mut event = Event::new(Kind::ConnectLinkOpened, &origin)
+        .provider(&provider.service)
+        .reason(&format!("link:{}", link.id));
+    event.subject = Some(user.id.clone());
+    store::audit::append(&state.db, event).await?;
+    let current = user.current_user();
+    let url = start::start(
+        &state,
+        &current,
+        &binding,
+        &provider,
+        &link.return_to,
+        &origin,
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(error = %e, provider = %provider.service, "could not start a linked flow");
+        page(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "provider_unavailable",
+            "The provider cannot be reached right now.",
+        ))
+    })?;
+    let mut response = Redirect::to(url.as_str()).into_response();
+    // The link's token is in this page's URL: never send it on as a Referer.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,131 @@
+//! `atom check` on broken and good production configurations: each problem has its own
+//! message, and the exit code says whether the hub is ready.
+
+use std::process::Command;
+
+struct Run {
+    ok: bool,
+    output: String,
+}
+
+fn atom(dir: &std::path::Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_atom"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("ATOM_LOG", "error");
+    command.env(
+        "ATOM_DATABASE__URL",
+        format!("sqlite://{}?mode=rwc", dir.join("atom.db").display()),
+    );
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.output().expect("atom runs");
+    Run {
+        ok: out.status.success(),
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn production(key: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("ATOM_MODE", "production".into()),
+        ("ATOM_SERVER__PUBLIC_URL", "https://hub.example.com".into()),
+        ("ATOM_VAULT__KEY", key.repeat(32)),
+        ("ATOM_PROVIDERS__GITHUB__CLIENT_ID", "Iv1.abc".into()),
+        (
+            "ATOM_PROVIDERS__GITHUB__CLIENT_SECRET",
+            "not-a-real-secret".into(),
+        ),
+    ]
+}
+
+#[test]
+fn a_development_setup_lists_every_problem_and_fails() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = atom(dir.path(), &["check"], &[]);
+    assert!(!run.ok);
+    for expected in [
+        "FAIL mode",
+        "FAIL public URL",
+        "FAIL master key",
+        "migrations pending",
+        "0 of 10 configured",
+    ] {
+        assert!(
+            run.output.contains(expected),
+            "{expected} in\n{}",
+            run.output
+        );
+    }
+    assert!(
+        !dir.path().join(".atom/master.key").exists(),
+        "check generates no key"
+    );
+}
+
+#[test]
+fn a_complete_production_setup_passes_and_prints_the_redirect_uri() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(atom(dir.path(), &["migrate"], &production("44")).ok);
+    let run = atom(dir.path(), &["check"], &production("44"));
+    assert!(run.ok, "{}", run.output);
+    assert!(run
+        .output
+        .contains("https://hub.example.com/api/auth/github/callback"));
+    assert!(run.output.contains("ready for production"));
+}
+
+#[test]
+fn production_refuses_plain_http_a_wrong_key_and_a_development_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut http = production("44");
+    http[1].1 = "http://hub.example.com".into();
+    let run = atom(dir.path(), &["check"], &http);
+    assert!(
+        !run.ok && run.output.contains("public_url must be https"),
+        "{}",
+        run.output
+    );
+
+    let dev = tempfile::tempdir().expect("dir");
+    let key_file = dev.path().join("master.key");
+    std::fs::write(
+        &key_file,
+        format!("{}\n{}\n", server::vault::DEVELOPMENT_MARK, "55".repeat(32)),
+    )
+    .expect("write");
+    let mut with_dev_key = production("44");
+    with_dev_key.retain(|(k, _)| *k != "ATOM_VAULT__KEY");
+    with_dev_key.push(("ATOM_VAULT__KEY_FILE", key_file.display().to_string()));
+    let run = atom(dev.path(), &["check"], &with_dev_key);
+    assert!(
+        !run.ok && run.output.contains("development key"),
+        "{}",
+        run.output
+    );
+}
+
+#[tokio::test]
+async fn check_notices_a_key_that_does_not_open_the_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("atom.db").display());
+    let db = server::store::open(&url).await.expect("db");
+    let ring = server::vault::Keyring::from_hex(&secrecy::SecretString::from("66".repeat(32)))
+        .expect("key");
+    server::store::vault_check::verify(&db, &ring)
+        .await
+        .expect("known answer written");
+    let run = atom(dir.path(), &["check"], &production("44"));
+    assert!(
+        !run.ok && run.output.contains("wrong key"),
+        "{}",
+        run.output
+    );
+}
