@@ -137,7 +137,13 @@ pub async fn ensure_fresh(
         )
         .await?
         {
-            let result = refresh(state, provider, &row).await;
+            // Another instance may have refreshed between our read and our claim: read
+            // again under the lease, or we would spend a rotated refresh token twice.
+            let result = match current(state, user_id, provider).await {
+                Ok(row) if due(row.expires_at) => refresh(state, provider, &row).await,
+                Ok(row) => open(state, &row),
+                Err(e) => Err(e),
+            };
             store::leases::release(&state.db, &row.id, &owner).await?;
             return result;
         }

@@ -19,6 +19,7 @@ pub struct TestApp {
     pub sqlite_file: Option<PathBuf>,
     /// The master key (hex), so leak tests can open what the hub sealed.
     pub key: String,
+    config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -104,7 +105,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .expect("url");
     config.sandbox.embedded = false;
     tweak(&mut config);
-    let app = server::build_on(config, listener)
+    let app = server::build_on(config.clone(), listener)
         .await
         .expect("the hub builds");
     tokio::spawn(app.run());
@@ -116,6 +117,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         db,
         sqlite_file,
         key,
+        config,
         _dir: dir,
     }
 }
@@ -275,6 +277,20 @@ impl TestApp {
             ))
             .await
             .expect("set expiry");
+    }
+
+    /// Another instance on the same database, key and sandbox, with the same public URL (as
+    /// behind a load balancer); returns its own address.
+    pub async fn second_instance(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let mut config = self.config.clone();
+        config.server.listen = listener.local_addr().expect("addr");
+        let base = format!("http://127.0.0.1:{}", config.server.listen.port());
+        let app = server::build_on(config, listener)
+            .await
+            .expect("second instance");
+        tokio::spawn(app.run());
+        base
     }
 
     pub async fn count(&self, table: &str) -> i64 {

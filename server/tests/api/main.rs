@@ -8,6 +8,7 @@ mod connect;
 mod connect_links;
 mod flow_rules;
 mod helpers;
+mod instances;
 mod provider_faults;
 mod providers;
 mod secrets;

@@ -1,0 +1,141 @@
+//! Two `atom` instances on one database, one browser alternating between them: sessions,
+//! pending flows, refresh leases and live events are shared through the database.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn a_browser_can_alternate_between_two_instances() {
+    let a = spawn_app().await;
+    let b = a.second_instance().await;
+    a.signed_in("wendy").await;
+
+    // Signed in on A, known on B (cookies go by host, and both are 127.0.0.1).
+    let status = a
+        .client
+        .get(format!("{b}/api/auth/github/status"))
+        .send()
+        .await
+        .expect("status");
+    assert_eq!(
+        status.status(),
+        StatusCode::OK,
+        "the session lives in the shared database"
+    );
+
+    // B announces changes made through A.
+    let mut events = a
+        .client
+        .get(format!("{b}/api/events"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), StatusCode::OK);
+
+    // Start on A, come back from the provider to B.
+    let authorize = a.start_connect(&a.client).await;
+    let callback = a.consent(&authorize, "wendy-gh", "allow").await;
+    let on_b = callback.replacen(&a.base, &b, 1);
+    assert_ne!(on_b, callback);
+    let done = a.client.get(on_b).send().await.expect("callback on B");
+    assert_eq!(
+        location(&done),
+        "/connections?connected=github",
+        "B completes A's flow"
+    );
+
+    let announced = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut seen = String::new();
+        while let Ok(Some(chunk)) = events.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: connection") && seen.contains("github") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        announced,
+        Ok(true),
+        "B's dashboards hear about the connection within seconds"
+    );
+
+    // Disconnect through B; A sees it.
+    let gone = a
+        .client
+        .post(format!("{b}/api/auth/github/disconnect"))
+        .header("origin", &a.base)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("disconnect on B");
+    assert_eq!(gone.status(), StatusCode::OK);
+    let (_, status) = a.get_json("/api/auth/github/status").await;
+    assert_eq!(status["status"], "not_connected");
+}
+
+#[tokio::test]
+async fn two_instances_refresh_a_connection_once_between_them() {
+    let a = spawn_app_with(|config| config.jobs.refresh_interval_seconds = 3600).await;
+    let b = a.second_instance().await;
+    a.signed_in("xena").await;
+    a.connect("outlook", "sandbox-user").await;
+    let user = server::store::users::by_username(&a.db, "xena")
+        .await
+        .expect("db")
+        .expect("user")
+        .id;
+    let scopes = vec!["tokens:read".to_string()];
+    let (_, key) = server::store::api_keys::create(&a.db, "two instances", &scopes)
+        .await
+        .expect("key");
+    let key = secrecy::ExposeSecret::expose_secret(&key).to_string();
+    // Microsoft rotates refresh tokens and refuses a used one: a double refresh would fail
+    // (and turn the connection to needs_reauth). Several rounds, to give races a chance.
+    const ROUNDS: usize = 12;
+    let path = format!("/api/v1/users/{user}/connections/outlook/token");
+    for round in 0..ROUNDS {
+        a.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
+            .await;
+        let calls = (0..16).map(|i| {
+            let base = if i % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.clone()
+            };
+            let url = format!("{base}{path}");
+            let client = a.client.clone();
+            let key = key.clone();
+            async move {
+                let response = client
+                    .get(url)
+                    .bearer_auth(key)
+                    .send()
+                    .await
+                    .expect("token");
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.expect("json");
+                assert_eq!(status, StatusCode::OK, "round {round}: {body}");
+                body["access_token"].as_str().expect("token").to_string()
+            }
+        });
+        let tokens: std::collections::HashSet<String> =
+            futures::future::join_all(calls).await.into_iter().collect();
+        assert_eq!(
+            tokens.len(),
+            1,
+            "round {round}: one refreshed token for every caller"
+        );
+    }
+    let refreshes = a
+        .audit_kinds()
+        .await
+        .into_iter()
+        .filter(|(kind, outcome, _)| kind == "connection.refreshed" && outcome == "success")
+        .count();
+    assert_eq!(
+        refreshes, ROUNDS,
+        "one refresh per round across two instances"
+    );
+}
