@@ -90,6 +90,8 @@ pub struct JobsConfig {
     pub probe_interval_seconds: u64,
     /// The background refresher (connections expiring within five minutes).
     pub refresh_interval_seconds: u64,
+    /// Who-am-I checks of tokens that never expire.
+    pub liveness_interval_seconds: u64,
     /// Retries of revocations that failed at disconnect (each row has its own backoff).
     pub revocation_interval_seconds: u64,
 }
@@ -179,6 +181,7 @@ impl Default for Config {
                 probe_interval_seconds: 300,
                 refresh_interval_seconds: 15,
                 revocation_interval_seconds: 60,
+                liveness_interval_seconds: 6 * 3600,
             },
             limits: LimitsConfig {
                 sign_in_per_account: 5,

@@ -1,5 +1,6 @@
 //! Background loops: each skips missed ticks and runs until the process ends.
 
+pub mod liveness;
 pub mod probe;
 pub mod refresher;
 pub mod revocations;
@@ -31,6 +32,10 @@ pub fn spawn(state: &AppState) {
     let refresh_every = Duration::from_secs(state.config.jobs.refresh_interval_seconds.max(1));
     every(refresh_every, state.clone(), |state| async move {
         refresher::refresh_due(&state).await;
+    });
+    let liveness_every = Duration::from_secs(state.config.jobs.liveness_interval_seconds.max(1));
+    every(liveness_every, state.clone(), |state| async move {
+        liveness::check_never_expiring(&state).await;
     });
     let retry_every = Duration::from_secs(state.config.jobs.revocation_interval_seconds.max(1));
     every(retry_every, state.clone(), |state| async move {

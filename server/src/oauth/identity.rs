@@ -14,6 +14,9 @@ pub enum IdentityError {
     NoEndpoint,
     #[error("the who-am-I call failed")]
     Failed,
+    /// 401 or 403: the provider no longer honours the token (revoked by the user).
+    #[error("the provider refused the token")]
+    Refused,
 }
 
 #[derive(Debug, Clone)]
@@ -55,9 +58,15 @@ pub async fn who_am_i(
             tracing::warn!(error = %e.without_url(), "identity request failed");
             IdentityError::Failed
         })?;
-    if response.status() != reqwest::StatusCode::OK {
-        tracing::warn!(status = %response.status(), "identity request refused");
-        return Err(IdentityError::Failed);
+    let status = response.status();
+    if status != reqwest::StatusCode::OK {
+        tracing::warn!(%status, "identity request refused");
+        let refused = matches!(status.as_u16(), 401 | 403);
+        return Err(if refused {
+            IdentityError::Refused
+        } else {
+            IdentityError::Failed
+        });
     }
     let scopes = response
         .headers()

@@ -11,6 +11,8 @@
 
 mod refresh;
 
+pub(crate) use refresh::mark_needs_reauth;
+
 use crate::oauth::complete::token_binding;
 use crate::oauth::TokenSet;
 use crate::providers::Provider;
@@ -168,7 +170,10 @@ async fn current(
     Ok(row)
 }
 
-fn open_tokens(state: &AppState, row: &connections::Model) -> Result<TokenSet, TokenError> {
+pub(crate) fn open_tokens(
+    state: &AppState,
+    row: &connections::Model,
+) -> Result<TokenSet, TokenError> {
     let plain = state
         .vault
         .open(

@@ -115,7 +115,7 @@ pub(super) async fn refresh(
     })
 }
 
-async fn mark_needs_reauth(
+pub(crate) async fn mark_needs_reauth(
     state: &AppState,
     row: &connections::Model,
     reason: &str,

@@ -254,3 +254,35 @@ async fn the_background_refresher_renews_tokens_before_anyone_asks() {
         "a fresh hour"
     );
 }
+
+#[tokio::test]
+async fn a_never_expiring_token_revoked_at_the_provider_is_noticed() {
+    let app = spawn_app_with(|config| config.jobs.liveness_interval_seconds = 1).await;
+    app.signed_in("yuri").await;
+    app.connect_github("yuri-gh").await;
+    let token = app.sandbox.issued_access_tokens().pop().expect("token");
+    let (_, status) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status["status"], "connected");
+    assert!(
+        app.sandbox.revoke_grant(&token),
+        "the user removes the app at GitHub"
+    );
+    let mut state = String::new();
+    for _ in 0..50 {
+        state = app.get_json("/api/auth/github/status").await.1["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if state == "needs_reauth" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "needs_reauth");
+    assert!(app
+        .audit_kinds()
+        .await
+        .iter()
+        .any(|(k, _, r)| k == "connection.needs_reauth"
+            && r.as_deref() == Some("revoked_at_provider")));
+}

@@ -1,0 +1,51 @@
+//! Liveness checks for tokens that never expire (GitHub OAuth apps, Notion, Slack without
+//! rotation, Trello): nothing else would notice that the user revoked access at the provider.
+//! A cheap who-am-I call per connection, at most once per interval on this instance; a 401
+//! or 403 turns the connection to needs_reauth. Network trouble changes nothing.
+
+use crate::oauth::identity::{who_am_i, IdentityError};
+use crate::providers::Protocol;
+use crate::state::AppState;
+use crate::store::connections;
+use crate::tokens::{mark_needs_reauth, open_tokens};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+const BATCH: u64 = 200;
+
+pub async fn check_never_expiring(state: &AppState) {
+    let rows = connections::Entity::find()
+        .filter(connections::Column::Status.eq(connections::CONNECTED))
+        .filter(connections::Column::ExpiresAt.is_null())
+        .order_by_asc(connections::Column::UpdatedAt)
+        .limit(BATCH)
+        .all(&state.db)
+        .await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "liveness check could not list connections");
+            return;
+        }
+    };
+    for row in rows {
+        let Some(provider) = state.catalog.get(&row.provider) else {
+            continue;
+        };
+        // Trello's who-am-I is signed with OAuth 1.0a: not checked here yet.
+        if provider.protocol != Protocol::OAuth2 {
+            continue;
+        }
+        let (Ok(tokens), Ok(endpoints)) = (
+            open_tokens(state, &row),
+            provider.endpoints(&state.http).await,
+        ) else {
+            continue;
+        };
+        if let Err(IdentityError::Refused) =
+            who_am_i(&state.http, &provider, endpoints, &tokens.access_token).await
+        {
+            tracing::info!(provider = %row.provider, connection_id = %row.id, "token revoked at the provider");
+            let _ = mark_needs_reauth(state, &row, "revoked_at_provider").await;
+        }
+    }
+}
