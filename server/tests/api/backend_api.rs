@@ -3,23 +3,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 
-async fn key(app: &TestApp, scopes: &[&str]) -> String {
-    use secrecy::ExposeSecret;
-    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    let (_, key) = server::store::api_keys::create(&app.db, "test backend", &scopes)
-        .await
-        .expect("key");
-    key.expose_secret().to_string()
-}
-
-async fn user_id(app: &TestApp, username: &str) -> String {
-    server::store::users::by_username(&app.db, username)
-        .await
-        .expect("db")
-        .expect("user")
-        .id
-}
-
 async fn api(app: &TestApp, key: &str, path: &str) -> (StatusCode, serde_json::Value) {
     let response = app
         .client
@@ -44,8 +27,8 @@ async fn a_backend_gets_the_users_token_with_its_key_and_every_use_is_audited() 
     app.signed_in("alice").await;
     app.connect_github("alice-gh").await;
     let issued = app.sandbox.issued_access_tokens().pop().expect("token");
-    let alice = user_id(&app, "alice").await;
-    let key = key(&app, &["tokens:read"]).await;
+    let alice = app.user_id("alice").await;
+    let key = app.api_key(&["tokens:read"]).await;
 
     let (status, body) = api(
         &app,
@@ -95,9 +78,9 @@ async fn keys_are_checked_scoped_and_revocable() {
     let app = spawn_app().await;
     app.signed_in("bob").await;
     app.connect_github("bob-gh").await;
-    let bob = user_id(&app, "bob").await;
+    let bob = app.user_id("bob").await;
     let path = format!("/api/v1/users/{bob}/connections/github/token");
-    let read_only = key(&app, &["tokens:read"]).await;
+    let read_only = app.api_key(&["tokens:read"]).await;
 
     assert_eq!(
         app.get(&path).await.status(),
@@ -127,7 +110,7 @@ async fn keys_are_checked_scoped_and_revocable() {
         StatusCode::FORBIDDEN,
         "tokens:read cannot delete"
     );
-    let writer = key(&app, &["connections:write"]).await;
+    let writer = app.api_key(&["connections:write"]).await;
     let deleted = delete(writer).await.expect("delete");
     assert_eq!(deleted.status(), StatusCode::OK);
     let body: serde_json::Value = deleted.json().await.expect("json");
@@ -156,8 +139,8 @@ async fn an_expired_token_is_refreshed_once_for_many_concurrent_callers() {
     app.signed_in("carol").await;
     app.connect("outlook", "sandbox-user").await;
     let first = app.sandbox.issued_access_tokens();
-    let carol = user_id(&app, "carol").await;
-    let key = key(&app, &["tokens:read"]).await;
+    let carol = app.user_id("carol").await;
+    let key = app.api_key(&["tokens:read"]).await;
     expire(&app).await;
 
     // Microsoft rotates refresh tokens and the sandbox refuses a used one: a second refresh
@@ -195,8 +178,8 @@ async fn a_dead_refresh_token_turns_the_connection_to_needs_reauth() {
     let app = spawn_app().await;
     app.signed_in("dave").await;
     app.connect("gmail", "sandbox-user").await;
-    let dave = user_id(&app, "dave").await;
-    let key = key(&app, &["tokens:read"]).await;
+    let dave = app.user_id("dave").await;
+    let key = app.api_key(&["tokens:read"]).await;
     // The user revokes access at Google: the refresh token dies with the grant.
     for token in app.sandbox.issued_access_tokens() {
         assert!(app.sandbox.revoke_grant(&token));

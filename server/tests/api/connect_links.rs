@@ -4,23 +4,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 
-async fn key(app: &TestApp, scopes: &[&str]) -> String {
-    use secrecy::ExposeSecret;
-    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-    let (_, key) = server::store::api_keys::create(&app.db, "test backend", &scopes)
-        .await
-        .expect("key");
-    key.expose_secret().to_string()
-}
-
-async fn user_id(app: &TestApp, username: &str) -> String {
-    server::store::users::by_username(&app.db, username)
-        .await
-        .expect("db")
-        .expect("user")
-        .id
-}
-
 async fn create_link(
     app: &TestApp,
     key: &str,
@@ -40,8 +23,8 @@ async fn create_link(
 /// A user who exists but is signed in nowhere, and a link for their GitHub.
 async fn link_for(app: &TestApp, username: &str) -> (String, String) {
     app.add_user(username).await;
-    let id = user_id(app, username).await;
-    let writer = key(app, &["connections:write"]).await;
+    let id = app.user_id(username).await;
+    let writer = app.api_key(&["connections:write"]).await;
     let (status, body) = create_link(
         app,
         &writer,
@@ -55,7 +38,7 @@ async fn link_for(app: &TestApp, username: &str) -> (String, String) {
 }
 
 async fn connections(app: &TestApp, user: &str) -> serde_json::Value {
-    let reader = key(app, &["tokens:read"]).await;
+    let reader = app.api_key(&["tokens:read"]).await;
     let response = app
         .client
         .get(app.url(&format!("/api/v1/users/{user}/connections")))
@@ -161,9 +144,9 @@ async fn an_expired_link_is_refused() {
 async fn creating_links_needs_the_write_scope_and_a_real_user_and_service() {
     let app = spawn_app().await;
     app.add_user("carol").await;
-    let carol = user_id(&app, "carol").await;
+    let carol = app.user_id("carol").await;
     let body = serde_json::json!({ "user_id": carol, "service": "github" });
-    let reader = key(&app, &["tokens:read"]).await;
+    let reader = app.api_key(&["tokens:read"]).await;
     let (status, answer) = create_link(&app, &reader, body.clone()).await;
     assert_eq!(
         (status, answer["error"].as_str()),
@@ -173,7 +156,7 @@ async fn creating_links_needs_the_write_scope_and_a_real_user_and_service() {
         create_link(&app, "atom_wrong", body).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let writer = key(&app, &["connections:write"]).await;
+    let writer = app.api_key(&["connections:write"]).await;
     let (status, answer) = create_link(
         &app,
         &writer,

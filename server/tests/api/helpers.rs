@@ -293,6 +293,23 @@ impl TestApp {
         base
     }
 
+    /// A new API key with these scopes (the key itself, as a backend would hold it).
+    pub async fn api_key(&self, scopes: &[&str]) -> String {
+        use secrecy::ExposeSecret;
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let (_, key) = server::store::api_keys::create(&self.db, "test backend", &scopes)
+            .await
+            .expect("key");
+        key.expose_secret().to_string()
+    }
+
+    pub async fn user_id(&self, username: &str) -> String {
+        let user = server::store::users::by_username(&self.db, username)
+            .await
+            .expect("db");
+        user.expect("user").id
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db
