@@ -103,7 +103,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
-    init_logging(&config.log);
+    init_logging(&config.log, config.mode == server::config::Mode::Production);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = server::build(config).await?;
@@ -266,11 +266,19 @@ fn random_password() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
 }
 
-fn init_logging(level: &str) {
+/// Human-readable logs in development, JSON lines in production; the level from `log`
+/// (RUST_LOG overrides).
+fn init_logging(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
 }

@@ -9,6 +9,7 @@ mod events;
 mod guard;
 pub(crate) mod limits;
 pub mod openapi;
+mod request_id;
 
 use crate::hub::ServerHub;
 use crate::state::AppState;
@@ -86,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), guard::origin_guard))
         .layer(from_fn_with_state(state.clone(), guard::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(request_id::propagate())
+        .layer(request_id::trace())
+        .layer(request_id::set())
         .with_state(state)
 }
 

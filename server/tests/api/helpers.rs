@@ -37,6 +37,7 @@ fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
             // Everything the hub says, down to TRACE: the leak tests read it all. The test
             // client's own cookie jar (cookie_store) is quiet: it is not the hub.
             .with_env_filter("trace,hyper=info,hyper_util=info,h2=info,sqlx=info,rustls=info,tower=info,reqwest=info,cookie_store=info")
+            .with_ansi(false)
             .with_writer(move || LogWriter(writer.clone()))
             .try_init();
         buffer

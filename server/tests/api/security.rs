@@ -350,3 +350,35 @@ async fn production_never_generates_a_key_or_uses_the_sandbox() {
         "no credentials, no sandbox: {body}"
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_that_the_logs_share() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz").await;
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let given = app
+        .client
+        .get(app.url("/api/github/health"))
+        .header("x-request-id", "lb-1234")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        given.headers()["x-request-id"],
+        "lb-1234",
+        "a proxy's id is kept"
+    );
+    let logs = logs();
+    assert!(
+        logs.contains("request_id=lb-1234"),
+        "the request's log lines name it"
+    );
+    assert!(
+        logs.contains("route=/api/{service}/health"),
+        "routes are logged as templates"
+    );
+}

@@ -1,0 +1,47 @@
+//! A request id on every response (`x-request-id`, kept when a proxy already set one) and on
+//! every log line of the request, through a span that names the method and the route
+//! template only: never the query string, where callbacks carry codes and states.
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderName;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn set() -> SetRequestIdLayer<MakeRequestUuid> {
+    SetRequestIdLayer::new(HEADER, MakeRequestUuid)
+}
+
+pub fn propagate() -> PropagateRequestIdLayer {
+    PropagateRequestIdLayer::new(HEADER)
+}
+
+pub fn span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
+}
+
+type Classifier =
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>;
+
+/// One INFO line per answered request (status, latency) inside the request's span.
+pub fn trace() -> TraceLayer<
+    Classifier,
+    fn(&Request) -> tracing::Span,
+    tower_http::trace::DefaultOnRequest,
+    tower_http::trace::DefaultOnResponse,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(span as fn(&Request) -> tracing::Span)
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+}
