@@ -9,6 +9,7 @@ pub mod events;
 mod http;
 pub mod hub;
 pub mod jobs;
+pub mod metrics;
 pub mod oauth;
 pub mod providers;
 pub mod sandbox;
@@ -59,6 +60,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 /// Loads the key, opens and migrates the database and resolves providers, serving on
 /// `listener` (tests bind port 0 first so the public URL can name the port).
 pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
+    metrics::install();
     let vault = load_vault(&config)?;
     let db = store::open(&config.database.url)
         .await

@@ -63,6 +63,10 @@ pub async fn complete(
     origin: &Origin,
 ) -> Result<String, CompleteError> {
     let result = run(state, user, session_binding, provider, params, origin).await;
+    match &result {
+        Ok(_) => crate::metrics::flow(&provider.service, "completed", "none"),
+        Err(error) => crate::metrics::flow(&provider.service, "failed", error.code()),
+    }
     if let Err(error) = &result {
         let kind = match error {
             CompleteError::InvalidState | CompleteError::IssuerMismatch => Kind::StateRejected,

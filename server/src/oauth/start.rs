@@ -101,6 +101,7 @@ pub(crate) async fn save_pending(
     flow: NewFlow,
     origin: &Origin,
 ) -> Result<(), sea_orm::DbErr> {
+    crate::metrics::flow(&flow.provider, "started", "none");
     let event = Event::new(Kind::ConnectStarted, origin)
         .by(&flow.user_id)
         .provider(&flow.provider);

@@ -61,6 +61,7 @@ pub(super) async fn refresh(
         }
         Err(e) => {
             tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
+            crate::metrics::refresh(&row.provider, "transient_failure");
             audit(
                 state,
                 row,
@@ -106,6 +107,7 @@ pub(super) async fn refresh(
         tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
         return Err(TokenError::Unavailable);
     }
+    crate::metrics::refresh(&row.provider, "succeeded");
     audit(state, row, Event::new(Kind::Refreshed, &Origin::default())).await;
     Ok(FreshToken {
         connection_id: row.id.clone(),
@@ -120,6 +122,7 @@ pub(crate) async fn mark_needs_reauth(
     row: &connections::Model,
     reason: &str,
 ) -> Result<FreshToken, TokenError> {
+    crate::metrics::refresh(&row.provider, "needs_reauth");
     connections::Entity::update_many()
         .col_expr(
             connections::Column::Status,

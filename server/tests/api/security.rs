@@ -382,3 +382,28 @@ async fn every_response_carries_a_request_id_that_the_logs_share() {
         "routes are logged as templates"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_and_flows_without_secrets() {
+    let app = spawn_app().await;
+    app.signed_in("zoe").await;
+    app.connect_github("zoe-gh").await;
+    let token = app.sandbox.issued_access_tokens().pop().expect("token");
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+    for expected in [
+        "atom_http_requests_total{",
+        "route=\"/api/auth/{service}/callback\"",
+        "atom_http_request_duration_seconds_bucket{",
+        "atom_connect_flows_total{",
+        "outcome=\"completed\"",
+        "outcome=\"started\"",
+    ] {
+        assert!(text.contains(expected), "{expected} in /metrics");
+    }
+    assert!(
+        !text.contains(&token) && !text.contains("zoe"),
+        "no tokens, no user names"
+    );
+}

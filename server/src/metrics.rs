@@ -1,0 +1,77 @@
+//! Prometheus metrics at /metrics: HTTP requests by route template and status with latency,
+//! connect flows by provider and outcome, refreshes by provider and outcome. No secrets and
+//! no user ids in labels.
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// The process's one recorder (metrics are process-wide by nature; every app in this
+/// process, tests included, reports into it).
+fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
+            ];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// Installs the recorder (once per process).
+pub fn install() {
+    if handle().is_none() {
+        tracing::warn!("metrics recorder unavailable: /metrics will be empty");
+    }
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub async fn render() -> Response {
+    let body = handle().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Counts and times every request by method, route template and status.
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("atom_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("atom_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// A connect flow started, completed or failed (with our fixed reason code).
+pub fn flow(provider: &str, outcome: &'static str, reason: &str) {
+    metrics::counter!(
+        "atom_connect_flows_total",
+        "provider" => provider.to_string(),
+        "outcome" => outcome,
+        "reason" => reason.to_string()
+    )
+    .increment(1);
+}
+
+/// A refresh succeeded, failed transiently, or found the grant dead.
+pub fn refresh(provider: &str, outcome: &'static str) {
+    metrics::counter!("atom_token_refreshes_total", "provider" => provider.to_string(), "outcome" => outcome)
+        .increment(1);
+}
