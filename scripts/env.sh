@@ -1,6 +1,9 @@
 # Shared settings for the scripts (sourced, not run).
-# Build outputs live outside the clone so a fresh clone reuses earlier builds.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/atom-connect/target}"
+# Build outputs live outside the clone, one directory per checkout path: a clone reuses its
+# earlier builds, and two checkouts never mix their binaries and wasm (server-function paths
+# are hashed from the source path, so a server and a wasm from different checkouts disagree).
+checkout_id=$(pwd -P | sha256sum | cut -c1-12)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/atom-connect/target-$checkout_id}"
 export PATH="$HOME/.cargo/bin:$PATH"
 # cargo-leptos builds the server with this flag; passing the same one to `cargo test` lets the
 # tests reuse that build instead of compiling ~230 crates a second time.
