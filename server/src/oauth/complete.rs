@@ -97,15 +97,7 @@ async fn run(
     if params.oauth1 {
         return Err(CompleteError::InvalidState);
     }
-    let flow = store::flows::consume(
-        &state.db,
-        &store::digest(&params.state),
-        &user.id,
-        session_binding,
-        &provider.service,
-    )
-    .await?
-    .ok_or(CompleteError::InvalidState)?;
+    let flow = consume_flow(state, user, session_binding, provider, &params).await?;
 
     if let Some(expected) = &flow.expected_issuer {
         if params.iss.as_deref() != Some(expected.as_str()) {
@@ -206,6 +198,27 @@ pub async fn save_connection(
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Consumes the pending flow the callback's state names: this user's, this session's, this
+/// provider's, unexpired and unused; anything else is an invalid state.
+pub(crate) async fn consume_flow(
+    state: &AppState,
+    user: &CurrentUser,
+    session_binding: &str,
+    provider: &Provider,
+    params: &CallbackParams,
+) -> Result<store::flows::Model, CompleteError> {
+    let state_hash = store::digest(&params.state);
+    store::flows::consume(
+        &state.db,
+        &state_hash,
+        &user.id,
+        session_binding,
+        &provider.service,
+    )
+    .await?
+    .ok_or(CompleteError::InvalidState)
 }
 
 /// Opens a secret a pending flow holds (PKCE verifier, OAuth 1 request-token secret).

@@ -118,15 +118,7 @@ pub async fn complete(
     if !params.oauth1 {
         return Err(CompleteError::InvalidState);
     }
-    let flow = store::flows::consume(
-        &state.db,
-        &store::digest(&params.state),
-        &user.id,
-        session_binding,
-        &provider.service,
-    )
-    .await?
-    .ok_or(CompleteError::InvalidState)?;
+    let flow = complete::consume_flow(state, user, session_binding, provider, &params).await?;
     if params.error.is_some() {
         return Err(CompleteError::Denied("access_denied"));
     }

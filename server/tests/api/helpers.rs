@@ -311,6 +311,44 @@ impl TestApp {
         user.expect("user").id
     }
 
+    /// Everything the hub stored, as text: every table's rows, and the SQLite file and WAL.
+    pub async fn stored_text(&self) -> Vec<(String, String)> {
+        let mut places = Vec::new();
+        let tables = [
+            "users",
+            "sessions",
+            "pending_flows",
+            "connections",
+            "audit_events",
+            "api_keys",
+            "vault_check",
+            "revocation_retries",
+            "connect_links",
+        ];
+        for table in tables {
+            let rows = self
+                .db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    self.db.get_database_backend(),
+                    format!("SELECT * FROM {table}"),
+                ))
+                .await
+                .expect("select");
+            places.push((format!("table {table}"), format!("{rows:?}")));
+        }
+        if let Some(file) = &self.sqlite_file {
+            for path in [file.clone(), file.with_extension("db-wal")] {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    places.push((
+                        format!("{path:?}"),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    ));
+                }
+            }
+        }
+        places
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db

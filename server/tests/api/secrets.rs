@@ -4,42 +4,14 @@
 //! file and its WAL, the pages and the JSON the hub serves. Only ciphertext may hold them.
 
 use crate::helpers::*;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::EntityTrait;
 use secrecy::{ExposeSecret, SecretString};
 use server::vault::{Binding, Keyring};
 
 /// Everything a secret could have leaked into.
 async fn everything(app: &TestApp, client: &reqwest::Client) -> Vec<(String, String)> {
     let mut places = vec![("logs".to_string(), logs())];
-    for table in [
-        "users",
-        "sessions",
-        "pending_flows",
-        "connections",
-        "audit_events",
-        "api_keys",
-        "vault_check",
-    ] {
-        let rows = app
-            .db
-            .query_all_raw(sea_orm::Statement::from_string(
-                app.db.get_database_backend(),
-                format!("SELECT * FROM {table}"),
-            ))
-            .await
-            .expect("select");
-        places.push((format!("table {table}"), format!("{rows:?}")));
-    }
-    if let Some(file) = &app.sqlite_file {
-        for path in [file.clone(), file.with_extension("db-wal")] {
-            if let Ok(bytes) = std::fs::read(&path) {
-                places.push((
-                    format!("{path:?}"),
-                    String::from_utf8_lossy(&bytes).into_owned(),
-                ));
-            }
-        }
-    }
+    places.extend(app.stored_text().await);
     for path in [
         "/connections",
         "/api/auth/outlook/status",
