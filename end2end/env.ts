@@ -57,4 +57,5 @@ export const oidcEnv: Record<string, string> = {
 };
 
 export const USERNAME = 'alice';
+export const ADMIN_USERNAME = 'root';
 export const PASSWORD = 'correct horse battery staple';

@@ -1,9 +1,15 @@
-// Creates the test user in the run's database (webServers are already up).
+// Creates the test users in the run's database (webServers are already up).
 import { spawnSync } from 'node:child_process';
-import { atomBin, atomEnv, PASSWORD, USERNAME } from './env';
+import { ADMIN_USERNAME, atomBin, atomEnv, PASSWORD, USERNAME } from './env';
 
 export default function globalSetup() {
-  const r = spawnSync(atomBin, ['user', 'add', USERNAME, '--password-stdin'], {
+  addUser([USERNAME]);
+  addUser([ADMIN_USERNAME, '--admin']);
+  addUser(['bea']); // changes her password in account.spec.ts
+}
+
+function addUser(args: string[]) {
+  const r = spawnSync(atomBin, ['user', 'add', ...args, '--password-stdin'], {
     env: { ...process.env, ...atomEnv },
     input: PASSWORD, // no trailing newline: right whether the hub reads a line or to EOF
     encoding: 'utf8',
@@ -11,6 +17,6 @@ export default function globalSetup() {
   });
   if (r.error) throw r.error;
   if (r.status !== 0) {
-    throw new Error(`"${atomBin} user add ${USERNAME}" exited with ${r.status}:\n${r.stdout}${r.stderr}`);
+    throw new Error(`"${atomBin} user add ${args.join(' ')}" exited with ${r.status}:\n${r.stdout}${r.stderr}`);
   }
 }

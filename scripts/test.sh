@@ -20,6 +20,9 @@ psql -h 127.0.0.1 -U postgres -d test -Atc \
   while read -r db; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $db"; done
 ATOM_TEST_DATABASE=postgres RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo test -p atom --test api
 
+step "alerting rules (promtool check and test)"
+scripts/promtool.sh
+
 step "browser journeys (Playwright, Chromium)"
 cd end2end
 ATOM_BIN="$CARGO_TARGET_DIR/debug/atom" ATOM_SITE_ROOT="$CARGO_TARGET_DIR/site" npx playwright test

@@ -1,5 +1,6 @@
 //! The port the server implements: server functions reach the server's logic only through it.
 
+use crate::model::admin::{ApiKeyRow, UserRow};
 use crate::model::{ConnectionsView, CurrentUser};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,10 @@ impl std::fmt::Display for HubError {
 #[async_trait::async_trait]
 pub trait Hub: Send + Sync + 'static {
     async fn connections(&self, user: &CurrentUser) -> Result<ConnectionsView, HubError>;
+    /// Every user (admin pages; the caller's role is checked before).
+    async fn users(&self, admin: &CurrentUser) -> Result<Vec<UserRow>, HubError>;
+    /// Every API key, live and revoked, without the keys themselves.
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, HubError>;
 }
 
 /// How the server hands the hub to server functions (through Leptos context).

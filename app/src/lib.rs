@@ -42,8 +42,15 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="p-8">"Page not found."</p> }>
                 <Route path=path!("/signin") view=pages::signin::SignInPage/>
+                <Route path=path!("/setup") view=pages::setup::SetupPage/>
                 // Async: the whole page arrives rendered, so it works without JavaScript.
                 <Route path=path!("/connections") view=pages::connections::ConnectionsPage
+                    ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::account::AccountPage
+                    ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view=pages::admin::users::UsersPage
+                    ssr=SsrMode::Async/>
+                <Route path=path!("/admin/keys") view=pages::admin::keys::KeysPage
                     ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -7,6 +7,7 @@ mod m0001_initial;
 mod m0002_api_keys_and_leases;
 mod m0003_revocation_retries;
 mod m0004_connect_links;
+mod m0005_accounts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_api_keys_and_leases::Migration),
             Box::new(m0003_revocation_retries::Migration),
             Box::new(m0004_connect_links::Migration),
+            Box::new(m0005_accounts::Migration),
         ]
     }
 }

@@ -20,6 +20,11 @@ pub enum Kind {
     ConnectLinkCreated,
     ConnectLinkOpened,
     ConnectLinkRejected,
+    PasswordChanged,
+    RoleChanged,
+    UserEnabled,
+    CrossOriginRejected,
+    DecryptFailed,
 }
 
 impl Kind {
@@ -43,6 +48,11 @@ impl Kind {
             Self::ConnectLinkCreated => "api.connect_link_created",
             Self::ConnectLinkOpened => "connect_link.opened",
             Self::ConnectLinkRejected => "connect_link.rejected",
+            Self::PasswordChanged => "auth.password_changed",
+            Self::RoleChanged => "admin.role_changed",
+            Self::UserEnabled => "admin.user_enabled",
+            Self::CrossOriginRejected => "security.cross_origin_rejected",
+            Self::DecryptFailed => "security.decrypt_failed",
         }
     }
 
@@ -97,6 +107,13 @@ impl Event {
     pub fn by(mut self, user_id: &str) -> Self {
         self.actor = Some(user_id.to_string());
         self.subject = Some(user_id.to_string());
+        self
+    }
+
+    /// An administrator (or the command line, with no actor) acts on another user.
+    pub fn on(mut self, actor: Option<&str>, subject: &str) -> Self {
+        self.actor = actor.map(str::to_string);
+        self.subject = Some(subject.to_string());
         self
     }
 

@@ -20,6 +20,7 @@ const SECTIONS: &[&str] = &[
     "sandbox",
     "providers",
     "log",
+    "sessions",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,7 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub limits: LimitsConfig,
     pub jobs: JobsConfig,
+    pub sessions: SessionsConfig,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -55,6 +57,11 @@ pub struct ServerConfig {
     /// Reverse proxies whose X-Forwarded-For is believed; from anyone else it is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve /metrics on this address only (and not on `listen`); unset: on `listen`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// After SIGTERM, how long in-flight requests may take before the process exits anyway.
+    pub shutdown_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +101,16 @@ pub struct JobsConfig {
     pub liveness_interval_seconds: u64,
     /// Retries of revocations that failed at disconnect (each row has its own backoff).
     pub revocation_interval_seconds: u64,
+}
+
+/// How long a signed-in session lasts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Ends after this long without a request.
+    pub idle_timeout_seconds: u64,
+    /// Ends this long after sign-in, however active.
+    pub absolute_timeout_seconds: u64,
 }
 
 /// Requests allowed per minute before 429 (each bucket refills evenly over the minute).
@@ -164,6 +181,8 @@ impl Default for Config {
                 public_url: url("http://localhost:5058"),
                 site_root: PathBuf::from("target/site"),
                 trusted_proxies: Vec::new(),
+                metrics_listen: None,
+                shutdown_timeout_seconds: 25,
             },
             database: DatabaseConfig {
                 url: "sqlite://.atom/atom.db?mode=rwc".into(),
@@ -182,6 +201,10 @@ impl Default for Config {
                 refresh_interval_seconds: 15,
                 revocation_interval_seconds: 60,
                 liveness_interval_seconds: 6 * 3600,
+            },
+            sessions: SessionsConfig {
+                idle_timeout_seconds: 8 * 3600,
+                absolute_timeout_seconds: 24 * 3600,
             },
             limits: LimitsConfig {
                 sign_in_per_account: 5,

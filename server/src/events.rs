@@ -17,12 +17,28 @@ pub struct ConnectionChanged {
 #[derive(Clone)]
 pub struct Events {
     sender: broadcast::Sender<ConnectionChanged>,
+    /// Set at shutdown: open streams end so in-flight requests can finish.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Events {
     pub fn new() -> Self {
         Self {
             sender: broadcast::channel(256).0,
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    /// Ends every open stream (graceful shutdown); browsers reconnect to another instance.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when `close` is called.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            let _ = closing.wait_for(|closed| *closed).await;
         }
     }
 

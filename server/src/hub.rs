@@ -3,6 +3,7 @@
 use crate::state::AppState;
 use crate::store;
 use app::hub::{Hub, HubError};
+use app::model::admin::{ApiKeyRow, UserRow};
 use app::model::{ConnectionCard, ConnectionState, ConnectionsView, CurrentUser};
 
 pub struct ServerHub {
@@ -92,6 +93,54 @@ impl Hub for ServerHub {
             user: user.clone(),
             cards,
         })
+    }
+
+    async fn users(&self, admin: &CurrentUser) -> Result<Vec<UserRow>, HubError> {
+        let rows = store::users::list(&self.state.db)
+            .await
+            .map_err(unavailable("The users"))?;
+        Ok(rows
+            .into_iter()
+            .map(|u| UserRow {
+                is_me: u.id == admin.id,
+                admin: u.role == "admin",
+                created_at: minute(u.created_at),
+                id: u.id,
+                username: u.username,
+                disabled: u.disabled,
+            })
+            .collect())
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, HubError> {
+        let rows = store::api_keys::list(&self.state.db)
+            .await
+            .map_err(unavailable("The API keys"))?;
+        Ok(rows
+            .into_iter()
+            .map(|k| ApiKeyRow {
+                scopes: split_scopes(&k.scopes),
+                created_at: minute(k.created_at),
+                last_used_at: k.last_used_at.map(minute),
+                revoked: k.revoked_at.is_some(),
+                id: k.id,
+                name: k.name,
+                prefix: k.prefix,
+            })
+            .collect())
+    }
+}
+
+/// A time as people read it in a table: to the minute, UTC.
+fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Logs the cause; the user sees only which thing could not be loaded.
+fn unavailable(what: &'static str) -> impl Fn(sea_orm::DbErr) -> HubError {
+    move |e| {
+        tracing::error!(error = %e, "{what} could not be loaded");
+        HubError::Unavailable(format!("{what} could not be loaded. Try again."))
     }
 }
 

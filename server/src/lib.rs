@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod oauth;
 pub mod providers;
+pub mod rotation;
 pub mod sandbox;
 pub mod state;
 pub mod store;
@@ -32,6 +33,9 @@ use vault::Keyring;
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    state: AppState,
+    /// `server.metrics_listen`, when /metrics has a port of its own.
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
@@ -39,13 +43,58 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
+    /// The first administrator's one-time setup link, while there is none.
+    pub async fn setup_link(&self) -> Result<Option<String>, sea_orm::DbErr> {
+        let origin = self.state.config.public_origin();
+        users::setup_link(&self.state.db, &origin).await
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting, ends live-update streams, lets
+    /// in-flight requests finish (at most `server.shutdown_timeout_seconds`) and gives back
+    /// this instance's refresh leases.
     pub async fn run(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// `run`, with the shutdown trigger given (tests).
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        if let Some(listener) = self.metrics {
+            let metrics = metrics::router(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, metrics).await });
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let events = self.state.events.clone();
+        let trigger = stopping.clone();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            events.close();
+            trigger.notify_one();
+        });
+        let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_seconds);
+        let deadline = async {
+            stopping.notified().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server => served?,
+            () = deadline => tracing::warn!(
+                seconds = grace.as_secs(),
+                "in-flight requests did not finish in time: exiting anyway"
+            ),
+        }
+        let owner = &self.state.refresh_locks.owner;
+        match store::leases::release_all(&self.state.db, owner).await {
+            Ok(released) => tracing::info!(released, "refresh leases given back; stopped"),
+            Err(e) => tracing::warn!(error = %e, "giving back refresh leases failed"),
+        }
+        Ok(())
     }
 }
 
@@ -87,9 +136,19 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         backoff: Arc::new(jobs::refresher::Backoff::default()),
     };
     jobs::spawn(&state);
+    let metrics = match state.config.server.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the metrics address {addr}"))?,
+        ),
+        None => None,
+    };
     Ok(Application {
-        router: http::router(state),
+        router: http::router(state.clone()),
         listener,
+        state,
+        metrics,
     })
 }
 
@@ -164,5 +223,4 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down");
 }

@@ -4,7 +4,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use server::audit::{Event, Kind, Origin};
 use server::config::Config;
-use std::io::Read;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -46,6 +47,29 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy the SQLite database to a new file while the hub runs (PostgreSQL: use pg_dump).
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Master keys: generate one, rotate to a new one.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new random master key to a file (mode 0600; never overwrites).
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Re-seal every ciphertext under the keyring's first key. Configure the keyring as
+    /// NEW,OLD (ATOM_VAULT__KEY, or one key per line in the key file) on every instance
+    /// first; resumable: run it again after an interruption. Drop OLD when it reports 0 left.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +131,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = server::build(config).await?;
+            if let Some(link) = app.setup_link().await? {
+                // Straight to the terminal, not the log: the link is a one-time secret.
+                println!(
+                    "No administrator yet. Open this link once to create one (valid {} hours):\n  {link}",
+                    server::store::setup_tokens::LIFETIME_HOURS
+                );
+            }
             tracing::info!(port = app.port(), "ATOM Connect is listening");
             app.run().await?;
         }
@@ -162,7 +193,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 (random_password(), true)
             };
-            let user = server::users::add(&db, &username, &password, admin).await?;
+            let actor = server::users::Actor::cli();
+            let user = server::users::add(&db, &username, &password, admin, &actor).await?;
             println!(
                 "created {} user {}",
                 if admin { "admin" } else { "regular" },
@@ -182,6 +214,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey { command } => {
             let db = server::store::open(&config.database.url).await?;
             apikey(&db, command).await?;
+        }
+        Command::Backup { to } => {
+            let db = server::store::connect(&config.database.url).await?;
+            server::store::backup_sqlite(&db, &to).await?;
+            println!(
+                "backed up to {}; the master key is not in it: back that up separately",
+                to.display()
+            );
+        }
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => {
+            use secrecy::ExposeSecret;
+            let key = server::vault::Keyring::generate_hex();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&out)
+                .with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
+            writeln!(file, "{}", key.expose_secret())?;
+            println!(
+                "wrote a new master key to {} (mode 0600); back it up apart from the database",
+                out.display()
+            );
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let vault = server::load_vault(&config)?;
+            let db = server::store::open(&config.database.url).await?;
+            server::rotation::rotate_with_progress(&db, &vault).await?;
         }
         Command::Audit {
             command: AuditCommand::Export,

@@ -1,8 +1,10 @@
-//! Prometheus metrics at /metrics: HTTP requests by route template and status with latency,
-//! connect flows by provider and outcome, refreshes by provider and outcome. No secrets and
-//! no user ids in labels.
+//! Prometheus metrics at /metrics (or on `server.metrics_listen`): HTTP requests by route
+//! template and status with latency, connect flows by provider and outcome, refreshes by
+//! provider and outcome, connections by provider and state, provider reachability. No secrets
+//! and no user ids in labels.
 
-use axum::extract::{MatchedPath, Request};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -35,8 +37,24 @@ pub fn install() {
     }
 }
 
-/// `GET /metrics` in the Prometheus text format.
-pub async fn render() -> Response {
+/// `GET /metrics` in the Prometheus text format; the connection counts are read at scrape.
+pub async fn render(State(state): State<AppState>) -> Response {
+    match crate::store::connections::count_by_status(&state.db).await {
+        Ok(counts) => {
+            // A state that emptied still reports 0, not its last count.
+            for provider in state.catalog.all() {
+                for status in ["connected", "needs_reauth"] {
+                    metrics::gauge!("atom_connections", "provider" => provider.service.clone(), "state" => status)
+                        .set(0.0);
+                }
+            }
+            for (provider, status, n) in counts {
+                metrics::gauge!("atom_connections", "provider" => provider, "state" => status)
+                    .set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "counting connections for metrics failed"),
+    }
     let body = handle().map(|h| h.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
@@ -74,4 +92,20 @@ pub fn flow(provider: &str, outcome: &'static str, reason: &str) {
 pub fn refresh(provider: &str, outcome: &'static str) {
     metrics::counter!("atom_token_refreshes_total", "provider" => provider.to_string(), "outcome" => outcome)
         .increment(1);
+}
+
+/// The last reachability probe of a provider: 1 reachable, 0 not.
+pub fn provider_up(provider: &str, reachable: bool) {
+    metrics::gauge!("atom_provider_up", "provider" => provider.to_string()).set(if reachable {
+        1.0
+    } else {
+        0.0
+    });
+}
+
+/// `/metrics` alone, for `server.metrics_listen` (a port only Prometheus can reach).
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(render))
+        .with_state(state)
 }

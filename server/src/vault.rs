@@ -77,10 +77,46 @@ impl Keyring {
         Self { current: id, keys }
     }
 
-    pub fn from_hex(hex_key: &SecretString) -> Result<Self, VaultError> {
-        let bytes = hex::decode(hex_key.expose_secret().trim()).map_err(|_| VaultError::BadKey)?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| VaultError::BadKey)?;
-        Ok(Self::from_key(&key))
+    /// One key, or several separated by commas or new lines: the first seals, every one
+    /// opens (the old keys during a rotation).
+    pub fn from_hex(hex_keys: &SecretString) -> Result<Self, VaultError> {
+        let mut ring: Option<Self> = None;
+        for part in hex_keys
+            .expose_secret()
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let bytes = hex::decode(part).map_err(|_| VaultError::BadKey)?;
+            let key: [u8; 32] = bytes.try_into().map_err(|_| VaultError::BadKey)?;
+            match ring.as_mut() {
+                None => ring = Some(Self::from_key(&key)),
+                Some(ring) => {
+                    ring.keys
+                        .entry(key_id(&key))
+                        .or_insert_with(|| XChaCha20Poly1305::new(&key.into()));
+                }
+            }
+        }
+        ring.ok_or(VaultError::BadKey)
+    }
+
+    /// A new random key, hex-encoded (`atom keys generate`).
+    pub fn generate_hex() -> SecretString {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        SecretString::from(hex::encode(key))
+    }
+
+    /// Which key sealed this envelope (None if it is not one of ours).
+    pub fn key_id_of(envelope: &[u8]) -> Option<u32> {
+        (envelope.len() >= HEADER_LEN && envelope[0] == VERSION)
+            .then(|| u32::from_be_bytes([envelope[1], envelope[2], envelope[3], envelope[4]]))
+    }
+
+    /// How many keys open (the current one and any old ones).
+    pub fn len(&self) -> usize {
+        self.keys.len()
     }
 
     /// Reads the key file (hex; `#` lines are comments); in development a missing file is
@@ -89,7 +125,8 @@ impl Keyring {
         let err = |e| VaultError::KeyFile(path.display().to_string(), e);
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                let hex_key: String = text.lines().filter(|l| !l.starts_with('#')).collect();
+                let hex_key: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+                let hex_key = hex_key.join("\n");
                 Ok(LoadedKey {
                     keyring: Self::from_hex(&SecretString::from(hex_key))?,
                     created: false,
@@ -109,6 +146,11 @@ impl Keyring {
             }
             Err(e) => Err(err(e)),
         }
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 
     pub fn current_key_id(&self) -> u32 {
@@ -243,6 +285,25 @@ mod tests {
             other.open(&sealed, &binding("r", "f")),
             Err(VaultError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn a_keyring_in_rotation_opens_old_envelopes_and_seals_with_the_first_key() {
+        let old = hex::encode([1u8; 32]);
+        let new = hex::encode([2u8; 32]);
+        let before = Keyring::from_hex(&SecretString::from(old.clone())).expect("old");
+        let sealed = before.seal(b"data", &binding("r", "f"));
+        let both = Keyring::from_hex(&SecretString::from(format!("{new},\n{old}"))).expect("both");
+        assert_eq!(both.len(), 2);
+        let opened = both
+            .open(&sealed, &binding("r", "f"))
+            .expect("old envelope opens");
+        assert_eq!(opened.expose_secret().as_slice(), b"data");
+        let resealed = both.seal(b"data", &binding("r", "f"));
+        assert_eq!(Keyring::key_id_of(&resealed), Some(both.current_key_id()));
+        assert_ne!(Keyring::key_id_of(&sealed), Keyring::key_id_of(&resealed));
+        assert!(before.open(&resealed, &binding("r", "f")).is_err());
+        assert!(Keyring::from_hex(&SecretString::from(format!("{new},zz"))).is_err());
     }
 
     #[test]

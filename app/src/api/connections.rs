@@ -1,7 +1,7 @@
 use crate::model::ConnectionsView;
 use leptos::prelude::*;
 
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", endpoint = "list_connections")]
 pub async fn list_connections() -> Result<ConnectionsView, ServerFnError> {
     let user = super::current_user()?;
     super::hub()?

@@ -1,5 +1,7 @@
 //! Server functions, by area. Each authorizes itself, then makes one call on the Hub port.
 
+pub mod account;
+pub mod admin;
 pub mod connections;
 
 #[cfg(feature = "ssr")]
@@ -14,4 +16,18 @@ pub(crate) fn current_user() -> Result<crate::model::CurrentUser, leptos::prelud
 pub(crate) fn hub() -> Result<crate::hub::SharedHub, leptos::prelude::ServerFnError> {
     leptos::prelude::use_context::<crate::hub::SharedHub>()
         .ok_or_else(|| leptos::prelude::ServerFnError::new("The hub is not available."))
+}
+
+/// The signed-in user if an administrator; otherwise the answer becomes 403.
+#[cfg(feature = "ssr")]
+pub(crate) fn current_admin() -> Result<crate::model::CurrentUser, leptos::prelude::ServerFnError> {
+    use leptos::prelude::*;
+    let user = current_user()?;
+    if user.admin {
+        return Ok(user);
+    }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    Err(ServerFnError::new("This is for administrators."))
 }

@@ -1,2 +1,3 @@
 pub mod live;
+pub mod nav;
 pub mod provider_card;

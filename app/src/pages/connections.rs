@@ -1,5 +1,5 @@
 use crate::api::connections::list_connections;
-use crate::components::{live, provider_card::ProviderCard};
+use crate::components::{live, nav::Nav, provider_card::ProviderCard};
 use crate::model::{disconnect_message, failure_message, ConnectionsView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -38,17 +38,7 @@ fn error_text(error: &ServerFnError) -> String {
 fn Connections(view: ConnectionsView) -> impl IntoView {
     let flash = flash_message(&view);
     view! {
-        <header class="mb-6 flex items-center justify-between">
-            <h1 class="text-2xl font-semibold">"Connections"</h1>
-            <div class="flex items-center gap-3 text-sm">
-                <span>"Signed in as " {view.user.username.clone()}</span>
-                <form method="post" action="/auth/signout">
-                    <button type="submit" class="rounded border border-slate-300 px-3 py-1">
-                        "Sign out"
-                    </button>
-                </form>
-            </div>
-        </header>
+        <Nav user=view.user.clone() title="Connections"/>
         {flash.map(|(ok, text)| view! {
             <p role="status" class=if ok { "mb-4 rounded bg-green-50 p-3 text-green-900" }
                 else { "mb-4 rounded bg-amber-50 p-3 text-amber-900" }>{text}</p>

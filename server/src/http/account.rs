@@ -6,7 +6,7 @@ use crate::state::AppState;
 use crate::store;
 use app::model::CurrentUser;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::{header, request::Parts};
+use axum::http::{header, request::Parts, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -16,20 +16,48 @@ use std::sync::LazyLock;
 use tower_sessions::Session;
 
 const AUTH_KEY: &str = "auth";
-/// A signed-in session ends this long after sign-in, however active (idle expiry is set on
-/// the session layer).
-const ABSOLUTE_LIFETIME_SECONDS: i64 = 24 * 3600;
 
-/// What a signed-in session holds: no secret, only who, since when, and the flow binding.
+/// What a signed-in session holds: no secret, only who, since when, under which session
+/// epoch of the user, and the flow binding.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SignedIn {
     user_id: String,
     /// Pending connect flows are bound to this random value.
     binding: String,
     signed_in_at: i64,
+    /// The last request (kept to the minute): idle sessions end.
+    #[serde(default)]
+    last_seen: i64,
+    /// A password, role or disabled change moves the user to a new epoch, ending this session.
+    #[serde(default)]
+    epoch: i64,
 }
-/// Pages that need a signed-in user; others are public.
-const SIGNED_IN_PAGES: &[&str] = &["/connections"];
+
+/// Pages that need a signed-in user; others are public. The admin area needs the admin role.
+fn signed_in_page(path: &str) -> bool {
+    matches!(path, "/connections" | "/account" | "/admin") || path.starts_with("/admin/")
+}
+
+fn admin_area(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/") || path.starts_with("/rpc/admin/")
+}
+
+/// Signs the user in on this browser: a new session id (no fixation), a new flow binding.
+pub async fn start_session(
+    session: &Session,
+    user: &store::users::Model,
+) -> Result<(), super::error::ApiError> {
+    let internal = |_| super::error::ApiError::internal();
+    session.cycle_id().await.map_err(internal)?;
+    let auth = SignedIn {
+        user_id: user.id.clone(),
+        binding: crate::store::new_id(),
+        signed_in_at: chrono::Utc::now().timestamp(),
+        last_seen: chrono::Utc::now().timestamp(),
+        epoch: user.session_epoch,
+    };
+    session.insert(AUTH_KEY, auth).await.map_err(internal)
+}
 
 /// A random value per signed-in session that pending flows are bound to.
 #[derive(Clone)]
@@ -117,30 +145,48 @@ pub async fn load_user(
         return next.run(request).await;
     }
     if let Ok(Some(auth)) = session.get::<SignedIn>(AUTH_KEY).await {
-        let fresh = chrono::Utc::now().timestamp() - auth.signed_in_at < ABSOLUTE_LIFETIME_SECONDS;
+        let lifetimes = &state.config.sessions;
+        let now = chrono::Utc::now().timestamp();
+        let idle = lifetimes.idle_timeout_seconds as i64;
+        let last_seen = auth.last_seen.max(auth.signed_in_at);
+        let fresh = now - auth.signed_in_at < lifetimes.absolute_timeout_seconds as i64
+            && now - last_seen < idle;
         match store::users::by_id(&state.db, &auth.user_id).await {
-            Ok(Some(user)) if fresh && !user.disabled => {
+            Ok(Some(user)) if fresh && !user.disabled && user.session_epoch == auth.epoch => {
                 request.extensions_mut().insert(user.current_user());
                 request
                     .extensions_mut()
-                    .insert(SessionBinding(auth.binding));
+                    .insert(SessionBinding(auth.binding.clone()));
+                // Write the session back now and then, not on every request.
+                if now - last_seen >= (idle / 4).min(60) {
+                    let touched = SignedIn {
+                        last_seen: now,
+                        ..auth
+                    };
+                    let _ = session.insert(AUTH_KEY, touched).await;
+                }
             }
-            // Too old, the user is gone or disabled: the session ends server-side.
+            // Too old, idle, the user gone, disabled or changed: the session ends server-side.
             Ok(_) => {
                 let _ = session.flush().await;
             }
             Err(e) => tracing::error!(error = %e, "loading the session's user failed"),
         }
     }
-    let signed_in = request.extensions().get::<CurrentUser>().is_some();
     let path = request.uri().path();
-    if !signed_in && SIGNED_IN_PAGES.contains(&path) {
-        return Redirect::to("/signin").into_response();
+    let forbidden = || {
+        let message = "This part of ATOM Connect is for administrators.";
+        super::error::ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            .for_browser(request.headers())
+            .into_response()
+    };
+    match request.extensions().get::<CurrentUser>() {
+        None if signed_in_page(path) => Redirect::to("/signin").into_response(),
+        None if admin_area(path) => super::error::ApiError::sign_in_required().into_response(),
+        Some(_) if path == "/signin" => Redirect::to("/connections").into_response(),
+        Some(user) if admin_area(path) && !user.admin => forbidden(),
+        _ => next.run(request).await,
     }
-    if signed_in && path == "/signin" {
-        return Redirect::to("/connections").into_response();
-    }
-    next.run(request).await
 }
 
 /// The client's address: the peer, or the last X-Forwarded-For hop when the peer is one of
@@ -179,6 +225,16 @@ impl FromRequestParts<AppState> for Origin {
     }
 }
 
+/// Checks a password off the async threads; an unknown user costs the same argon2id work.
+pub async fn password_matches(user: Option<&store::users::Model>, password: String) -> bool {
+    let hash = user
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
 #[derive(Deserialize)]
 pub struct SignInForm {
     username: String,
@@ -201,35 +257,14 @@ pub async fn sign_in(
     } else {
         None
     };
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || {
-        password_auth::verify_password(password, &hash).is_ok()
-    })
-    .await
-    .unwrap_or(false);
+    let matches = password_matches(user.as_ref(), form.password).await;
     let user = user.filter(|u| matches && !u.disabled);
     let Some(user) = user else {
         let event = Event::new(Kind::SignIn, &origin).failed("bad_credentials");
         store::audit::append(&state.db, event).await?;
         return Ok(Redirect::to("/signin?error=1").into_response());
     };
-    session
-        .cycle_id()
-        .await
-        .map_err(|_| super::error::ApiError::internal())?;
-    let auth = SignedIn {
-        user_id: user.id.clone(),
-        binding: crate::store::new_id(),
-        signed_in_at: chrono::Utc::now().timestamp(),
-    };
-    session
-        .insert(AUTH_KEY, auth)
-        .await
-        .map_err(|_| super::error::ApiError::internal())?;
+    start_session(&session, &user).await?;
     store::audit::append(&state.db, Event::new(Kind::SignIn, &origin).by(&user.id)).await?;
     Ok(Redirect::to("/connections").into_response())
 }

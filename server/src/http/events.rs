@@ -29,5 +29,6 @@ pub async fn stream(
                 Some(Ok(Event::default().event("connection").data("*")))
             }
         });
+    let events = futures::StreamExt::take_until(events, state.events.closed());
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

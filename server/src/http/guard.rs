@@ -29,6 +29,7 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
     };
     if !allowed {
         tracing::warn!(path = %request.uri().path(), "cross-origin request refused");
+        audit_refusal(&state, request).await;
         return super::error::ApiError::new(
             StatusCode::FORBIDDEN,
             "cross_origin_request",
@@ -42,6 +43,19 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
         return e.into_response();
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// A refused cross-origin request is an attack or a misconfigured proxy: both belong in the
+/// audit log (who and from where; never the path or the body, which the attacker chose).
+async fn audit_refusal(state: &AppState, request: Request) {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    let Ok(origin) = crate::audit::Origin::from_request_parts(&mut parts, state).await;
+    let event = crate::audit::Event::new(crate::audit::Kind::CrossOriginRejected, &origin)
+        .failed("cross_origin");
+    if let Err(e) = crate::store::audit::append(&state.db, event).await {
+        tracing::error!(error = %e, "auditing a refused request failed");
+    }
 }
 
 /// Pages get a CSP with this response's nonce (Leptos puts it on every script it renders);

@@ -1,6 +1,7 @@
 //! Router assembly: plain axum routes for the contract, Leptos for pages and server functions.
 
 mod account;
+mod admin;
 mod api_v1;
 mod connect;
 mod connect_links;
@@ -9,7 +10,9 @@ mod events;
 mod guard;
 pub(crate) mod limits;
 pub mod openapi;
+mod password;
 mod request_id;
+mod setup;
 
 use crate::hub::ServerHub;
 use crate::state::AppState;
@@ -44,7 +47,9 @@ pub fn router(state: AppState) -> Router {
     .with_http_only(true)
     .with_same_site(SameSite::Lax)
     .with_path("/")
-    .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+        state.config.sessions.idle_timeout_seconds as i64,
+    )));
 
     let context = {
         let hub = hub.clone();
@@ -57,13 +62,27 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos.clone();
         move || app::shell(options.clone())
     };
-    Router::new()
+    let metrics_here = state.config.server.metrics_listen.is_none();
+    let router = Router::new();
+    let router = if metrics_here {
+        router.route("/metrics", get(crate::metrics::render))
+    } else {
+        router
+    };
+    router
         .route("/", get(|| async { Redirect::to("/connections") }))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(crate::metrics::render))
         .route("/readyz", get(ready))
         .route("/auth/signin", post(account::sign_in))
         .route("/auth/signout", post(account::sign_out))
+        .route("/auth/password", post(password::change))
+        .route("/setup/{token}", get(setup::open))
+        .route("/auth/setup", post(setup::complete))
+        .route("/admin/users/new", post(admin::create_user))
+        .route("/admin/users/{id}/role", post(admin::set_role))
+        .route("/admin/users/{id}/status", post(admin::set_state))
+        .route("/admin/keys/new", post(admin::create_key))
+        .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
         .route("/api/events", get(events::stream))
         .route(
             "/api/auth/{service}/authorize",

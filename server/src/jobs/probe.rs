@@ -62,6 +62,7 @@ pub async fn probe_all(state: &AppState) {
         if !probe.reachable {
             tracing::warn!(provider = %provider.service, error = ?probe.error, "provider unreachable");
         }
+        crate::metrics::provider_up(&provider.service, probe.reachable);
         state.probes.set(&provider.service, probe);
     });
     futures::future::join_all(probes).await;

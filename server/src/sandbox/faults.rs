@@ -22,7 +22,8 @@ pub enum Fault {
     ErrorWith200,
     /// HTTP 500.
     ServerError,
-    /// A redirect to somewhere else (the hub must not follow it).
+    /// A 307 redirect (method and body kept) to the sandbox's trap, which would answer with a
+    /// token: the hub must not follow it (`Sandbox::trap_hits` stays 0).
     Redirect,
     /// No answer for this long.
     Slow(Duration),
@@ -31,6 +32,7 @@ pub enum Fault {
 #[derive(Clone, Default)]
 pub struct Faults {
     pending: Arc<Mutex<HashMap<String, Fault>>>,
+    trap_hits: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Sandbox {
@@ -43,6 +45,29 @@ impl Sandbox {
             .unwrap_or_else(|p| p.into_inner());
         pending.insert(path.to_string(), fault);
     }
+}
+
+impl Sandbox {
+    /// Requests that followed a `Fault::Redirect` to the trap.
+    pub fn trap_hits(&self) -> usize {
+        self.faults
+            .trap_hits
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Where `Fault::Redirect` points: it counts the visit and answers like a token endpoint.
+pub async fn trap(State(sandbox): State<Sandbox>) -> Response {
+    sandbox
+        .faults
+        .trap_hits
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    (
+        json,
+        r#"{"access_token":"trapped","token_type":"bearer","scope":""}"#,
+    )
+        .into_response()
 }
 
 pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
@@ -75,8 +100,8 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
             (StatusCode::INTERNAL_SERVER_ERROR, "upstream failure").into_response()
         }
         Fault::Redirect => (
-            StatusCode::FOUND,
-            [(header::LOCATION, "http://127.0.0.1:9/elsewhere")],
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, "/trap")],
         )
             .into_response(),
         Fault::Slow(wait) => {

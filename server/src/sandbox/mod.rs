@@ -62,6 +62,7 @@ impl Sandbox {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", axum::routing::get(page::index))
+            .route("/trap", axum::routing::any(faults::trap))
             .nest("/github", github::router())
             .nest("/google", google::router())
             .nest("/microsoft", microsoft::router())

@@ -42,6 +42,23 @@ pub async fn find(
         .await
 }
 
+/// How many connections each provider has in each status (the metrics gauge).
+pub async fn count_by_status(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(String, String, i64)>, DbErr> {
+    use sea_orm::QuerySelect;
+    Entity::find()
+        .select_only()
+        .column(Column::Provider)
+        .column(Column::Status)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Provider)
+        .group_by(Column::Status)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::UserId.eq(user_id))

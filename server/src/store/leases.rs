@@ -57,3 +57,12 @@ pub async fn release(
         .await?;
     Ok(())
 }
+
+/// Gives back every lease `owner` holds (graceful shutdown: others need not wait out the TTL).
+pub async fn release_all(db: &impl ConnectionTrait, owner: &str) -> Result<u64, DbErr> {
+    let result = Entity::delete_many()
+        .filter(Column::Owner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

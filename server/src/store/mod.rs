@@ -8,6 +8,7 @@ pub mod flows;
 pub mod leases;
 pub mod revocations;
 pub mod sessions;
+pub mod setup_tokens;
 pub mod users;
 pub mod vault_check;
 
@@ -15,16 +16,56 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sha2::{Digest, Sha256};
 
-/// Opens the database and applies pending migrations.
+/// Opens the database and applies pending migrations. On PostgreSQL an advisory lock makes
+/// instances that start together migrate one after the other (the later ones find nothing
+/// left to do).
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let db = connect(url).await?;
-    Migrator::up(&db, None).await?;
+    if !url.starts_with("postgres") {
+        // SQLite: an exclusive lock on a file next to the database does the same.
+        let lock = match sqlite_path(url) {
+            Some(path) => Some(file_lock(format!("{path}.migrate-lock")).await?),
+            None => None,
+        };
+        Migrator::up(&db, None).await?;
+        drop(lock);
+        return Ok(db);
+    }
+    use sea_orm::ConnectionTrait;
+    const MIGRATION_LOCK: i64 = 0x6174_6f6d; // "atom"
+    let mut options = ConnectOptions::new(url.to_string());
+    options.sqlx_logging(false).max_connections(1);
+    let lock = Database::connect(options).await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await?;
+    let migrated = Migrator::up(&db, None).await;
+    let _ = lock
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .await;
+    let _ = lock.close().await;
+    migrated?;
     Ok(db)
 }
 
 /// Migrations not yet applied to this database (`atom check` reports them).
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
     Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// Waits for, then holds, an exclusive lock on `path` (released when the file is dropped).
+async fn file_lock(path: String) -> Result<std::fs::File, DbErr> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| DbErr::Custom(e.to_string()))?
+    .map_err(|e| DbErr::Custom(format!("locking migrations: {e}")))
 }
 
 /// Connects (creating the SQLite file's folder) without migrating.
@@ -48,6 +89,29 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             .await?;
     }
     Ok(db)
+}
+
+/// An online, consistent copy of a SQLite database (`VACUUM INTO`) while hubs keep running;
+/// the copy is a complete database file. PostgreSQL is backed up with `pg_dump -Fc`.
+pub async fn backup_sqlite(db: &DatabaseConnection, to: &std::path::Path) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return Err(DbErr::Custom(
+            "atom backup copies SQLite databases; for PostgreSQL use pg_dump -Fc (docs/deploy.md)"
+                .into(),
+        ));
+    }
+    if to.exists() {
+        return Err(DbErr::Custom(format!("{} exists already", to.display())));
+    }
+    let path = to.to_string_lossy().replace('\'', "''");
+    db.execute_unprepared(&format!("VACUUM INTO '{path}'"))
+        .await?;
+    // The copy holds sealed tokens and hashes: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| DbErr::Custom(format!("restricting {}: {e}", to.display())))?;
+    Ok(())
 }
 
 fn sqlite_path(url: &str) -> Option<String> {

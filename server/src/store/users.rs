@@ -1,7 +1,7 @@
 //! Local users with argon2id password hashes.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -13,6 +13,8 @@ pub struct Model {
     pub role: String,
     pub disabled: bool,
     pub created_at: DateTimeUtc,
+    /// Sessions signed in under an older epoch are over (password or role changed).
+    pub session_epoch: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -54,7 +56,50 @@ pub async fn insert(
         role: Set(if admin { "admin" } else { "user" }.to_string()),
         disabled: Set(false),
         created_at: Set(chrono::Utc::now()),
+        session_epoch: Set(0),
     }
     .insert(db)
     .await
+}
+
+pub async fn list(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<Model>, DbErr> {
+    Entity::find().order_by_asc(Column::Username).all(db).await
+}
+
+/// Active administrators: the setup link is offered only while there are none.
+pub async fn active_admins(db: &impl sea_orm::ConnectionTrait) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Column::Role.eq("admin"))
+        .filter(Column::Disabled.eq(false))
+        .count(db)
+        .await
+}
+
+/// What an update changes; every change ends the user's other sessions (a new epoch).
+pub enum Change {
+    Password(String),
+    Role { admin: bool },
+    Disabled(bool),
+}
+
+/// Applies the change and returns the user's new session epoch.
+pub async fn change(
+    db: &impl sea_orm::ConnectionTrait,
+    user: &Model,
+    change: Change,
+) -> Result<i64, DbErr> {
+    let epoch = user.session_epoch + 1;
+    let mut update = Entity::update_many()
+        .col_expr(Column::SessionEpoch, Expr::value(epoch))
+        .filter(Column::Id.eq(user.id.as_str()));
+    update = match change {
+        Change::Password(hash) => update.col_expr(Column::PasswordHash, Expr::value(hash)),
+        Change::Role { admin } => update.col_expr(
+            Column::Role,
+            Expr::value(if admin { "admin" } else { "user" }),
+        ),
+        Change::Disabled(disabled) => update.col_expr(Column::Disabled, Expr::value(disabled)),
+    };
+    update.exec(db).await?;
+    Ok(epoch)
 }

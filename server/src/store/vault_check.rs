@@ -27,6 +27,11 @@ const BINDING: Binding<'static> = Binding {
     field: "known",
 };
 
+/// The known-answer row's binding (key rotation re-seals it).
+pub fn known_binding() -> Binding<'static> {
+    BINDING
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error("the master key does not open this database's known-answer row: wrong key?")]

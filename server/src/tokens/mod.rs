@@ -57,7 +57,7 @@ pub struct FreshToken {
 
 /// Per-connection locks of this process, and this process's name on leases.
 pub struct RefreshLocks {
-    owner: String,
+    pub(crate) owner: String,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -182,9 +182,26 @@ pub(crate) fn open_tokens(
         )
         .map_err(|e| {
             tracing::error!(error = %e, connection_id = %row.id, "stored tokens did not open");
+            audit_decrypt_failure(state, row);
             TokenError::Internal
         })?;
     serde_json::from_slice(plain.expose_secret()).map_err(|_| TokenError::Internal)
+}
+
+/// A ciphertext that does not open was tampered with, moved or sealed under another key:
+/// the audit log records it (in the background: opening is synchronous).
+fn audit_decrypt_failure(state: &AppState, row: &connections::Model) {
+    use crate::audit::{Event, Kind, Origin};
+    let mut event = Event::new(Kind::DecryptFailed, &Origin::default())
+        .provider(&row.provider)
+        .failed("decrypt_failed");
+    event.subject = Some(row.user_id.clone());
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::store::audit::append(&db, event).await {
+            tracing::error!(error = %e, "auditing a decryption failure failed");
+        }
+    });
 }
 
 fn open(state: &AppState, row: &connections::Model) -> Result<FreshToken, TokenError> {

@@ -161,7 +161,7 @@ async fn connect_page_and_sign_in_need_the_right_password() {
     app.sign_in_as(&app.client, "erin").await;
     let page = app.get("/connections").await;
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.expect("html").contains("Signed in as"));
+    assert!(page.text().await.expect("html").contains("Account (erin)"));
     let out = app
         .client
         .post(app.url("/auth/signout"))

@@ -56,7 +56,7 @@ impl Write for LogWriter {
     }
 }
 
-async fn database_url(dir: &std::path::Path) -> (String, Option<PathBuf>) {
+pub async fn database_url(dir: &std::path::Path) -> (String, Option<PathBuf>) {
     if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
         let file = dir.join("atom.db");
         return (format!("sqlite://{}?mode=rwc", file.display()), Some(file));
@@ -83,6 +83,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the sandbox and the hub; `tweak` may change the configuration first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_until(tweak, std::future::pending()).await.0
+}
+
+/// A hub that shuts down gracefully when `stop` resolves; the handle ends when it has.
+pub async fn spawn_app_until(
+    tweak: impl FnOnce(&mut Config),
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<std::io::Result<()>>) {
     log_buffer();
     let dir = tempfile::tempdir().expect("tempdir");
     let sandbox = Sandbox::new();
@@ -109,9 +117,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let app = server::build_on(config.clone(), listener)
         .await
         .expect("the hub builds");
-    tokio::spawn(app.run());
+    let running = tokio::spawn(app.run_until(stop));
     let db = server::store::open(&url).await.expect("test connection");
-    TestApp {
+    let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
         client: browser(),
         sandbox,
@@ -120,7 +128,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         key,
         config,
         _dir: dir,
-    }
+    };
+    (app, running)
 }
 
 /// A client like a browser: keeps cookies, does not follow redirects on its own.
@@ -173,9 +182,15 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, username: &str) {
-        server::users::add(&self.db, username, PASSWORD, false)
-            .await
-            .expect("user added");
+        server::users::add(
+            &self.db,
+            username,
+            PASSWORD,
+            false,
+            &server::users::Actor::cli(),
+        )
+        .await
+        .expect("user added");
     }
 
     pub async fn sign_in_as(&self, client: &Client, username: &str) {
@@ -283,15 +298,35 @@ impl TestApp {
     /// Another instance on the same database, key and sandbox, with the same public URL (as
     /// behind a load balancer); returns its own address.
     pub async fn second_instance(&self) -> String {
+        self.instance_with_key(&self.key)
+            .await
+            .expect("second instance")
+    }
+
+    /// Another instance with this keyring (hex keys, comma-separated); its address, or why
+    /// it refused to start.
+    pub async fn instance_with_key(&self, keyring: &str) -> Result<String, String> {
+        let keyring = keyring.to_string();
+        self.instance_with(move |c| c.vault.key = Some(SecretString::from(keyring)))
+            .await
+    }
+
+    /// Another instance with this app's configuration changed by `tweak`.
+    pub async fn instance_with(&self, tweak: impl FnOnce(&mut Config)) -> Result<String, String> {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let mut config = self.config.clone();
         config.server.listen = listener.local_addr().expect("addr");
+        tweak(&mut config);
         let base = format!("http://127.0.0.1:{}", config.server.listen.port());
         let app = server::build_on(config, listener)
             .await
-            .expect("second instance");
+            .map_err(|e| format!("{e:#}"))?;
         tokio::spawn(app.run());
-        base
+        Ok(base)
+    }
+
+    pub fn db_url(&self) -> &str {
+        &self.config.database.url
     }
 
     /// A new API key with these scopes (the key itself, as a backend would hold it).
@@ -302,6 +337,13 @@ impl TestApp {
             .await
             .expect("key");
         key.expose_secret().to_string()
+    }
+
+    /// The first administrator's setup link, as `atom serve` prints it (None once one exists).
+    pub async fn setup_link(&self) -> Option<String> {
+        server::users::setup_link(&self.db, &self.base)
+            .await
+            .expect("db")
     }
 
     pub async fn user_id(&self, username: &str) -> String {
@@ -324,6 +366,7 @@ impl TestApp {
             "vault_check",
             "revocation_retries",
             "connect_links",
+            "setup_tokens",
         ];
         for table in tables {
             let rows = self

@@ -139,3 +139,15 @@ async fn two_instances_refresh_a_connection_once_between_them() {
         "one refresh per round across two instances"
     );
 }
+
+#[tokio::test]
+async fn instances_starting_together_migrate_once_without_errors() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (url, _) = database_url(dir.path()).await;
+    let starts = (0..4).map(|_| server::store::open(&url));
+    for started in futures::future::join_all(starts).await {
+        started.expect("every instance starts");
+    }
+    let db = server::store::connect(&url).await.expect("db");
+    assert_eq!(server::store::pending_migrations(&db).await.expect("db"), 0);
+}

@@ -1,14 +1,18 @@
 //! Integration tests: the real server on port 0, the sandbox over real HTTP, a fresh database.
 //! SQLite by default; ATOM_TEST_DATABASE=postgres runs the same suite on PostgreSQL.
 
+mod accounts;
+mod admin;
 mod backend_api;
 mod bad_input;
 mod check;
 mod connect;
 mod connect_links;
 mod flow_rules;
+mod hardening;
 mod helpers;
 mod instances;
+mod operations;
 mod provider_faults;
 mod providers;
 mod secrets;

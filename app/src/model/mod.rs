@@ -1,5 +1,7 @@
 //! Data shapes shared by the browser and the server. Never a secret in them.
 
+pub mod admin;
+
 use serde::{Deserialize, Serialize};
 
 /// The signed-in user, as the server's session middleware puts it in the request.

@@ -1,0 +1,23 @@
+//! Reads for the admin pages. The router refuses /rpc/admin/* to non-administrators with 403;
+//! each function checks the role again.
+
+use crate::model::admin::{ApiKeyRow, UserRow};
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc/admin", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserRow>, ServerFnError> {
+    let admin = super::current_admin()?;
+    super::hub()?
+        .users(&admin)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "list_api_keys")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, ServerFnError> {
+    super::current_admin()?;
+    super::hub()?
+        .api_keys()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}

@@ -1,0 +1,62 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN_USERNAME, PASSWORD } from '../env';
+import { signIn } from './helpers';
+
+test('an admin creates an API key, sees it once, and revokes it', async ({ page }) => {
+  await signIn(page, ADMIN_USERNAME);
+  await page.getByRole('link', { name: 'API keys', exact: true }).click();
+  await expect(page).toHaveURL(/\/admin\/keys$/);
+  const name = `billing-${Date.now()}`;
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel(/tokens:read/).check();
+  await page.getByRole('button', { name: 'Create key', exact: true }).click();
+  const key = (await page.locator('#new-key').textContent())?.trim() ?? '';
+  expect(key).toMatch(/^atom_[A-Za-z0-9_-]{43}$/);
+  await page.getByRole('link', { name: 'Back to API keys' }).click();
+  const row = page.locator(`tr[data-key="${name}"]`);
+  await expect(row).toContainText(key.slice(0, 12));
+  await expect(page.locator('body')).not.toContainText(key);
+  await row.getByRole('button', { name: `Revoke ${name}` }).click();
+  await expect(page.getByText('API key revoked.')).toBeVisible();
+  await expect(page.locator(`tr[data-key="${name}"]`)).toContainText('Revoked');
+  const answer = await page.request.get('/api/v1/users/x/connections/github/token', {
+    headers: { Authorization: `Bearer ${key}` },
+  });
+  expect(answer.status()).toBe(401);
+});
+
+test('an admin creates a user who can then sign in', async ({ page, browser }) => {
+  await signIn(page, ADMIN_USERNAME);
+  await page.goto('/admin/users');
+  const username = `cy-${Date.now()}`;
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create user', exact: true }).click();
+  await expect(page.getByText('User created.')).toBeVisible();
+  await expect(page.locator(`tr[data-user="${username}"]`)).toContainText('Active');
+  const other = await browser.newPage();
+  await signIn(other, username);
+  await other.close();
+});
+
+test('a non-admin gets 403 on the admin pages and sees no admin links', async ({ page }) => {
+  await signIn(page);
+  await expect(page.getByRole('link', { name: 'Users', exact: true })).toHaveCount(0);
+  for (const path of ['/admin/users', '/admin/keys']) {
+    const response = await page.goto(path);
+    expect(response?.status()).toBe(403);
+    await expect(page.getByText('This part of ATOM Connect is for administrators.')).toBeVisible();
+  }
+});
+
+test('a user changes their password from the account page', async ({ page }) => {
+  await signIn(page, 'bea');
+  await page.getByRole('link', { name: /^Account/ }).click();
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill('bea has a new passphrase');
+  await page.getByLabel('New password again').fill('bea has a new passphrase');
+  await page.getByRole('button', { name: 'Change password', exact: true }).click();
+  await expect(page.getByText('Password changed. Your other sessions have ended.')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await signIn(page, 'bea', 'bea has a new passphrase');
+});

@@ -1,0 +1,68 @@
+//! Changing one's own password: the current one is required (and rate-limited like sign-in);
+//! the change ends every other session of the user and gives this browser a new session id.
+
+use super::account::{password_matches, start_session};
+use super::error::ApiError;
+use super::limits::take;
+use crate::audit::{Event, Kind, Origin};
+use crate::state::AppState;
+use crate::store;
+use crate::users::{change_password, UserError};
+use app::model::CurrentUser;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+pub async fn change(
+    State(state): State<AppState>,
+    session: Session,
+    origin: Origin,
+    headers: HeaderMap,
+    user: Option<Extension<CurrentUser>>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    let Some(Extension(user)) = user else {
+        return Err(ApiError::sign_in_required().for_browser(&headers));
+    };
+    take(&state.limits.sign_in_account, &user.username.to_lowercase())
+        .map_err(|e| e.for_browser(&headers))?;
+    let back =
+        |problem: &str| Ok(Redirect::to(&format!("/account?error={problem}")).into_response());
+    let Some(row) = store::users::by_id(&state.db, &user.id).await? else {
+        return Err(ApiError::sign_in_required().for_browser(&headers));
+    };
+    if !password_matches(Some(&row), form.current_password).await {
+        let event = Event::new(Kind::PasswordChanged, &origin)
+            .by(&user.id)
+            .failed("bad_credentials");
+        store::audit::append(&state.db, event).await?;
+        return back("wrong_password");
+    }
+    if form.new_password != form.confirm_password {
+        return back("mismatch");
+    }
+    let epoch = match change_password(&state.db, &row, &form.new_password, &origin).await {
+        Ok(epoch) => epoch,
+        Err(UserError::WeakPassword) => return back("weak_password"),
+        Err(e) => {
+            tracing::error!(error = %e, "changing a password failed");
+            return Err(ApiError::internal().for_browser(&headers));
+        }
+    };
+    let moved = store::users::Model {
+        session_epoch: epoch,
+        ..row
+    };
+    start_session(&session, &moved).await?;
+    Ok(Redirect::to("/account?changed=1").into_response())
+}

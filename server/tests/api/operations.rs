@@ -1,0 +1,331 @@
+//! Running the hub in production: metrics on their own port, gauges of connections and
+//! provider reachability.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn metrics_can_have_a_port_of_their_own_with_connection_and_reachability_gauges() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let metrics_addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let app = spawn_app_with(move |c| c.server.metrics_listen = Some(metrics_addr)).await;
+    app.signed_in("mona").await;
+    app.connect_github("mona-gh").await;
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        StatusCode::NOT_FOUND,
+        "not on the public port"
+    );
+    let scrape = || async {
+        reqwest::get(format!("http://{metrics_addr}/metrics"))
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text")
+    };
+    let mut text = scrape().await;
+    for _ in 0..50 {
+        if text.contains("atom_provider_up{provider=\"github\"} 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        text = scrape().await;
+    }
+    assert!(
+        text.contains("atom_provider_up{provider=\"github\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("atom_connections{provider=\"github\",state=\"connected\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("atom_connections{provider=\"github\",state=\"needs_reauth\"} 0"));
+    app.post("/api/auth/github/disconnect").await;
+    // Metrics are process-wide and other tests' hubs scrape too: look a few times.
+    let mut down = false;
+    for _ in 0..10 {
+        let text = scrape().await;
+        down = text.contains("atom_connections{provider=\"github\",state=\"connected\"} 0");
+        if down {
+            break;
+        }
+    }
+    assert!(down, "a disconnect brings the gauge down");
+}
+
+/// Every user's token through the backend API of the hub at `base`.
+async fn all_tokens_open(base: &str, key: &str, users: &[String]) -> bool {
+    let api = reqwest::Client::new();
+    for user in users {
+        let url = format!("{base}/api/v1/users/{user}/connections/github/token");
+        let answer = api.get(&url).bearer_auth(key).send().await.expect("api");
+        if answer.status() != StatusCode::OK {
+            return false;
+        }
+    }
+    true
+}
+
+#[tokio::test]
+async fn key_rotation_is_resumable_and_keeps_every_connection_readable() {
+    use secrecy::ExposeSecret;
+    use std::ops::ControlFlow;
+    let app = spawn_app().await;
+    let mut users = Vec::new();
+    for name in ["kai", "lea", "max"] {
+        app.signed_in(name).await;
+        app.connect_github(&format!("{name}-gh")).await;
+        users.push(app.user_id(name).await);
+    }
+    let api_key = app.api_key(&["tokens:read"]).await;
+    let old = app.key.clone();
+    let new = server::vault::Keyring::generate_hex()
+        .expose_secret()
+        .to_string();
+    let both = format!("{new},{old}");
+    let keyring = server::vault::Keyring::from_hex(&both.clone().into()).expect("keyring");
+    assert_eq!(
+        server::rotation::remaining(&app.db, &keyring)
+            .await
+            .expect("db"),
+        4,
+        "3 connections and the known-answer row"
+    );
+
+    // Interrupted after two ciphertexts.
+    let report = server::rotation::rotate(&app.db, &keyring, &mut |done| {
+        if done == 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .await
+    .expect("partial rotation");
+    assert_eq!(report.rotated, 2);
+    assert_eq!(
+        server::rotation::remaining(&app.db, &keyring)
+            .await
+            .expect("db"),
+        2
+    );
+    let mixed = app
+        .instance_with_key(&both)
+        .await
+        .expect("NEW,OLD starts on a half-rotated database");
+    assert!(
+        all_tokens_open(&mixed, &api_key, &users).await,
+        "old and new ciphertexts both open"
+    );
+
+    // Resumed to the end.
+    let report = server::rotation::rotate(&app.db, &keyring, &mut |_| ControlFlow::Continue(()))
+        .await
+        .expect("rotation");
+    assert_eq!((report.rotated, report.unreadable), (2, 0));
+    assert_eq!(
+        server::rotation::remaining(&app.db, &keyring)
+            .await
+            .expect("db"),
+        0
+    );
+
+    let new_only = app
+        .instance_with_key(&new)
+        .await
+        .expect("the new key alone starts");
+    assert!(
+        all_tokens_open(&new_only, &api_key, &users).await,
+        "every connection under the new key"
+    );
+    let refused = app
+        .instance_with_key(&old)
+        .await
+        .expect_err("the old key alone is refused");
+    assert!(refused.contains("known-answer"), "{refused}");
+    let stored = app.stored_text().await;
+    assert!(
+        stored.iter().all(|(_, text)| !text.contains(&new)),
+        "the key is not stored"
+    );
+}
+
+/// A hub with an expired GitHub connection whose next refresh hangs at the provider for
+/// `hang`; returns the app, its stop trigger, its run handle and the token URL with a key.
+async fn hub_with_a_hanging_refresh(
+    shutdown_timeout_seconds: u64,
+    hang: std::time::Duration,
+) -> (
+    TestApp,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    String,
+    String,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, running) = spawn_app_until(
+        move |c| c.server.shutdown_timeout_seconds = shutdown_timeout_seconds,
+        async move {
+            let _ = stopped.await;
+        },
+    )
+    .await;
+    app.signed_in("sid").await;
+    // Outlook: Microsoft's access tokens expire, so an expired one is refreshed on demand.
+    app.connect("outlook", "sandbox-user").await;
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
+        .await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("sid").await;
+    let url = app.url(&format!("/api/v1/users/{user}/connections/outlook/token"));
+    app.sandbox.inject(
+        "/microsoft/common/oauth2/v2.0/token",
+        server::sandbox::Fault::Slow(hang),
+    );
+    (app, stop, running, url, key)
+}
+
+#[tokio::test]
+async fn shutdown_finishes_in_flight_requests_and_ends_live_streams() {
+    let (app, stop, running, url, key) =
+        hub_with_a_hanging_refresh(10, std::time::Duration::from_millis(1500)).await;
+    let events = app.get("/api/events").await;
+    assert_eq!(events.status(), StatusCode::OK);
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        app.count("connection_leases").await,
+        1,
+        "the refresh holds its lease"
+    );
+    stop.send(()).expect("stop");
+    let answer = in_flight
+        .await
+        .expect("task")
+        .expect("the in-flight request is answered");
+    assert_eq!(answer.status(), StatusCode::OK, "and answered in full");
+    let body: serde_json::Value = answer.json().await.expect("json");
+    assert!(body["access_token"].as_str().is_some_and(|t| !t.is_empty()));
+    let stream_end = tokio::time::timeout(std::time::Duration::from_secs(5), events.text()).await;
+    assert!(
+        stream_end.is_ok(),
+        "the live stream ended instead of holding shutdown up"
+    );
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(5), running).await;
+    assert!(finished.is_ok(), "the hub stopped");
+    assert_eq!(app.count("connection_leases").await, 0);
+    assert!(
+        reqwest::get(app.url("/healthz")).await.is_err(),
+        "no longer accepting"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_gives_up_on_a_stuck_request_after_the_timeout_and_releases_leases() {
+    let (app, stop, running, url, key) =
+        hub_with_a_hanging_refresh(1, std::time::Duration::from_secs(30)).await;
+    let _stuck = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(app.count("connection_leases").await, 1);
+    let started = std::time::Instant::now();
+    stop.send(()).expect("stop");
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("the hub stopped within the timeout")
+        .expect("task")
+        .expect("clean exit");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "it waited first"
+    );
+    assert_eq!(
+        app.count("connection_leases").await,
+        0,
+        "the lease is given back: another instance need not wait out its TTL"
+    );
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_the_hub_runs_restores_every_connection() {
+    let app = spawn_app().await;
+    app.signed_in("bo").await;
+    app.connect_github("bo-gh").await;
+    let user = app.user_id("bo").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let restored = match &app.sqlite_file {
+        Some(_) => {
+            let copy = dir.path().join("backup.db");
+            server::store::backup_sqlite(&app.db, &copy)
+                .await
+                .expect("online backup");
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the copy is private");
+            let again = server::store::backup_sqlite(&app.db, &copy).await;
+            assert!(again.is_err(), "never overwrites a file");
+            format!("sqlite://{}?mode=rw", copy.display())
+        }
+        None => {
+            // PostgreSQL: the documented pg_dump -Fc / pg_restore pair.
+            let dump = dir.path().join("atom.dump");
+            let ran = std::process::Command::new("pg_dump")
+                .args(["-Fc", "-f"])
+                .arg(&dump)
+                .arg(app.db_url())
+                .status()
+                .expect("pg_dump runs");
+            assert!(ran.success());
+            let name = format!("atom_test_{}", uuid::Uuid::new_v4().simple());
+            let (base, _) = app.db_url().rsplit_once('/').expect("url");
+            let created = std::process::Command::new("createdb")
+                .args(["-h", "127.0.0.1", "-U", "postgres", &name])
+                .status()
+                .expect("createdb runs");
+            assert!(created.success());
+            let url = format!("{base}/{name}");
+            let ran = std::process::Command::new("pg_restore")
+                .args(["--no-owner", "-d", &url])
+                .arg(&dump)
+                .status()
+                .expect("pg_restore runs");
+            assert!(ran.success());
+            url
+        }
+    };
+    let url = restored.clone();
+    let copy = app
+        .instance_with(move |c| c.database.url = url)
+        .await
+        .expect("a hub on the copy");
+    let answer = reqwest::Client::new()
+        .get(format!(
+            "{copy}/api/v1/users/{user}/connections/github/token"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(
+        answer.status(),
+        StatusCode::OK,
+        "the restored connection opens with the same key"
+    );
+}
