@@ -143,7 +143,11 @@ async fn no_secret_appears_anywhere_but_in_ciphertext() {
         ("session id", session_id.as_str()),
         ("API key", api_key.as_str()),
     ];
-    for (place, text) in everything(&app, &app.client).await {
+    assert_nowhere(&secrets, everything(&app, &app.client).await);
+}
+
+fn assert_nowhere(secrets: &[(&str, &str)], places: Vec<(String, String)>) {
+    for (place, text) in places {
         for (what, secret) in secrets {
             assert!(secret.len() >= 8, "{what} is a real secret");
             if let Some(at) = text.find(secret) {
@@ -156,4 +160,88 @@ async fn no_secret_appears_anywhere_but_in_ciphertext() {
             }
         }
     }
+}
+
+/// The account side: the setup link, passwords set through it, the account page and the
+/// admin page, an API key made in the browser.
+#[tokio::test]
+async fn account_secrets_appear_nowhere_but_in_hashes() {
+    use reqwest::header::ORIGIN;
+    let app = spawn_app().await;
+    let link = app.setup_link().await.expect("setup link");
+    let setup_token = link.rsplit('/').next().expect("token").to_string();
+    app.client.get(&link).send().await.expect("open link");
+    let admin_password = "the very first admin passphrase";
+    let new_password = "a second admin passphrase";
+    let user_password = "a passphrase for hugo";
+    let form = |path: &str, fields: Vec<(&'static str, String)>| {
+        app.client
+            .post(app.url(path))
+            .header(ORIGIN, &app.base)
+            .form(&fields)
+            .send()
+    };
+    let done = form(
+        "/auth/setup",
+        vec![
+            ("username", "root".into()),
+            ("password", admin_password.into()),
+            ("confirm_password", admin_password.into()),
+        ],
+    )
+    .await
+    .expect("setup");
+    assert_eq!(location(&done), "/admin/users");
+    let done = form(
+        "/auth/password",
+        vec![
+            ("current_password", admin_password.into()),
+            ("new_password", new_password.into()),
+            ("confirm_password", new_password.into()),
+        ],
+    )
+    .await
+    .expect("password");
+    assert_eq!(location(&done), "/account?changed=1");
+    let done = form(
+        "/admin/users/new",
+        vec![
+            ("username", "hugo".into()),
+            ("password", user_password.into()),
+            ("role", "user".into()),
+        ],
+    )
+    .await
+    .expect("user");
+    assert_eq!(location(&done), "/admin/users?done=user_created");
+    let page = form(
+        "/admin/keys/new",
+        vec![("name", "leak".into()), ("tokens_read", "on".into())],
+    )
+    .await
+    .expect("key")
+    .text()
+    .await
+    .expect("html");
+    let api_key = page
+        .split("<code id=\"new-key\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .expect("the key, shown once")
+        .to_string();
+    let mut places = vec![("logs".to_string(), logs())];
+    places.extend(app.stored_text().await);
+    for path in ["/admin/users", "/admin/keys", "/account", "/connections"] {
+        let body = app.get(path).await.text().await.expect("body");
+        places.push((path.to_string(), body));
+    }
+    let secrets = [
+        ("setup token", setup_token.as_str()),
+        ("first admin password", admin_password),
+        ("changed password", new_password),
+        ("created user's password", user_password),
+        ("API key", api_key.as_str()),
+    ];
+    assert_nowhere(&secrets, places);
 }
