@@ -38,6 +38,25 @@ pub async fn check(config: &Config) -> Vec<Finding> {
             format!("{} (must be https)", config.server.public_url),
         ),
     ];
+    let pkg = config.server.site_root.join("pkg");
+    let built = std::fs::read_dir(&pkg).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "wasm"))
+    });
+    findings.push(finding(
+        built,
+        "site",
+        if built {
+            format!("{} holds the compiled app", pkg.display())
+        } else {
+            format!(
+                "no compiled app in {}: build with cargo leptos build --release and point \
+                 server.site_root at its site directory",
+                pkg.display()
+            )
+        },
+    ));
     let vault = crate::load_vault(&production);
     findings.push(match &vault {
         Ok(ring) => finding(

@@ -88,6 +88,14 @@ pub fn flow(provider: &str, outcome: &'static str, reason: &str) {
     .increment(1);
 }
 
+/// A connect flow completed: the seconds from Connect to connected (the person's consent
+/// included).
+pub fn flow_duration(provider: &str, started: chrono::DateTime<chrono::Utc>) {
+    let seconds = (chrono::Utc::now() - started).num_milliseconds().max(0) as f64 / 1000.0;
+    metrics::histogram!("atom_connect_flow_duration_seconds", "provider" => provider.to_string())
+        .record(seconds);
+}
+
 /// A refresh succeeded, failed transiently, or found the grant dead.
 pub fn refresh(provider: &str, outcome: &'static str) {
     metrics::counter!("atom_token_refreshes_total", "provider" => provider.to_string(), "outcome" => outcome)

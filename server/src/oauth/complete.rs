@@ -142,6 +142,7 @@ async fn run(
         account,
     };
     save_connection(state, user, provider, outcome, origin).await?;
+    crate::metrics::flow_duration(&provider.service, flow.created_at);
     Ok(flow.return_to)
 }
 

@@ -162,6 +162,7 @@ pub async fn complete(
         account,
     };
     complete::save_connection(state, user, provider, outcome, origin).await?;
+    crate::metrics::flow_duration(&provider.service, flow.created_at);
     Ok(flow.return_to)
 }
 

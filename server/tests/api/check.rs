@@ -19,6 +19,11 @@ fn atom(dir: &std::path::Path, args: &[&str], env: &[(&str, String)]) -> Run {
         "ATOM_DATABASE__URL",
         format!("sqlite://{}?mode=rwc", dir.join("atom.db").display()),
     );
+    // A compiled site, as `cargo leptos build` leaves it.
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg")).expect("site");
+    std::fs::write(site.join("pkg/atom.wasm"), b"\0asm").expect("wasm");
+    command.env("ATOM_SERVER__SITE_ROOT", &site);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -49,9 +54,14 @@ fn production(key: &str) -> Vec<(&'static str, String)> {
 #[test]
 fn a_development_setup_lists_every_problem_and_fails() {
     let dir = tempfile::tempdir().expect("dir");
-    let run = atom(dir.path(), &["check"], &[]);
+    let no_site = vec![(
+        "ATOM_SERVER__SITE_ROOT",
+        dir.path().join("nothing").display().to_string(),
+    )];
+    let run = atom(dir.path(), &["check"], &no_site);
     assert!(!run.ok);
     for expected in [
+        "FAIL site",
         "FAIL mode",
         "FAIL public URL",
         "FAIL master key",

@@ -203,6 +203,37 @@ async fn shutdown_finishes_in_flight_requests_and_ends_live_streams() {
             .send()
             .await
     });
+    // Load: eight callers ask for status in a loop, through the shutdown. Every answer that
+    // starts is a whole 200.
+    let load: Vec<_> = (0..8)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = app.url("/api/auth/outlook/status");
+            tokio::spawn(async move {
+                let (mut answered, mut refused) = (0, 0);
+                loop {
+                    match client
+                        .get(&url)
+                        .header("accept", "application/json")
+                        .send()
+                        .await
+                    {
+                        Ok(response) => {
+                            assert_eq!(response.status(), StatusCode::OK, "no request fails");
+                            response.bytes().await.expect("a whole body");
+                            answered += 1;
+                        }
+                        // No answer at all: refused, or a kept-alive connection the hub
+                        // closed before reading the request. Never half an answer.
+                        Err(_) => refused += 1,
+                    }
+                    if refused > 0 {
+                        return answered;
+                    }
+                }
+            })
+        })
+        .collect();
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(
         app.count("connection_leases").await,
@@ -229,6 +260,12 @@ async fn shutdown_finishes_in_flight_requests_and_ends_live_streams() {
         reqwest::get(app.url("/healthz")).await.is_err(),
         "no longer accepting"
     );
+    for caller in load {
+        let answered = caller
+            .await
+            .expect("every request answered in full, or refused");
+        assert!(answered > 0);
+    }
 }
 
 #[tokio::test]

@@ -399,6 +399,7 @@ async fn metrics_count_requests_and_flows_without_secrets() {
         "atom_connect_flows_total{",
         "outcome=\"completed\"",
         "outcome=\"started\"",
+        "atom_connect_flow_duration_seconds_bucket{provider=\"github\"",
     ] {
         assert!(text.contains(expected), "{expected} in /metrics");
     }
