@@ -1,4 +1,4 @@
-.PHONY: run test bench
+.PHONY: run test bench soak
 
 # Run the hub at http://localhost:5058 (installs what it needs first).
 run:
@@ -11,3 +11,7 @@ test:
 # Measure build times, wasm size, idle memory and request rates into BENCHMARKS.md.
 bench:
 	scripts/bench.sh
+
+# Mixed traffic against the release hub for SOAK_SECONDS (default 600); numbers into BENCHMARKS.md.
+soak:
+	scripts/soak.sh

@@ -49,6 +49,8 @@ rate() { wrk -t2 -c16 -d10s "$@" | awk '/Requests\/sec/ {print $2}'; }
 status_rps=$(rate -H "Cookie: $cookie" http://127.0.0.1:5068/api/auth/github/status)
 bare_rps=$(rate http://127.0.0.1:5070/)
 
+# The soak (make soak) keeps its own section at the end of the file.
+soak_section=$(sed -n '/^## Soak$/,$p' BENCHMARKS.md 2>/dev/null || true)
 cat > BENCHMARKS.md <<MD
 # Benchmarks
 
@@ -68,4 +70,5 @@ $(rustc --version). Loopback only; wrk with 2 threads and 16 connections for 10 
 The status route does real work per request: session lookup and user load from the database,
 the connection query, and JSON; the bare handler does none.
 MD
+if [ -n "$soak_section" ]; then printf '\n%s\n' "$soak_section" >> BENCHMARKS.md; fi
 cat BENCHMARKS.md

@@ -196,9 +196,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let actor = server::users::Actor::cli();
             let user = server::users::add(&db, &username, &password, admin, &actor).await?;
             println!(
-                "created {} user {}",
+                "created {} user {} (id {})",
                 if admin { "admin" } else { "regular" },
-                user.username
+                user.username,
+                user.id
             );
             if generated {
                 println!("password (shown once): {password}");

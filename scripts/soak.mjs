@@ -1,0 +1,90 @@
+// The soak's load: signed-in status checks, backend token requests and whole connect flows
+// through the sandbox, from a few concurrent callers, for a bounded time on 127.0.0.1.
+// Prints one JSON line: counts, failures, latency percentiles, the hub's memory over time.
+import { readFileSync } from 'node:fs';
+
+const [hub, username, password, apiKey, pid] = process.argv.slice(2);
+const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+const callers = Number(process.env.SOAK_CALLERS ?? 8);
+const deadline = Date.now() + seconds * 1000;
+
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const stats = { status: [], token: [], flow: [] };
+const failures = [];
+
+async function signIn() {
+  const r = await fetch(`${hub}/auth/signin`, {
+    method: 'POST', redirect: 'manual',
+    headers: { Origin: hub, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password }),
+  });
+  const cookie = r.headers.get('set-cookie')?.split(';')[0];
+  if (r.status !== 303 || !cookie) throw new Error(`sign-in failed: ${r.status}`);
+  return cookie;
+}
+
+async function flow(cookie) {
+  const start = await fetch(`${hub}/api/auth/github/authorize`, { headers: { Cookie: cookie, Accept: 'application/json' } });
+  if (start.status !== 200) return `authorize ${start.status}`;
+  const authorize = new URL((await start.json()).authorization_url);
+  const form = new URLSearchParams(authorize.searchParams);
+  form.set('login', 'soak-user');
+  form.set('decision', 'allow');
+  const consent = await fetch(`${authorize.origin}${authorize.pathname}`, { method: 'POST', redirect: 'manual', body: form });
+  const callback = consent.headers.get('location');
+  if (consent.status !== 303 || !callback) return `consent ${consent.status}`;
+  const done = await fetch(callback, { redirect: 'manual', headers: { Cookie: cookie } });
+  const back = done.headers.get('location') ?? '';
+  return done.status === 303 && back.includes('connected=github') ? null : `callback ${done.status} ${back}`;
+}
+
+async function timed(kind, run) {
+  const started = performance.now();
+  let problem;
+  try { problem = await run(); } catch (e) { problem = String(e); }
+  stats[kind].push(performance.now() - started);
+  if (problem) failures.push(`${kind}: ${problem}`);
+}
+
+async function caller(cookie, userId, n) {
+  for (let i = n; Date.now() < deadline; i++) {
+    if (i % 10 === 0) {
+      await timed('flow', () => flow(cookie));
+    } else if (i % 3 === 0) {
+      await timed('token', async () => {
+        const r = await fetch(`${hub}/api/v1/users/${userId}/connections/github/token`, { headers: { Authorization: `Bearer ${apiKey}` } });
+        await r.arrayBuffer();
+        return r.status === 200 ? null : `HTTP ${r.status}`;
+      });
+    } else {
+      await timed('status', async () => {
+        const r = await fetch(`${hub}/api/auth/github/status`, { headers: { Cookie: cookie, Accept: 'application/json' } });
+        await r.arrayBuffer();
+        return r.status === 200 ? null : `HTTP ${r.status}`;
+      });
+    }
+  }
+}
+
+const cookie = await signIn();
+const first = await flow(cookie);
+if (first) throw new Error(`the first connect flow failed: ${first}`);
+const list = await fetch(`${hub}/api/auth/github/status`, { headers: { Cookie: cookie, Accept: 'application/json' } });
+if (list.status !== 200) throw new Error('status failed');
+const userId = process.env.SOAK_USER_ID;
+const memory = [];
+const sampler = setInterval(() => memory.push(rss()), 10_000);
+memory.push(rss());
+const began = Date.now();
+await Promise.all(Array.from({ length: callers }, (_, n) => caller(cookie, userId, n)));
+clearInterval(sampler);
+memory.push(rss());
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : 0; };
+const summary = Object.fromEntries(Object.entries(stats).map(([k, xs]) => [k, { count: xs.length, p50_ms: +pct(xs, 50).toFixed(2), p99_ms: +pct(xs, 99).toFixed(2) }]));
+const settled = memory.slice(Math.min(3, memory.length - 1));
+console.log(JSON.stringify({
+  seconds: Math.round((Date.now() - began) / 1000), callers, summary,
+  failures: failures.length, first_failures: failures.slice(0, 5),
+  rss_mib: { start: +memory[0].toFixed(1), after_30s: +settled[0].toFixed(1), max: +Math.max(...memory).toFixed(1), end: +memory.at(-1).toFixed(1) },
+}));
