@@ -8,6 +8,7 @@ mod m0002_api_keys_and_leases;
 mod m0003_revocation_retries;
 mod m0004_connect_links;
 mod m0005_accounts;
+mod m0006_webhooks;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_revocation_retries::Migration),
             Box::new(m0004_connect_links::Migration),
             Box::new(m0005_accounts::Migration),
+            Box::new(m0006_webhooks::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ const SECTIONS: &[&str] = &[
     "providers",
     "log",
     "sessions",
+    "webhooks",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +45,18 @@ pub struct Config {
     pub sessions: SessionsConfig,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderSettings>,
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, WebhookEndpoint>,
+}
+
+/// `[webhooks.<name>]`: connection events are POSTed to `url`, signed with `secret`
+/// (HMAC-SHA256 over `id.timestamp.body`, the Standard Webhooks layout).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    pub url: Url,
+    #[serde(skip_serializing)]
+    pub secret: SecretString,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +114,8 @@ pub struct JobsConfig {
     pub liveness_interval_seconds: u64,
     /// Retries of revocations that failed at disconnect (each row has its own backoff).
     pub revocation_interval_seconds: u64,
+    /// Webhook deliveries; a failed one is retried after this, doubling, up to an hour.
+    pub webhook_interval_seconds: u64,
 }
 
 /// How long a signed-in session lasts.
@@ -201,6 +216,7 @@ impl Default for Config {
                 refresh_interval_seconds: 15,
                 revocation_interval_seconds: 60,
                 liveness_interval_seconds: 6 * 3600,
+                webhook_interval_seconds: 5,
             },
             sessions: SessionsConfig {
                 idle_timeout_seconds: 8 * 3600,
@@ -215,6 +231,7 @@ impl Default for Config {
                 api_per_key: 6000,
             },
             providers: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
         }
     }
 }

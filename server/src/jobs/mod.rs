@@ -4,6 +4,7 @@ pub mod liveness;
 pub mod probe;
 pub mod refresher;
 pub mod revocations;
+pub mod webhooks;
 
 use crate::state::AppState;
 use crate::store;
@@ -24,6 +25,9 @@ pub fn spawn(state: &AppState) {
             if let Err(e) = store::connect_links::delete_expired(&state.db).await {
                 tracing::warn!(error = %e, "connect link cleanup failed");
             }
+            if let Err(e) = store::webhooks::delete_old(&state.db, 7).await {
+                tracing::warn!(error = %e, "webhook outbox cleanup failed");
+            }
         },
     );
     every(Duration::from_secs(60), state.clone(), |state| async move {
@@ -40,6 +44,10 @@ pub fn spawn(state: &AppState) {
     let retry_every = Duration::from_secs(state.config.jobs.revocation_interval_seconds.max(1));
     every(retry_every, state.clone(), |state| async move {
         revocations::retry_due(&state).await;
+    });
+    let webhook_every = Duration::from_secs(state.config.jobs.webhook_interval_seconds.max(1));
+    every(webhook_every, state.clone(), |state| async move {
+        webhooks::deliver_due(&state).await;
     });
     let probe_every = Duration::from_secs(state.config.jobs.probe_interval_seconds.max(1));
     every(probe_every, state.clone(), |state| async move {

@@ -24,7 +24,15 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// Appends the event; a change to a connection also queues its webhook, in the same
+/// transaction when the caller passes one.
 pub async fn append(db: &impl ConnectionTrait, event: crate::audit::Event) -> Result<(), DbErr> {
+    let name = event.kind.name();
+    if crate::audit::Kind::changes_connection(name) {
+        if let (Some(user_id), Some(provider)) = (&event.subject, &event.provider) {
+            super::webhooks::add(db, name, user_id, provider).await?;
+        }
+    }
     ActiveModel {
         at: Set(chrono::Utc::now()),
         kind: Set(event.kind.name().to_string()),

@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod setup_tokens;
 pub mod users;
 pub mod vault_check;
+pub mod webhooks;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};

@@ -127,7 +127,7 @@ pub async fn ensure_fresh(
     // Whoever held the lock before us may have refreshed already.
     let mut row = current(state, user_id, provider).await?;
     let owner = state.refresh_locks.owner.clone();
-    for _ in 0..100 {
+    for attempt in 0..100u32 {
         if !due(row.expires_at) {
             return open(state, &row);
         }
@@ -149,8 +149,9 @@ pub async fn ensure_fresh(
             store::leases::release(&state.db, &row.id, &owner).await?;
             return result;
         }
-        // Another instance is refreshing this connection: wait for its result.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Another instance is refreshing this connection: wait for its result (10 ms, then
+        // longer, up to 100 ms between looks).
+        tokio::time::sleep(Duration::from_millis((10u64 << attempt.min(4)).min(100))).await;
         row = current(state, user_id, provider).await?;
     }
     Err(TokenError::Unavailable)

@@ -8,7 +8,7 @@ use crate::oauth::TokenSet;
 use crate::providers::Provider;
 use crate::state::AppState;
 use crate::store::{self, connections};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 /// Provider answers that mean the grant is gone: stop, and ask the user to reconnect.
 pub(super) fn grant_is_dead(code: &str) -> bool {
@@ -81,6 +81,8 @@ pub(super) async fn refresh(
     let sealed = seal_tokens(state, &row.id, &row.user_id, &row.provider, &new_tokens)
         .map_err(|_| TokenError::Internal)?;
     let expires_at = grant.expires_in.map(|s| now + chrono::Duration::seconds(s));
+    // The new tokens, the audit event and its webhook row commit together, or none do.
+    let txn = state.db.begin().await?;
     let updated = connections::Entity::update_many()
         .col_expr(
             connections::Column::TokensSealed,
@@ -101,14 +103,19 @@ pub(super) async fn refresh(
         .filter(connections::Column::Id.eq(row.id.as_str()))
         // Fencing: only if nobody changed the row since we read it.
         .filter(connections::Column::UpdatedAt.eq(row.updated_at))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
         return Err(TokenError::Unavailable);
     }
+    store::audit::append(
+        &txn,
+        row_event(row, Event::new(Kind::Refreshed, &Origin::default())),
+    )
+    .await?;
+    txn.commit().await?;
     crate::metrics::refresh(&row.provider, "succeeded");
-    audit(state, row, Event::new(Kind::Refreshed, &Origin::default())).await;
     Ok(FreshToken {
         connection_id: row.id.clone(),
         access_token: new_tokens.access_token,
@@ -123,6 +130,8 @@ pub(crate) async fn mark_needs_reauth(
     reason: &str,
 ) -> Result<FreshToken, TokenError> {
     crate::metrics::refresh(&row.provider, "needs_reauth");
+    let reason = crate::oauth::safe_code(reason);
+    let txn = state.db.begin().await?;
     connections::Entity::update_many()
         .col_expr(
             connections::Column::Status,
@@ -133,22 +142,23 @@ pub(crate) async fn mark_needs_reauth(
             sea_orm::sea_query::Expr::value(chrono::Utc::now()),
         )
         .filter(connections::Column::Id.eq(row.id.as_str()))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
-    let reason = crate::oauth::safe_code(reason);
-    audit(
-        state,
-        row,
-        Event::new(Kind::NeedsReauth, &Origin::default()).failed(&reason),
-    )
-    .await;
+    let event = Event::new(Kind::NeedsReauth, &Origin::default()).failed(&reason);
+    store::audit::append(&txn, row_event(row, event)).await?;
+    txn.commit().await?;
     Err(TokenError::NeedsReauth)
 }
 
-async fn audit(state: &AppState, row: &connections::Model, mut event: Event) {
+/// The event about this connection: its user and provider.
+fn row_event(row: &connections::Model, mut event: Event) -> Event {
     event.subject = Some(row.user_id.clone());
     event.provider = Some(row.provider.clone());
-    if let Err(e) = store::audit::append(&state.db, event).await {
+    event
+}
+
+async fn audit(state: &AppState, row: &connections::Model, event: Event) {
+    if let Err(e) = store::audit::append(&state.db, row_event(row, event)).await {
         tracing::error!(error = %e, "could not write the audit event");
     }
 }

@@ -18,3 +18,4 @@ mod providers;
 mod secrets;
 mod security;
 mod trello;
+mod webhooks;
