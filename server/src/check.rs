@@ -100,6 +100,24 @@ pub async fn check(config: &Config) -> Vec<Finding> {
             }
         }
     }
+    for (name, hook) in &config.webhooks {
+        use secrecy::ExposeSecret;
+        let https = hook.url.scheme() == "https";
+        let strong = hook.secret.expose_secret().chars().count() >= 32;
+        findings.push(finding(
+            https && strong,
+            "webhook",
+            format!(
+                "{name}: {} ({})",
+                hook.url,
+                match (https, strong) {
+                    (true, true) => "https, secret of 32+ characters",
+                    (false, _) => "must be https",
+                    (true, false) => "the secret needs at least 32 characters",
+                }
+            ),
+        ));
+    }
     match Catalog::from_config(&production) {
         Err(e) => findings.push(finding(false, "providers", e.to_string())),
         Ok(catalog) => {

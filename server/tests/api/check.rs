@@ -93,6 +93,39 @@ fn a_complete_production_setup_passes_and_prints_the_redirect_uri() {
 }
 
 #[test]
+fn webhooks_need_https_and_a_long_secret() {
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(atom(dir.path(), &["migrate"], &production("44")).ok);
+    let mut weak = production("44");
+    weak.push((
+        "ATOM_WEBHOOKS__PLATFORM__URL",
+        "http://platform.internal/hooks".into(),
+    ));
+    weak.push(("ATOM_WEBHOOKS__PLATFORM__SECRET", "short".into()));
+    let run = atom(dir.path(), &["check"], &weak);
+    assert!(
+        !run.ok && run.output.contains("FAIL webhook"),
+        "{}",
+        run.output
+    );
+    assert!(run
+        .output
+        .contains("platform: http://platform.internal/hooks (must be https)"));
+    let mut good = production("44");
+    good.push((
+        "ATOM_WEBHOOKS__PLATFORM__URL",
+        "https://platform.internal/hooks".into(),
+    ));
+    good.push(("ATOM_WEBHOOKS__PLATFORM__SECRET", "s".repeat(40)));
+    let run = atom(dir.path(), &["check"], &good);
+    assert!(run.ok, "{}", run.output);
+    assert!(
+        !run.output.contains(&"s".repeat(40)),
+        "the secret is never printed"
+    );
+}
+
+#[test]
 fn production_refuses_plain_http_a_wrong_key_and_a_development_key() {
     let dir = tempfile::tempdir().expect("dir");
     let mut http = production("44");
