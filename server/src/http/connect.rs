@@ -237,7 +237,9 @@ pub async fn health(
     let total = flows.succeeded + flows.failed;
     let success_rate = (total > 0).then(|| flows.succeeded as f64 / total as f64);
     let reachability = state.probes.get(&service);
+    let client_rejected_at = store::audit::client_rejected_at(&state.db, &service).await?;
     let status = match (&reachability, success_rate) {
+        _ if client_rejected_at.is_some() => "client_rejected",
         (Some(probe), _) if !probe.reachable => "unreachable",
         (_, Some(rate)) if total >= 4 && rate < 0.5 => "degraded",
         _ => "ok",
@@ -252,6 +254,8 @@ pub async fn health(
         "reachability": reachability,
         "flows_24h": flows,
         "success_rate_24h": success_rate,
+        // The provider refused the app's client id or secret: fix the configuration.
+        "client_rejected_at": client_rejected_at.map(|at| at.to_rfc3339()),
     }))
     .into_response())
 }

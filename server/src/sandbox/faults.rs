@@ -22,6 +22,8 @@ pub enum Fault {
     ErrorWith200,
     /// HTTP 500.
     ServerError,
+    /// 401 `invalid_client`: the provider no longer accepts the app's credentials.
+    InvalidClient,
     /// A 307 redirect (method and body kept) to the sandbox's trap, which would answer with a
     /// token: the hub must not follow it (`Sandbox::trap_hits` stays 0).
     Redirect,
@@ -94,6 +96,12 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
         Fault::ErrorWith200 => (
             json,
             r#"{"error":"bad_verification_code","error_description":"<script>x</script>"}"#,
+        )
+            .into_response(),
+        Fault::InvalidClient => (
+            StatusCode::UNAUTHORIZED,
+            json,
+            r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#,
         )
             .into_response(),
         Fault::ServerError => {

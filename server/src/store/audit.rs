@@ -111,3 +111,30 @@ pub async fn flow_stats(
             stats
         }))
 }
+
+/// When the provider last refused the app's client credentials on a refresh, if nothing has
+/// succeeded with them since (a refresh or a new connection).
+pub async fn client_rejected_at(
+    db: &impl ConnectionTrait,
+    provider: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbErr> {
+    use crate::audit::Kind;
+    let rejected = Entity::find()
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Kind.eq(Kind::Refreshed.name()))
+        .filter(Column::Reason.eq("invalid_client"))
+        .order_by_desc(Column::Seq)
+        .one(db)
+        .await?;
+    let Some(rejected) = rejected else {
+        return Ok(None);
+    };
+    let since = Entity::find()
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Kind.is_in([Kind::Refreshed.name(), Kind::ConnectSucceeded.name()]))
+        .filter(Column::Outcome.eq("success"))
+        .filter(Column::Seq.gt(rejected.seq))
+        .one(db)
+        .await?;
+    Ok(since.is_none().then_some(rejected.at))
+}

@@ -59,6 +59,15 @@ pub(super) async fn refresh(
         Err(ExchangeError::Rejected(code)) if grant_is_dead(&code) => {
             return mark_needs_reauth(state, row, &code).await;
         }
+        Err(ExchangeError::Rejected(code)) if code == "invalid_client" => {
+            // The app's credentials, not this user's grant: keep the tokens, tell the
+            // operator through the provider's health, not the user.
+            tracing::error!(provider = %row.provider, "the provider refuses the client credentials");
+            crate::metrics::refresh(&row.provider, "client_rejected");
+            let event = Event::new(Kind::Refreshed, &Origin::default()).failed("invalid_client");
+            audit(state, row, event).await;
+            return Err(TokenError::Unavailable);
+        }
         Err(e) => {
             tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
             crate::metrics::refresh(&row.provider, "transient_failure");

@@ -88,3 +88,42 @@ async fn a_silent_token_endpoint_times_out_instead_of_hanging() {
     );
     assert_eq!(app.count("connections").await, 0);
 }
+
+#[tokio::test]
+async fn invalid_client_on_refresh_is_the_providers_problem_not_the_users() {
+    let app = spawn_app().await;
+    app.signed_in("ines").await;
+    app.connect("outlook", "sandbox-user").await;
+    let ines = app.user_id("ines").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let url = app.url(&format!("/api/v1/users/{ines}/connections/outlook/token"));
+    let fetch = || async {
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("api")
+            .status()
+    };
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
+        .await;
+    app.sandbox
+        .inject("/microsoft/common/oauth2/v2.0/token", Fault::InvalidClient);
+    assert_eq!(fetch().await, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    assert_eq!(
+        status["status"], "expired",
+        "expired, not needs_reauth: the user's grant is not blamed"
+    );
+    let (_, health) = app.get_json("/api/outlook/health").await;
+    assert_eq!(health["status"], "client_rejected", "{health}");
+    assert!(health["client_rejected_at"].is_string());
+    let (_, other) = app.get_json("/api/gmail/health").await;
+    assert_ne!(other["status"], "client_rejected", "only that provider");
+    // Credentials fixed: the next refresh works and the alert clears.
+    assert_eq!(fetch().await, reqwest::StatusCode::OK);
+    let (_, health) = app.get_json("/api/outlook/health").await;
+    assert_eq!(health["status"], "ok");
+    assert!(health["client_rejected_at"].is_null());
+}
