@@ -29,6 +29,9 @@ pub enum Fault {
     Redirect,
     /// No answer for this long.
     Slow(Duration),
+    /// No answer for this long, then 504 without the request ever reaching the provider's
+    /// logic (nothing issued, nothing rotated).
+    Hang(Duration),
 }
 
 #[derive(Clone, Default)]
@@ -112,6 +115,10 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
             [(header::LOCATION, "/trap")],
         )
             .into_response(),
+        Fault::Hang(wait) => {
+            tokio::time::sleep(wait).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
         Fault::Slow(wait) => {
             tokio::time::sleep(wait).await;
             next.run(request).await

@@ -325,6 +325,10 @@ impl TestApp {
         Ok(base)
     }
 
+    pub fn sandbox_url(&self) -> String {
+        self.config.sandbox.public_url.to_string()
+    }
+
     pub fn db_url(&self) -> &str {
         &self.config.database.url
     }

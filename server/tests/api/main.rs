@@ -12,6 +12,7 @@ mod flow_rules;
 mod hardening;
 mod helpers;
 mod instances;
+mod kill;
 mod operations;
 mod provider_faults;
 mod providers;
