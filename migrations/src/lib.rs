@@ -9,6 +9,7 @@ mod m0003_revocation_retries;
 mod m0004_connect_links;
 mod m0005_accounts;
 mod m0006_webhooks;
+mod m0007_indexes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_connect_links::Migration),
             Box::new(m0005_accounts::Migration),
             Box::new(m0006_webhooks::Migration),
+            Box::new(m0007_indexes::Migration),
         ]
     }
 }

@@ -46,6 +46,7 @@ impl Backoff {
 }
 
 pub async fn refresh_due(state: &AppState) {
+    let scan = std::time::Instant::now();
     let horizon = chrono::Utc::now() + chrono::Duration::minutes(WINDOW_MINUTES);
     let due = connections::Entity::find()
         .filter(connections::Column::Status.eq(connections::CONNECTED))
@@ -54,6 +55,7 @@ pub async fn refresh_due(state: &AppState) {
         .limit(BATCH)
         .all(&state.db)
         .await;
+    metrics::histogram!("atom_refresher_scan_seconds").record(scan.elapsed().as_secs_f64());
     let due = match due {
         Ok(due) => due,
         Err(e) => {
