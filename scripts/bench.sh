@@ -70,5 +70,8 @@ $(rustc --version). Loopback only; wrk with 2 threads and 16 connections for 10 
 The status route does real work per request: session lookup and user load from the database,
 the connection query, and JSON; the bare handler does none.
 MD
+kill "$hub" 2>/dev/null || true
+printf '\n' >> BENCHMARKS.md
+scripts/bench-tokens.sh >> BENCHMARKS.md
 if [ -n "$soak_section" ]; then printf '\n%s\n' "$soak_section" >> BENCHMARKS.md; fi
 cat BENCHMARKS.md

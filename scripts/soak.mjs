@@ -2,6 +2,7 @@
 // through the sandbox, from a few concurrent callers, for a bounded time on 127.0.0.1.
 // Prints one JSON line: counts, failures, latency percentiles, the hub's memory over time.
 import { readFileSync } from 'node:fs';
+import { connect, signIn } from './flow.mjs';
 
 const [hub, username, password, apiKey, pid] = process.argv.slice(2);
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
@@ -11,32 +12,6 @@ const deadline = Date.now() + seconds * 1000;
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const stats = { status: [], token: [], flow: [] };
 const failures = [];
-
-async function signIn() {
-  const r = await fetch(`${hub}/auth/signin`, {
-    method: 'POST', redirect: 'manual',
-    headers: { Origin: hub, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username, password }),
-  });
-  const cookie = r.headers.get('set-cookie')?.split(';')[0];
-  if (r.status !== 303 || !cookie) throw new Error(`sign-in failed: ${r.status}`);
-  return cookie;
-}
-
-async function flow(cookie) {
-  const start = await fetch(`${hub}/api/auth/github/authorize`, { headers: { Cookie: cookie, Accept: 'application/json' } });
-  if (start.status !== 200) return `authorize ${start.status}`;
-  const authorize = new URL((await start.json()).authorization_url);
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('login', 'soak-user');
-  form.set('decision', 'allow');
-  const consent = await fetch(`${authorize.origin}${authorize.pathname}`, { method: 'POST', redirect: 'manual', body: form });
-  const callback = consent.headers.get('location');
-  if (consent.status !== 303 || !callback) return `consent ${consent.status}`;
-  const done = await fetch(callback, { redirect: 'manual', headers: { Cookie: cookie } });
-  const back = done.headers.get('location') ?? '';
-  return done.status === 303 && back.includes('connected=github') ? null : `callback ${done.status} ${back}`;
-}
 
 async function timed(kind, run) {
   const started = performance.now();
@@ -49,7 +24,7 @@ async function timed(kind, run) {
 async function caller(cookie, userId, n) {
   for (let i = n; Date.now() < deadline; i++) {
     if (i % 10 === 0) {
-      await timed('flow', () => flow(cookie));
+      await timed('flow', () => connect(hub, cookie, 'github', 'soak-user'));
     } else if (i % 3 === 0) {
       await timed('token', async () => {
         const r = await fetch(`${hub}/api/v1/users/${userId}/connections/github/token`, { headers: { Authorization: `Bearer ${apiKey}` } });
@@ -66,8 +41,8 @@ async function caller(cookie, userId, n) {
   }
 }
 
-const cookie = await signIn();
-const first = await flow(cookie);
+const cookie = await signIn(hub, username, password);
+const first = await connect(hub, cookie, 'github', 'soak-user');
 if (first) throw new Error(`the first connect flow failed: ${first}`);
 const list = await fetch(`${hub}/api/auth/github/status`, { headers: { Cookie: cookie, Accept: 'application/json' } });
 if (list.status !== 200) throw new Error('status failed');
