@@ -29,6 +29,8 @@ pub enum Fault {
     Redirect,
     /// No answer for this long.
     Slow(Duration),
+    /// The provider does the work (issues, rotates), then the answer is lost on the way: 504.
+    LoseAnswer,
     /// No answer for this long, then 504 without the request ever reaching the provider's
     /// logic (nothing issued, nothing rotated).
     Hang(Duration),
@@ -115,6 +117,10 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
             [(header::LOCATION, "/trap")],
         )
             .into_response(),
+        Fault::LoseAnswer => {
+            let _ = next.run(request).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
         Fault::Hang(wait) => {
             tokio::time::sleep(wait).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()

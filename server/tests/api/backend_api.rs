@@ -146,7 +146,7 @@ async fn an_expired_token_is_refreshed_once_for_many_concurrent_callers() {
     // Microsoft rotates refresh tokens and the sandbox refuses a used one: a second refresh
     // would fail and turn the connection to needs_reauth.
     let path = format!("/api/v1/users/{carol}/connections/outlook/token");
-    let calls = (0..20).map(|_| api(&app, &key, &path));
+    let calls = (0..100).map(|_| api(&app, &key, &path));
     let answers = futures::future::join_all(calls).await;
     let tokens: std::collections::HashSet<String> = answers
         .iter()

@@ -127,3 +127,40 @@ async fn invalid_client_on_refresh_is_the_providers_problem_not_the_users() {
     assert_eq!(health["status"], "ok");
     assert!(health["client_rejected_at"].is_null());
 }
+
+#[tokio::test]
+async fn an_answer_lost_after_the_provider_rotated_is_transient_then_needs_reauth() {
+    let app = spawn_app().await;
+    app.signed_in("lou").await;
+    app.connect("outlook", "sandbox-user").await;
+    let lou = app.user_id("lou").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let url = app.url(&format!("/api/v1/users/{lou}/connections/outlook/token"));
+    let fetch = || async {
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("api")
+            .status()
+    };
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
+        .await;
+    app.sandbox
+        .inject("/microsoft/common/oauth2/v2.0/token", Fault::LoseAnswer);
+    // The hub cannot know the provider rotated: a transient failure, the old tokens kept.
+    assert_eq!(fetch().await, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    assert_eq!(status["status"], "expired", "not given up on");
+    // This provider refuses a used refresh token: its verdict is final, and said plainly.
+    assert_eq!(fetch().await, reqwest::StatusCode::CONFLICT);
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    assert_eq!(status["status"], "needs_reauth");
+    assert!(app
+        .audit_kinds()
+        .await
+        .iter()
+        .any(|(kind, _, reason)| kind == "connection.needs_reauth"
+            && reason.as_deref() == Some("invalid_grant")));
+}
