@@ -4,6 +4,7 @@
 # refreshes, one minute of refresher scans over 100,000 connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh --bench >&2
 source scripts/env.sh
 atom="$CARGO_TARGET_DIR/release/atom"
 work=$(mktemp -d)

@@ -4,12 +4,8 @@
 # COLD=0 skips the cold build (about 5 minutes on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --bench
 source scripts/env.sh
-if ! command -v wrk >/dev/null; then
-  sudo_if_needed=""; [ "$(id -u)" -ne 0 ] && sudo_if_needed="sudo"
-  $sudo_if_needed apt-get install -y -qq wrk
-fi
 seconds() { local start=$SECONDS; "$@" >/dev/null 2>&1; echo $((SECONDS - start)); }
 
 cold="skipped"

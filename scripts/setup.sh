@@ -31,14 +31,22 @@ npm_install() {
 }
 npm_install .   # tailwindcss and binaryen's wasm-opt, found by cargo-leptos in node_modules/.bin
 
+apt_install() { # package, for the tool it provides
+  sudo_if_needed=""; [ "$(id -u)" -ne 0 ] && sudo_if_needed="sudo"
+  step "apt-get install $1"
+  $sudo_if_needed apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq "$1"
+}
+
+if [ "${1:-}" = "--bench" ]; then
+  command -v wrk >/dev/null || apt_install wrk
+  command -v sqlite3 >/dev/null || apt_install sqlite3
+fi
+
 if [ "${1:-}" = "--tests" ]; then
   npm_install end2end   # @playwright/test and oidc-provider
-  if [ ! -x /usr/bin/chromium ]; then
-    step "apt-get install chromium (Debian's; Playwright never downloads a browser here)"
-    sudo_if_needed=""; [ "$(id -u)" -ne 0 ] && sudo_if_needed="sudo"
-    $sudo_if_needed apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium
-  fi
+  # Debian's Chromium: Playwright never downloads a browser here.
+  [ -x /usr/bin/chromium ] || apt_install chromium
   if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     step "starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start

@@ -83,13 +83,18 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     options
         .sqlx_logging(false)
         .max_connections(if url.starts_with("sqlite") { 4 } else { 10 });
-    let db = Database::connect(options).await?;
     if url.starts_with("sqlite") {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
-            .await?;
+        // On every pooled connection: WAL (readers never wait for the writer), NORMAL sync
+        // (WAL stays consistent after a crash; a power cut may lose the last commits), and
+        // waiting up to 5 s for the write lock instead of failing.
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(std::time::Duration::from_secs(5))
+        });
     }
-    Ok(db)
+    Database::connect(options).await
 }
 
 /// An online, consistent copy of a SQLite database (`VACUUM INTO`) while hubs keep running;

@@ -91,8 +91,8 @@ async fn two_instances_race_through_a_thousand_rotating_refreshes_without_a_doub
         .await
         .expect("key");
     let key = secrecy::ExposeSecret::expose_secret(&key).to_string();
-    // Microsoft rotates refresh tokens and refuses a used one: a double refresh would fail
-    // (and turn the connection to needs_reauth). A thousand rounds, to give races a chance.
+    // Microsoft rotates refresh tokens: a double refresh would hand callers two tokens in one
+    // round and count twice in the audit log. A thousand rounds, to give races a chance.
     const ROUNDS: usize = 1000;
     let path = format!("/api/v1/users/{user}/connections/outlook/token");
     for round in 0..ROUNDS {

@@ -128,14 +128,16 @@ async fn invalid_client_on_refresh_is_the_providers_problem_not_the_users() {
     assert!(health["client_rejected_at"].is_null());
 }
 
-#[tokio::test]
-async fn an_answer_lost_after_the_provider_rotated_is_transient_then_needs_reauth() {
+/// A token request whose answer is lost after the provider did the work (issued, rotated):
+/// the hub cannot know, so it is transient (503, old tokens kept); what happens next is the
+/// provider's rule about the old refresh token. Returns the next answer's status.
+async fn after_a_lost_answer(service: &str, token_path: &str) -> (TestApp, reqwest::StatusCode) {
     let app = spawn_app().await;
     app.signed_in("lou").await;
-    app.connect("outlook", "sandbox-user").await;
+    app.connect(service, "sandbox-user").await;
     let lou = app.user_id("lou").await;
     let key = app.api_key(&["tokens:read"]).await;
-    let url = app.url(&format!("/api/v1/users/{lou}/connections/outlook/token"));
+    let url = app.url(&format!("/api/v1/users/{lou}/connections/{service}/token"));
     let fetch = || async {
         reqwest::Client::new()
             .get(&url)
@@ -147,15 +149,33 @@ async fn an_answer_lost_after_the_provider_rotated_is_transient_then_needs_reaut
     };
     app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
         .await;
-    app.sandbox
-        .inject("/microsoft/common/oauth2/v2.0/token", Fault::LoseAnswer);
-    // The hub cannot know the provider rotated: a transient failure, the old tokens kept.
+    app.sandbox.inject(token_path, Fault::LoseAnswer);
     assert_eq!(fetch().await, reqwest::StatusCode::SERVICE_UNAVAILABLE);
-    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    let (_, status) = app.get_json(&format!("/api/auth/{service}/status")).await;
     assert_eq!(status["status"], "expired", "not given up on");
-    // This provider refuses a used refresh token: its verdict is final, and said plainly.
-    assert_eq!(fetch().await, reqwest::StatusCode::CONFLICT);
+    let next = fetch().await;
+    (app, next)
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_microsoft_rotated_loses_nothing() {
+    // Microsoft keeps an old refresh token valid after issuing a new one.
+    let (app, next) = after_a_lost_answer("outlook", "/microsoft/common/oauth2/v2.0/token").await;
+    assert_eq!(
+        next,
+        reqwest::StatusCode::OK,
+        "the kept refresh token still works"
+    );
     let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    assert_eq!(status["status"], "connected");
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_notion_rotated_asks_the_user_to_reconnect() {
+    // Notion spends the old refresh token: its verdict is final, and said plainly.
+    let (app, next) = after_a_lost_answer("notion", "/notion/v1/oauth/token").await;
+    assert_eq!(next, reqwest::StatusCode::CONFLICT);
+    let (_, status) = app.get_json("/api/auth/notion/status").await;
     assert_eq!(status["status"], "needs_reauth");
     assert!(app
         .audit_kinds()
