@@ -49,5 +49,5 @@ MD
 )
 # Replace the Soak section (it runs last in the file), keep everything above it.
 if [ -f BENCHMARKS.md ]; then sed -i '/^## Soak$/,$d' BENCHMARKS.md; fi
-printf '%s\n' "$section" >> BENCHMARKS.md
+printf '\n%s\n' "$section" >> BENCHMARKS.md
 [ "$(field r.failures)" = 0 ] || { echo "the soak saw failed requests" >&2; exit 1; }

@@ -1,6 +1,6 @@
 //! The port the server implements: server functions reach the server's logic only through it.
 
-use crate::model::admin::{ApiKeyRow, UserRow};
+use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, UserRow};
 use crate::model::{ConnectionsView, CurrentUser};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,8 @@ pub trait Hub: Send + Sync + 'static {
     async fn users(&self, admin: &CurrentUser) -> Result<Vec<UserRow>, HubError>;
     /// Every API key, live and revoked, without the keys themselves.
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, HubError>;
+    /// One page of the audit log, newest first.
+    async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, HubError>;
 }
 
 /// How the server hands the hub to server functions (through Leptos context).

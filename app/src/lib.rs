@@ -40,7 +40,13 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/atom.css"/>
         <Title text="ATOM Connect"/>
         <Router>
-            <Routes fallback=|| view! { <p class="p-8">"Page not found."</p> }>
+            <Routes fallback=|| view! {
+                <main class="mx-auto max-w-4xl p-8">
+                    <h1 class="text-2xl font-semibold">"Page not found."</h1>
+                    <p class="mt-4"><a class="text-indigo-800 underline" href="/connections">
+                        "Back to your connections"</a></p>
+                </main>
+            }>
                 <Route path=path!("/signin") view=pages::signin::SignInPage/>
                 <Route path=path!("/setup") view=pages::setup::SetupPage/>
                 // Async: the whole page arrives rendered, so it works without JavaScript.
@@ -51,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/users") view=pages::admin::users::UsersPage
                     ssr=SsrMode::Async/>
                 <Route path=path!("/admin/keys") view=pages::admin::keys::KeysPage
+                    ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage
                     ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -3,7 +3,7 @@
 use crate::state::AppState;
 use crate::store;
 use app::hub::{Hub, HubError};
-use app::model::admin::{ApiKeyRow, UserRow};
+use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, UserRow};
 use app::model::{ConnectionCard, ConnectionState, ConnectionsView, CurrentUser};
 
 pub struct ServerHub {
@@ -129,7 +129,41 @@ impl Hub for ServerHub {
             })
             .collect())
     }
+
+    async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, HubError> {
+        let db = &self.state.db;
+        let search = match crate::hub_audit::search(db, &filter).await {
+            Ok(Some(search)) => search,
+            Ok(None) => {
+                return Ok(AuditPage {
+                    rows: Vec::new(),
+                    older: None,
+                })
+            }
+            Err(crate::hub_audit::FilterError::BadDate) => {
+                return Err(HubError::Unavailable(
+                    "Dates are written YYYY-MM-DD.".into(),
+                ))
+            }
+            Err(crate::hub_audit::FilterError::Db(e)) => {
+                return Err(unavailable("The audit log")(e))
+            }
+        };
+        let mut events = store::audit::search(db, &search, AUDIT_PAGE + 1)
+            .await
+            .map_err(unavailable("The audit log"))?;
+        let more = events.len() as u64 > AUDIT_PAGE;
+        events.truncate(AUDIT_PAGE as usize);
+        let older = more.then(|| events.last().map(|e| e.seq)).flatten();
+        let rows = crate::hub_audit::rows(db, events)
+            .await
+            .map_err(unavailable("The audit log"))?;
+        Ok(AuditPage { rows, older })
+    }
 }
+
+/// Events per page in the audit viewer.
+const AUDIT_PAGE: u64 = 50;
 
 /// A time as people read it in a table: to the minute, UTC.
 fn minute(at: chrono::DateTime<chrono::Utc>) -> String {

@@ -8,6 +8,7 @@ pub mod disconnect;
 pub mod events;
 mod http;
 pub mod hub;
+pub mod hub_audit;
 pub mod jobs;
 pub mod metrics;
 pub mod oauth;

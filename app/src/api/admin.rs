@@ -1,7 +1,7 @@
 //! Reads for the admin pages. The router refuses /rpc/admin/* to non-administrators with 403;
 //! each function checks the role again.
 
-use crate::model::admin::{ApiKeyRow, UserRow};
+use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, UserRow};
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc/admin", endpoint = "list_users")]
@@ -18,6 +18,15 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, ServerFnError> {
     super::current_admin()?;
     super::hub()?
         .api_keys()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "list_audit")]
+pub async fn list_audit(filter: AuditFilter) -> Result<AuditPage, ServerFnError> {
+    super::current_admin()?;
+    super::hub()?
+        .audit(filter)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }

@@ -15,9 +15,9 @@ use axum::{Extension, Form};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-type Admin = Option<Extension<CurrentUser>>;
+pub(super) type Admin = Option<Extension<CurrentUser>>;
 
-fn admin(user: Admin, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
+pub(super) fn require_admin(user: Admin, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
     match user {
         Some(Extension(user)) if user.admin => Ok(user),
         Some(_) => Err(ApiError::new(
@@ -60,7 +60,7 @@ pub async fn create_user(
     user: Admin,
     Form(form): Form<NewUser>,
 ) -> Result<Response, ApiError> {
-    let me = admin(user, &headers)?;
+    let me = require_admin(user, &headers)?;
     let actor = Actor::admin(&me.id, origin);
     let admin_role = form.role == "admin";
     match users::add(
@@ -90,7 +90,7 @@ pub async fn set_role(
     Path(id): Path<String>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, ApiError> {
-    let me = admin(user, &headers)?;
+    let me = require_admin(user, &headers)?;
     let Some(target) = store::users::by_id(&state.db, &id).await? else {
         return Ok(back("users", "error", "not_found"));
     };
@@ -114,7 +114,7 @@ pub async fn set_state(
     Path(id): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Result<Response, ApiError> {
-    let me = admin(user, &headers)?;
+    let me = require_admin(user, &headers)?;
     let Some(target) = store::users::by_id(&state.db, &id).await? else {
         return Ok(back("users", "error", "not_found"));
     };
@@ -144,7 +144,7 @@ pub async fn create_key(
     user: Admin,
     Form(form): Form<NewKey>,
 ) -> Result<Response, ApiError> {
-    let me = admin(user, &headers)?;
+    let me = require_admin(user, &headers)?;
     let name = form.name.trim();
     let scopes: Vec<String> = [
         (form.tokens_read.is_some(), "tokens:read"),
@@ -179,7 +179,7 @@ pub async fn revoke_key(
     user: Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let me = admin(user, &headers)?;
+    let me = require_admin(user, &headers)?;
     if !store::api_keys::revoke(&state.db, &id).await? {
         return Ok(back("keys", "error", "not_found"));
     }

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod admin_audit;
 mod api_v1;
 mod connect;
 mod connect_links;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/status", post(admin::set_state))
         .route("/admin/keys/new", post(admin::create_key))
         .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .route("/admin/audit/export", get(admin_audit::export))
         .route("/api/events", get(events::stream))
         .route(
             "/api/auth/{service}/authorize",

@@ -138,3 +138,53 @@ pub async fn client_rejected_at(
         .await?;
     Ok(since.is_none().then_some(rejected.at))
 }
+
+/// What the audit viewer and its export filter by; every part optional.
+#[derive(Default)]
+pub struct Search {
+    /// Events where this user acted or was acted on.
+    pub user_id: Option<String>,
+    pub provider: Option<String>,
+    pub kind: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only events older than this sequence number (paging back).
+    pub before: Option<i32>,
+}
+
+/// Matching events, newest first.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    search: &Search,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::Condition;
+    let mut query = Entity::find();
+    if let Some(user) = &search.user_id {
+        query = query.filter(
+            Condition::any()
+                .add(Column::ActorUserId.eq(user.as_str()))
+                .add(Column::SubjectUserId.eq(user.as_str())),
+        );
+    }
+    if let Some(provider) = &search.provider {
+        query = query.filter(Column::Provider.eq(provider.as_str()));
+    }
+    if let Some(kind) = &search.kind {
+        query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(outcome) = &search.outcome {
+        query = query.filter(Column::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(from) = search.from {
+        query = query.filter(Column::At.gte(from));
+    }
+    if let Some(until) = search.until {
+        query = query.filter(Column::At.lt(until));
+    }
+    if let Some(before) = search.before {
+        query = query.filter(Column::Seq.lt(before));
+    }
+    query.order_by_desc(Column::Seq).limit(limit).all(db).await
+}

@@ -362,3 +362,113 @@ async fn an_admin_creates_an_api_key_shown_once_and_revokes_it() {
         "only the key's hash is stored"
     );
 }
+
+#[tokio::test]
+async fn an_admin_filters_pages_and_exports_the_audit_log() {
+    let app = admin_app().await;
+    app.add_user("bob").await;
+    let bob = browser();
+    app.sign_in_as(&bob, "bob").await;
+    let bob_id = app.user_id("bob").await;
+    for _ in 0..60 {
+        let event = server::audit::Event::new(server::audit::Kind::SignOut, &Default::default())
+            .by(&bob_id);
+        server::store::audit::append(&app.db, event)
+            .await
+            .expect("audit");
+    }
+    let page = app.get("/admin/audit?user=bob&kind=auth.sign_out").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert_eq!(
+        html.matches("data-event=\"auth.sign_out\"").count(),
+        50,
+        "a page of 50"
+    );
+    assert!(
+        !html.contains("data-event=\"auth.sign_in\""),
+        "filtered by kind"
+    );
+    let older = html
+        .split("href=\"/admin/audit?")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an Older events link")
+        .replace("&amp;", "&");
+    assert!(older.contains("before="), "{older}");
+    let rest = app
+        .get(&format!("/admin/audit?{older}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(
+        rest.matches("data-event=\"auth.sign_out\"").count(),
+        10,
+        "the rest"
+    );
+
+    let everyone = app
+        .get("/admin/audit?kind=auth.sign_in")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(
+        everyone.matches("data-event=\"auth.sign_in\"").count(),
+        2,
+        "ada and bob"
+    );
+    let nobody = app
+        .get("/admin/audit?user=nobody")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(nobody.contains("No events match."));
+    let bad = app
+        .get("/admin/audit?from=yesterday")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(bad.contains("Dates are written YYYY-MM-DD."));
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let dated = app
+        .get(&format!(
+            "/admin/audit?kind=auth.sign_in&from={today}&to={today}"
+        ))
+        .await;
+    assert_eq!(
+        dated
+            .text()
+            .await
+            .expect("html")
+            .matches("data-event=\"auth.sign_in\"")
+            .count(),
+        2
+    );
+
+    let export = app.get("/admin/audit/export?user=bob").await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(export.headers()["content-type"], "application/x-ndjson");
+    let lines: Vec<serde_json::Value> = export
+        .text()
+        .await
+        .expect("body")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 62, "60 sign-outs, the sign-in and the account's creation");
+    assert!(lines
+        .iter()
+        .all(|e| e["subject_user_id"] == bob_id.as_str()));
+    let refused = bob
+        .get(app.url("/admin/audit/export"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = bob.get(app.url("/admin/audit")).send().await.expect("get");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
