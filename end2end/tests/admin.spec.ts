@@ -60,3 +60,17 @@ test('a user changes their password from the account page', async ({ page }) => 
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await signIn(page, 'bea', 'bea has a new passphrase');
 });
+
+test('an admin filters the audit log', async ({ page }) => {
+  await signIn(page, ADMIN_USERNAME);
+  await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+  await expect(page).toHaveURL(/\/admin\/audit$/);
+  await page.getByLabel('Event').selectOption('auth.sign_in');
+  await page.getByLabel('User', { exact: true }).fill(ADMIN_USERNAME);
+  await page.getByRole('button', { name: 'Filter', exact: true }).click();
+  await expect(page).toHaveURL(/kind=auth.sign_in/);
+  const rows = page.locator('tr[data-event]');
+  await expect(rows.first()).toBeVisible();
+  expect(await page.locator('tr[data-event]:not([data-event="auth.sign_in"])').count()).toBe(0);
+  await expect(page.getByRole('link', { name: 'Export (JSON lines)' })).toHaveAttribute('href', /export\?user=root&kind=auth.sign_in/);
+});
