@@ -22,7 +22,9 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, ServerFnError> {
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
-#[server(prefix = "/rpc/admin", endpoint = "list_audit")]
+// JSON in: the filter's optional fields survive the round trip (the URL-encoded default
+// loses them and the call fails after client-side navigation).
+#[server(prefix = "/rpc/admin", endpoint = "list_audit", input = leptos::server_fn::codec::Json)]
 pub async fn list_audit(filter: AuditFilter) -> Result<AuditPage, ServerFnError> {
     super::current_admin()?;
     super::hub()?
