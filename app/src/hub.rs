@@ -1,6 +1,6 @@
 //! The port the server implements: server functions reach the server's logic only through it.
 
-use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, UserRow};
+use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
 use crate::model::{ConnectionsView, CurrentUser};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,8 @@ pub trait Hub: Send + Sync + 'static {
     async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, HubError>;
     /// One page of the audit log, newest first.
     async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, HubError>;
+    /// Every known provider: configuration, the redirect URI, health.
+    async fn providers(&self) -> Result<Vec<ProviderRow>, HubError>;
 }
 
 /// How the server hands the hub to server functions (through Leptos context).

@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage
                     ssr=SsrMode::Async/>
+                <Route path=path!("/admin/providers") view=pages::admin::providers::ProvidersPage
+                    ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -33,6 +33,7 @@ const VISITS: Visit[] = [
   { name: 'admin-users', path: '/admin/users', user: ADMIN_USERNAME },
   { name: 'admin-keys', path: '/admin/keys', user: ADMIN_USERNAME },
   { name: 'admin-audit', path: '/admin/audit', user: ADMIN_USERNAME },
+  { name: 'admin-providers', path: '/admin/providers', user: ADMIN_USERNAME },
   { name: 'not-found', path: '/no/such/page', status: 404 },
   // Rendered by the server (server/src/http/error.rs), not by the Leptos app.
   { name: 'forbidden', path: '/admin/users', user: USERNAME, status: 403 },

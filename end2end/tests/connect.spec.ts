@@ -34,6 +34,12 @@ test('connect GitHub through the sandbox, then disconnect', async ({ page }) => 
   await expect(page.getByText('GitHub connected.')).toBeVisible();
   await expect(status(page, 'github')).toHaveText('Connected as sandbox-user');
   await hydrated(page);
+  // Disconnect asks first, and saying nothing changes nothing.
+  await card(page, 'github').getByText('Disconnect', { exact: true }).click();
+  await expect(card(page, 'github').getByText(/^Disconnect GitHub\? ATOM Connect asks GitHub to revoke/)).toBeVisible();
+  await card(page, 'github').getByText('Disconnect', { exact: true }).click();
+  await expect(card(page, 'github').getByRole('button', { name: 'Yes, disconnect GitHub' })).toBeHidden();
+  await expect(status(page, 'github')).toHaveText('Connected as sandbox-user');
   await clickIn(page, 'github', 'Disconnect');
   await expect(status(page, 'github')).toHaveText('Not connected');
   await expect(page.getByText('GitHub disconnected.')).toBeVisible();

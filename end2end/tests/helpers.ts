@@ -19,6 +19,12 @@ export const card = (page: Page, service: string): Locator => page.locator(`arti
 export const status = (page: Page, service: string): Locator => page.getByTestId(`status-${service}`);
 
 export async function clickIn(page: Page, service: string, button: 'Connect' | 'Disconnect') {
+  if (button === 'Disconnect') {
+    // Disconnect asks first: open the disclosure, then confirm.
+    await card(page, service).getByText('Disconnect', { exact: true }).click();
+    await card(page, service).getByRole('button', { name: /^Yes, disconnect / }).click();
+    return;
+  }
   await card(page, service).getByRole('button', { name: button, exact: true }).click();
 }
 

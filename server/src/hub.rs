@@ -3,7 +3,7 @@
 use crate::state::AppState;
 use crate::store;
 use app::hub::{Hub, HubError};
-use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, UserRow};
+use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
 use app::model::{ConnectionCard, ConnectionState, ConnectionsView, CurrentUser};
 
 pub struct ServerHub {
@@ -159,6 +159,49 @@ impl Hub for ServerHub {
             .await
             .map_err(unavailable("The audit log"))?;
         Ok(AuditPage { rows, older })
+    }
+
+    async fn providers(&self) -> Result<Vec<ProviderRow>, HubError> {
+        let state = &self.state;
+        let mut rows = Vec::new();
+        for service in state.catalog.names() {
+            let redirect_uri = state.config.redirect_uri(&service);
+            let Some(provider) = state.catalog.get(&service) else {
+                rows.push(ProviderRow {
+                    display_name: service.clone(),
+                    service,
+                    configured: false,
+                    sandbox: false,
+                    redirect_uri,
+                    status: "not_configured".into(),
+                    latency_ms: None,
+                    probe_error: None,
+                    flows_succeeded_24h: 0,
+                    flows_failed_24h: 0,
+                    last_failure_reason: None,
+                });
+                continue;
+            };
+            let health = crate::health::of(state, &service)
+                .await
+                .map_err(unavailable("The providers"))?;
+            rows.push(ProviderRow {
+                service,
+                display_name: provider.display_name.clone(),
+                configured: true,
+                sandbox: provider.sandbox,
+                redirect_uri,
+                status: health.status.into(),
+                latency_ms: health.reachability.as_ref().map(|p| p.latency_ms),
+                probe_error: health
+                    .reachability
+                    .and_then(|p| p.error.map(str::to_string)),
+                flows_succeeded_24h: health.flows_24h.succeeded,
+                flows_failed_24h: health.flows_24h.failed,
+                last_failure_reason: health.flows_24h.last_failure_reason,
+            });
+        }
+        Ok(rows)
     }
 }
 

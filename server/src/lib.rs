@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod disconnect;
 pub mod events;
+pub mod health;
 mod http;
 pub mod hub;
 pub mod hub_audit;

@@ -1,7 +1,7 @@
 //! Reads for the admin pages. The router refuses /rpc/admin/* to non-administrators with 403;
 //! each function checks the role again.
 
-use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, UserRow};
+use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc/admin", endpoint = "list_users")]
@@ -29,6 +29,15 @@ pub async fn list_audit(filter: AuditFilter) -> Result<AuditPage, ServerFnError>
     super::current_admin()?;
     super::hub()?
         .audit(filter)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "list_providers")]
+pub async fn list_providers() -> Result<Vec<ProviderRow>, ServerFnError> {
+    super::current_admin()?;
+    super::hub()?
+        .providers()
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }

@@ -13,6 +13,7 @@ pub fn Nav(user: CurrentUser, title: &'static str) -> impl IntoView {
                 {user.admin.then(|| view! {
                     <a href="/admin/users" class=link>"Users"</a>
                     <a href="/admin/keys" class=link>"API keys"</a>
+                    <a href="/admin/providers" class=link>"Providers"</a>
                     <a href="/admin/audit" class=link>"Audit log"</a>
                 })}
                 <a href="/account" class=link>{format!("Account ({})", user.username)}</a>

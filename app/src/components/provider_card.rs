@@ -52,13 +52,27 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                         </button>
                     </form>
                 })}
+                // A disclosure, not a dialog: the confirmation works with and without JavaScript.
                 {connected.then(|| view! {
-                    <form method="post" action=format!("/api/auth/{service}/disconnect")>
-                        <button type="submit"
-                            class="rounded border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100">
+                    <details class="flex-1">
+                        <summary class="inline-block cursor-pointer list-none rounded border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100">
                             "Disconnect"
-                        </button>
-                    </form>
+                        </summary>
+                        <div class="mt-2 rounded bg-slate-100 p-3 text-sm">
+                            <p>{format!(
+                                "Disconnect {name}? ATOM Connect asks {name} to revoke its access \
+                                 and forgets the tokens; services that use this connection stop \
+                                 working until you connect again.",
+                                name = card.display_name
+                            )}</p>
+                            <form method="post" action=format!("/api/auth/{service}/disconnect")>
+                                <button type="submit"
+                                    class="mt-2 rounded bg-red-700 px-4 py-2 text-sm font-medium text-white hover:bg-red-800">
+                                    {format!("Yes, disconnect {}", card.display_name)}
+                                </button>
+                            </form>
+                        </div>
+                    </details>
                 })}
             </div>
         </article>

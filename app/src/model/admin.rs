@@ -168,3 +168,22 @@ mod tests {
         assert_eq!(filter.query(Some(7)), "user=a%20b%26c&before=7");
     }
 }
+
+/// One provider on the admin Providers page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRow {
+    pub service: String,
+    pub display_name: String,
+    pub configured: bool,
+    pub sandbox: bool,
+    /// What to register at the provider.
+    pub redirect_uri: String,
+    /// not_configured, ok, degraded, unreachable or client_rejected.
+    pub status: String,
+    pub latency_ms: Option<u64>,
+    /// Our own code for the last failed probe (timeout, connect, discovery, other).
+    pub probe_error: Option<String>,
+    pub flows_succeeded_24h: u64,
+    pub flows_failed_24h: u64,
+    pub last_failure_reason: Option<String>,
+}

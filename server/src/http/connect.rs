@@ -232,30 +232,19 @@ pub async fn health(
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
-    let since = chrono::Utc::now() - chrono::Duration::hours(24);
-    let flows = store::audit::flow_stats(&state.db, &service, since).await?;
-    let total = flows.succeeded + flows.failed;
-    let success_rate = (total > 0).then(|| flows.succeeded as f64 / total as f64);
-    let reachability = state.probes.get(&service);
-    let client_rejected_at = store::audit::client_rejected_at(&state.db, &service).await?;
-    let status = match (&reachability, success_rate) {
-        _ if client_rejected_at.is_some() => "client_rejected",
-        (Some(probe), _) if !probe.reachable => "unreachable",
-        (_, Some(rate)) if total >= 4 && rate < 0.5 => "degraded",
-        _ => "ok",
-    };
+    let health = crate::health::of(&state, &service).await?;
     Ok(Json(json!({
         "service": service,
         "display_name": provider.display_name,
         "configured": provider.configured(),
         "sandbox": provider.sandbox,
         "redirect_uri": state.config.redirect_uri(&service),
-        "status": status,
-        "reachability": reachability,
-        "flows_24h": flows,
-        "success_rate_24h": success_rate,
+        "status": health.status,
+        "reachability": health.reachability,
+        "flows_24h": health.flows_24h,
+        "success_rate_24h": health.success_rate_24h,
         // The provider refused the app's client id or secret: fix the configuration.
-        "client_rejected_at": client_rejected_at.map(|at| at.to_rfc3339()),
+        "client_rejected_at": health.client_rejected_at.map(|at| at.to_rfc3339()),
     }))
     .into_response())
 }

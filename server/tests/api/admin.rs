@@ -36,7 +36,12 @@ async fn non_admins_get_403_on_every_admin_page_form_and_server_function() {
     let bob = browser();
     app.sign_in_as(&bob, "bob").await;
     let ada_id = app.user_id("ada").await;
-    let pages = ["/admin/users", "/admin/keys"];
+    let pages = [
+        "/admin/users",
+        "/admin/keys",
+        "/admin/audit",
+        "/admin/providers",
+    ];
     for page in pages {
         let response = bob
             .get(app.url(page))
@@ -71,7 +76,12 @@ async fn non_admins_get_403_on_every_admin_page_form_and_server_function() {
         let response = form(&app, &bob, path, fields).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    for function in ["/rpc/admin/list_users", "/rpc/admin/list_api_keys"] {
+    for function in [
+        "/rpc/admin/list_users",
+        "/rpc/admin/list_api_keys",
+        "/rpc/admin/list_audit",
+        "/rpc/admin/list_providers",
+    ] {
         let response = bob
             .post(app.url(function))
             .header(ORIGIN, &app.base)
@@ -459,7 +469,11 @@ async fn an_admin_filters_pages_and_exports_the_audit_log() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 62, "60 sign-outs, the sign-in and the account's creation");
+    assert_eq!(
+        lines.len(),
+        62,
+        "60 sign-outs, the sign-in and the account's creation"
+    );
     assert!(lines
         .iter()
         .all(|e| e["subject_user_id"] == bob_id.as_str()));
@@ -471,4 +485,31 @@ async fn an_admin_filters_pages_and_exports_the_audit_log() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let refused = bob.get(app.url("/admin/audit")).send().await.expect("get");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_providers_page_shows_each_redirect_uri_and_how_the_provider_is_doing() {
+    let app = admin_app().await;
+    app.signed_in("pia").await;
+    app.connect_github("pia-gh").await;
+    app.sign_in_as(&app.client, "ada").await;
+    let html = app
+        .get("/admin/providers")
+        .await
+        .text()
+        .await
+        .expect("html");
+    for service in ["github", "gmail", "outlook", "trello"] {
+        assert!(
+            html.contains(&format!("data-provider=\"{service}\"")),
+            "{service}"
+        );
+        let uri = format!("{}/api/auth/{service}/callback", app.base);
+        assert!(html.contains(&uri), "{service}'s redirect URI");
+    }
+    assert!(
+        html.contains("1 connected, 0 failed"),
+        "GitHub's flow today"
+    );
+    assert!(html.contains("Local sandbox (development)"));
 }
