@@ -1,4 +1,5 @@
 // Shared settings for the Playwright config and global setup.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,9 @@ export const siteRoot = required('ATOM_SITE_ROOT', 'set it to the built site dir
 // One data directory per run. Workers inherit process.env, so they reuse it.
 if (!process.env.ATOM_E2E_DIR) process.env.ATOM_E2E_DIR = mkdtempSync(join(tmpdir(), 'atom-e2e-'));
 export const dataDir = process.env.ATOM_E2E_DIR;
+// One master key per run, given to every process: two hubs starting together never race to
+// generate a key file.
+if (!process.env.ATOM_E2E_KEY) process.env.ATOM_E2E_KEY = randomBytes(32).toString('hex');
 
 export const baseURL = 'http://localhost:5158';
 export const oidcIssuer = 'http://127.0.0.2:5160';
@@ -23,7 +27,7 @@ export const oidcIssuer = 'http://127.0.0.2:5160';
 export const atomEnv: Record<string, string> = {
   ATOM_MODE: 'development',
   ATOM_DATABASE__URL: `sqlite://${dataDir}/atom.db?mode=rwc`,
-  ATOM_VAULT__KEY_FILE: `${dataDir}/master.key`,
+  ATOM_VAULT__KEY: process.env.ATOM_E2E_KEY ?? '',
 };
 
 export const hubEnv: Record<string, string> = {
@@ -46,6 +50,15 @@ export const hubEnv: Record<string, string> = {
   ATOM_PROVIDERS__OIDC__CLIENT_SECRET: 'atom-e2e-secret',
   ATOM_PROVIDERS__OIDC__DISPLAY_NAME: 'Example OIDC',
   ATOM_PROVIDERS__OIDC__SCOPES: 'openid profile email offline_access',
+};
+
+// A second hub on the same database, as behind a load balancer: same public URL, its own
+// port; the first hub serves the sandbox.
+export const secondURL = 'http://localhost:5258';
+export const secondHubEnv: Record<string, string> = {
+  ...hubEnv,
+  ATOM_SERVER__LISTEN: '127.0.0.1:5258',
+  ATOM_SANDBOX__EMBEDDED: 'false',
 };
 
 export const oidcEnv: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { atomBin, baseURL, hubEnv, oidcEnv, oidcIssuer } from './env';
+import { atomBin, baseURL, hubEnv, oidcEnv, oidcIssuer, secondHubEnv, secondURL } from './env';
 
 export default defineConfig({
   testDir: './tests',
@@ -25,6 +25,14 @@ export default defineConfig({
       command: `"${atomBin}" serve`,
       url: `${baseURL}/healthz`,
       env: hubEnv,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+    },
+    {
+      command: `"${atomBin}" serve`,
+      url: `${secondURL}/healthz`,
+      env: secondHubEnv,
       timeout: 60_000,
       reuseExistingServer: false,
       stdout: 'pipe',

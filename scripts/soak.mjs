@@ -62,4 +62,6 @@ console.log(JSON.stringify({
   seconds: Math.round((Date.now() - began) / 1000), callers, summary,
   failures: failures.length, first_failures: failures.slice(0, 5),
   rss_mib: { start: +memory[0].toFixed(1), after_30s: +settled[0].toFixed(1), max: +Math.max(...memory).toFixed(1), end: +memory.at(-1).toFixed(1) },
+  // Every minute (a sample is taken every 10 s).
+  rss_mib_by_minute: memory.filter((_, i) => i % 6 === 0).map((m) => +m.toFixed(1)),
 }));

@@ -47,7 +47,8 @@ callback), a third of the rest \`GET /api/v1/…/token\` with an API key, the ot
 | Connect flows (3 requests each) | $(field r.summary.flow.count) | $(field r.summary.flow.p50_ms) ms | $(field r.summary.flow.p99_ms) ms |
 
 Failed requests: **$(field r.failures)**. Resident memory of the hub: $(field r.rss_mib.start) MiB at the start,
-$(field r.rss_mib.after_30s) MiB after 30 s, at most $(field r.rss_mib.max) MiB, $(field r.rss_mib.end) MiB at the end.
+$(field r.rss_mib.after_30s) MiB after 30 s, at most $(field r.rss_mib.max) MiB, $(field r.rss_mib.end) MiB at the end; by minute:
+$(field "r.rss_mib_by_minute.join(', ')") MiB.
 MD
 )
 # Replace the Soak section (it runs last in the file), keep everything above it.
