@@ -55,3 +55,6 @@ MD
 if [ -f BENCHMARKS.md ]; then sed -i '/^## Soak$/,$d' BENCHMARKS.md; fi
 printf '\n%s\n' "$section" >> BENCHMARKS.md
 [ "$(field r.failures)" = 0 ] || { echo "the soak saw failed requests" >&2; exit 1; }
+# Flat memory: after the first 30 s (caches filling), at most 8 MiB more by the end.
+growth=$(field "Math.round(r.rss_mib.end - r.rss_mib.after_30s)")
+[ "$growth" -le 8 ] || { echo "the hub's memory grew by $growth MiB after warm-up" >&2; exit 1; }

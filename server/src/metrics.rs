@@ -30,11 +30,27 @@ fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Installs the recorder (once per process).
+/// Installs the recorder and its upkeep (once per process).
 pub fn install() {
-    if handle().is_none() {
+    let Some(handle) = handle() else {
         tracing::warn!("metrics recorder unavailable: /metrics will be empty");
-    }
+        return;
+    };
+    // Histogram samples wait in a queue until someone drains them: a scrape does, but a hub
+    // nobody scrapes grew by every request's latency sample (2.3 MiB a minute in the soak).
+    // `install_recorder` leaves the draining to us; a plain thread needs no runtime.
+    static UPKEEP: std::sync::Once = std::sync::Once::new();
+    UPKEEP.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                handle.run_upkeep();
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "metrics upkeep thread did not start");
+        }
+    });
 }
 
 /// `GET /metrics` in the Prometheus text format; the connection counts are read at scrape.
