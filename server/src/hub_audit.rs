@@ -56,7 +56,14 @@ pub async fn rows(
     db: &DatabaseConnection,
     events: Vec<store::audit::Model>,
 ) -> Result<Vec<AuditRow>, sea_orm::DbErr> {
-    let names: HashMap<String, String> = store::users::list(db)
+    let mut ids: Vec<String> = events
+        .iter()
+        .flat_map(|e| [e.actor_user_id.clone(), e.subject_user_id.clone()])
+        .flatten()
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let names: HashMap<String, String> = store::users::by_ids(db, ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u.username))

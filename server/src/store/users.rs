@@ -62,6 +62,14 @@ pub async fn insert(
     .await
 }
 
+/// The users with these ids (the audit viewer names a page's actors and subjects).
+pub async fn by_ids(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find().filter(Column::Id.is_in(ids)).all(db).await
+}
+
 pub async fn list(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<Model>, DbErr> {
     Entity::find().order_by_asc(Column::Username).all(db).await
 }
