@@ -1,6 +1,7 @@
 //! The port the server implements: server functions reach the server's logic only through it.
 
 use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
+use crate::model::overview::{Overview, Window};
 use crate::model::{ConnectionsView, CurrentUser};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,8 @@ pub trait Hub: Send + Sync + 'static {
     async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, HubError>;
     /// Every known provider: configuration, the redirect URI, health.
     async fn providers(&self) -> Result<Vec<ProviderRow>, HubError>;
+    /// The admin overview's charts and newest events.
+    async fn overview(&self, window: Window) -> Result<Overview, HubError>;
 }
 
 /// How the server hands the hub to server functions (through Leptos context).

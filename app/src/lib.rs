@@ -54,6 +54,8 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage
                     ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=pages::admin::overview::OverviewPage
+                    ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=pages::admin::users::UsersPage
                     ssr=SsrMode::Async/>
                 <Route path=path!("/admin/keys") view=pages::admin::keys::KeysPage

@@ -10,6 +10,7 @@ mod m0004_connect_links;
 mod m0005_accounts;
 mod m0006_webhooks;
 mod m0007_indexes;
+mod m0008_flow_stats;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_accounts::Migration),
             Box::new(m0006_webhooks::Migration),
             Box::new(m0007_indexes::Migration),
+            Box::new(m0008_flow_stats::Migration),
         ]
     }
 }

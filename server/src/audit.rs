@@ -25,6 +25,8 @@ pub enum Kind {
     UserEnabled,
     CrossOriginRejected,
     DecryptFailed,
+    ProviderEnabled,
+    ProviderDisabled,
 }
 
 impl Kind {
@@ -53,6 +55,8 @@ impl Kind {
             Self::UserEnabled => "admin.user_enabled",
             Self::CrossOriginRejected => "security.cross_origin_rejected",
             Self::DecryptFailed => "security.decrypt_failed",
+            Self::ProviderEnabled => "admin.provider_enabled",
+            Self::ProviderDisabled => "admin.provider_disabled",
         }
     }
 
@@ -66,6 +70,13 @@ impl Kind {
         ]
         .iter()
         .any(|kind| kind.name() == name)
+    }
+
+    /// Events that change every user's Connections page (a provider turned on or off).
+    pub fn changes_everyone(name: &str) -> bool {
+        [Self::ProviderEnabled, Self::ProviderDisabled]
+            .iter()
+            .any(|kind| kind.name() == name)
     }
 }
 

@@ -116,6 +116,8 @@ pub struct JobsConfig {
     pub revocation_interval_seconds: u64,
     /// Webhook deliveries; a failed one is retried after this, doubling, up to an hour.
     pub webhook_interval_seconds: u64,
+    /// Flow analytics (the admin overview's charts) are kept this many days.
+    pub flow_stats_retention_days: u32,
 }
 
 /// How long a signed-in session lasts.
@@ -217,6 +219,7 @@ impl Default for Config {
                 revocation_interval_seconds: 60,
                 liveness_interval_seconds: 6 * 3600,
                 webhook_interval_seconds: 5,
+                flow_stats_retention_days: 30,
             },
             sessions: SessionsConfig {
                 idle_timeout_seconds: 8 * 3600,

@@ -1,5 +1,5 @@
-//! Live updates. Every instance polls the audit log for connection changes and publishes them
-//! to its open dashboards, so a change made by any process sharing the database reaches all.
+//! Live updates. Every instance polls the audit log and publishes what changed to its open
+//! pages, so a change made by any process sharing the database reaches all.
 
 use crate::audit::Kind;
 use crate::store;
@@ -7,16 +7,19 @@ use sea_orm::DatabaseConnection;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// A user's connection to a provider changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConnectionChanged {
-    pub user_id: String,
-    pub provider: String,
+pub enum Change {
+    /// A user's connection to a provider changed.
+    Connection { user_id: String, provider: String },
+    /// Something every user's Connections page shows changed (a provider turned off).
+    Everyone,
+    /// New audit events were written: administrators' dashboards update their numbers.
+    Audit,
 }
 
 #[derive(Clone)]
 pub struct Events {
-    sender: broadcast::Sender<ConnectionChanged>,
+    sender: broadcast::Sender<Change>,
     /// Set at shutdown: open streams end so in-flight requests can finish.
     closing: tokio::sync::watch::Sender<bool>,
 }
@@ -42,7 +45,7 @@ impl Events {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<ConnectionChanged> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
 
@@ -62,15 +65,21 @@ impl Events {
                         continue;
                     }
                 };
+                // No subscribers is fine: nobody is watching.
+                if !batch.is_empty() {
+                    let _ = sender.send(Change::Audit);
+                }
                 for event in batch {
                     last = event.seq;
+                    if Kind::changes_everyone(&event.kind) {
+                        let _ = sender.send(Change::Everyone);
+                    }
                     if !Kind::changes_connection(&event.kind) {
                         continue;
                     }
                     if let (Some(user_id), Some(provider)) = (event.subject_user_id, event.provider)
                     {
-                        // No subscribers is fine: nobody is watching.
-                        let _ = sender.send(ConnectionChanged { user_id, provider });
+                        let _ = sender.send(Change::Connection { user_id, provider });
                     }
                 }
             }

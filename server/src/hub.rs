@@ -4,6 +4,7 @@ use crate::state::AppState;
 use crate::store;
 use app::hub::{Hub, HubError};
 use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
+use app::model::overview::{Overview, Window};
 use app::model::{ConnectionCard, ConnectionState, ConnectionsView, CurrentUser};
 
 pub struct ServerHub {
@@ -66,13 +67,20 @@ impl Hub for ServerHub {
                 tracing::error!(error = %e, "listing connections failed");
                 HubError::Unavailable("Your connections could not be loaded. Try again.".into())
             })?;
+        let disabled = store::provider_settings::disabled(&self.state.db)
+            .await
+            .map_err(unavailable("Your connections"))?;
         let cards = self
             .state
             .catalog
             .all()
-            .map(|provider| {
+            .filter_map(|provider| {
                 let row = rows.iter().find(|r| r.provider == provider.service);
-                ConnectionCard {
+                let enabled = !disabled.contains(&provider.service);
+                if !enabled && row.is_none() {
+                    return None;
+                }
+                Some(ConnectionCard {
                     service: provider.service.clone(),
                     display_name: provider.display_name.clone(),
                     sandbox: provider.sandbox,
@@ -85,8 +93,11 @@ impl Hub for ServerHub {
                     missing_scopes: row
                         .map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes))
                         .unwrap_or_default(),
-                    connected_at: row.map(|r| r.created_at.to_rfc3339()),
-                }
+                    connected_at: row.map(|r| minute(r.created_at)),
+                    refreshed_at: row.and_then(|r| r.last_refreshed_at).map(minute),
+                    logo: logo(&provider.service),
+                    enabled,
+                })
             })
             .collect();
         Ok(ConnectionsView {
@@ -163,9 +174,13 @@ impl Hub for ServerHub {
 
     async fn providers(&self) -> Result<Vec<ProviderRow>, HubError> {
         let state = &self.state;
+        let disabled = store::provider_settings::disabled(&state.db)
+            .await
+            .map_err(unavailable("The providers"))?;
         let mut rows = Vec::new();
         for service in state.catalog.names() {
             let redirect_uri = state.config.redirect_uri(&service);
+            let (enabled, logo) = (!disabled.contains(&service), logo(&service));
             let Some(provider) = state.catalog.get(&service) else {
                 rows.push(ProviderRow {
                     display_name: service.clone(),
@@ -179,6 +194,8 @@ impl Hub for ServerHub {
                     flows_succeeded_24h: 0,
                     flows_failed_24h: 0,
                     last_failure_reason: None,
+                    enabled,
+                    logo,
                 });
                 continue;
             };
@@ -199,10 +216,32 @@ impl Hub for ServerHub {
                 flows_succeeded_24h: health.flows_24h.succeeded,
                 flows_failed_24h: health.flows_24h.failed,
                 last_failure_reason: health.flows_24h.last_failure_reason,
+                enabled,
+                logo,
             });
         }
         Ok(rows)
     }
+
+    async fn overview(&self, window: Window) -> Result<Overview, HubError> {
+        crate::overview::build(&self.state, window)
+            .await
+            .map_err(unavailable("The overview"))
+    }
+}
+
+/// The logo file for a service: the ten built-in ones have their own, others a generic one.
+fn logo(service: &str) -> String {
+    const OWN: &[&str] = &[
+        "gmail", "gdrive", "slack", "trello", "asana", "notion", "dropbox", "outlook", "teams",
+        "github",
+    ];
+    let name = if OWN.contains(&service) {
+        service
+    } else {
+        "generic"
+    };
+    format!("/logos/{name}.svg")
 }
 
 /// Events per page in the audit viewer.

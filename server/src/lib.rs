@@ -13,6 +13,7 @@ pub mod hub_audit;
 pub mod jobs;
 pub mod metrics;
 pub mod oauth;
+pub mod overview;
 pub mod providers;
 pub mod rotation;
 pub mod sandbox;

@@ -2,6 +2,7 @@
 //! each function checks the role again.
 
 use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
+use crate::model::overview::{Overview, Window};
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc/admin", endpoint = "list_users")]
@@ -38,6 +39,15 @@ pub async fn list_providers() -> Result<Vec<ProviderRow>, ServerFnError> {
     super::current_admin()?;
     super::hub()?
         .providers()
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[server(prefix = "/rpc/admin", endpoint = "overview", input = leptos::server_fn::codec::Json)]
+pub async fn load_overview(window: Window) -> Result<Overview, ServerFnError> {
+    super::current_admin()?;
+    super::hub()?
+        .overview(window)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }

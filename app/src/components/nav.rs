@@ -11,6 +11,7 @@ pub fn Nav(user: CurrentUser, title: &'static str) -> impl IntoView {
             <nav aria-label="Main" class="flex flex-wrap items-center gap-2 text-sm">
                 <a href="/connections" class=link>"Connections"</a>
                 {user.admin.then(|| view! {
+                    <a href="/admin" class=link>"Overview"</a>
                     <a href="/admin/users" class=link>"Users"</a>
                     <a href="/admin/keys" class=link>"API keys"</a>
                     <a href="/admin/providers" class=link>"Providers"</a>

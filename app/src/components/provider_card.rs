@@ -1,3 +1,4 @@
+use crate::model::scopes::describe;
 use crate::model::{ConnectionCard, ConnectionState};
 use leptos::prelude::*;
 
@@ -15,11 +16,18 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
     let service = card.service.clone();
     let connected = card.state != ConnectionState::NotConnected;
     let connect_label = if connected { "Reconnect" } else { "Connect" };
-    let show_connect = card.state != ConnectionState::Connected || !card.missing_scopes.is_empty();
+    let show_connect = card.enabled
+        && (card.state != ConnectionState::Connected || !card.missing_scopes.is_empty());
+    let granted = describe(&card.scopes);
+    let requested = describe(&card.requested_scopes);
     view! {
         <article data-provider=service.clone() class="rounded-xl bg-white p-5 shadow">
-            <div class="flex items-center justify-between">
-                <h2 class="text-lg font-semibold">{card.display_name.clone()}</h2>
+            <div class="flex items-center justify-between gap-3">
+                <div class="flex items-center gap-3">
+                    // Decorative: the name is right next to it.
+                    <img src=card.logo.clone() alt="" width="32" height="32" class="h-8 w-8"/>
+                    <h2 class="text-lg font-semibold">{card.display_name.clone()}</h2>
+                </div>
                 {card.sandbox.then(|| view! {
                     <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900">
                         "Sandbox"
@@ -27,20 +35,32 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                 })}
             </div>
             <p data-testid=format!("status-{service}") class="mt-2 text-sm">{status}</p>
-            {(!card.scopes.is_empty()).then(|| view! {
-                <p class="mt-1 text-xs text-slate-600">"Granted: " {card.scopes.join(", ")}</p>
+            {card.connected_at.clone().map(|at| view! {
+                <p class="mt-1 text-xs text-slate-600">
+                    "Connected " {at} " UTC"
+                    {card.refreshed_at.clone().map(|at| format!(" · refreshed {at} UTC"))}
+                </p>
+            })}
+            {(!granted.is_empty()).then(|| view! {
+                <p class="mt-1 text-xs text-slate-600">"Allowed to: " {granted}</p>
+            })}
+            {(!card.enabled).then(|| view! {
+                <p class="mt-2 rounded bg-slate-100 p-2 text-xs text-slate-700">
+                    "Your administrator has turned off new connections to this service."
+                </p>
             })}
             {(!card.missing_scopes.is_empty()).then(|| view! {
                 <p data-testid=format!("missing-{service}") class="mt-2 rounded bg-amber-50 p-2 text-xs text-amber-900">
-                    "Fewer permissions were granted than asked for (missing: "
-                    {card.missing_scopes.join(", ")}
-                    "). Some features may not work; Reconnect to grant them."
+                    "Fewer permissions were granted than asked for: ATOM Connect may not "
+                    {describe(&card.missing_scopes)}
+                    ". Some features may not work; Reconnect to grant them."
                 </p>
             })}
-            {(!connected && !card.requested_scopes.is_empty()).then(|| view! {
+            {(!connected).then(|| view! {
                 <p class="mt-1 text-xs text-slate-600">
                     "Connect takes you to " {card.display_name.clone()}
-                    " to approve: " {card.requested_scopes.join(", ")}
+                    ", where you approve access and come back here."
+                    {(!requested.is_empty()).then(|| format!(" It will ask to {requested}."))}
                 </p>
             })}
             <div class="mt-4 flex gap-2">

@@ -57,6 +57,12 @@ pub fn admin_message(code: &str) -> Option<(bool, &'static str)> {
             false,
             "A key needs a name of 1 to 64 characters and a scope.",
         ),
+        "provider_disabled" => (
+            true,
+            "Provider turned off: nobody can start a new connection to it. Existing \
+             connections keep working and can still be disconnected.",
+        ),
+        "provider_enabled" => (true, "Provider turned on: users can connect it again."),
         "not_found" => (false, "That item no longer exists."),
         _ => return None,
     })
@@ -152,6 +158,8 @@ pub const AUDIT_KINDS: &[&str] = &[
     "admin.role_changed",
     "admin.api_key_created",
     "admin.api_key_revoked",
+    "admin.provider_enabled",
+    "admin.provider_disabled",
     "security.cross_origin_rejected",
     "security.decrypt_failed",
 ];
@@ -186,4 +194,7 @@ pub struct ProviderRow {
     pub flows_succeeded_24h: u64,
     pub flows_failed_24h: u64,
     pub last_failure_reason: Option<String>,
+    /// False when an administrator turned off new connections to it.
+    pub enabled: bool,
+    pub logo: String,
 }

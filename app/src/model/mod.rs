@@ -1,6 +1,8 @@
 //! Data shapes shared by the browser and the server. Never a secret in them.
 
 pub mod admin;
+pub mod overview;
+pub mod scopes;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +50,14 @@ pub struct ConnectionCard {
     pub scopes: Vec<String>,
     /// Requested but not granted: the user unticked them at the provider.
     pub missing_scopes: Vec<String>,
+    /// When the connection was made and last refreshed, `YYYY-MM-DD HH:MM` UTC.
     pub connected_at: Option<String>,
+    pub refreshed_at: Option<String>,
+    /// The provider's logo, served by the hub itself.
+    pub logo: String,
+    /// False when an administrator turned the provider off: the card is shown only to users
+    /// with a connection, so they can still disconnect.
+    pub enabled: bool,
 }
 
 /// The page the Connections screen shows: who is signed in and their cards.
@@ -70,6 +79,9 @@ pub fn failure_message(code: &str, provider: &str) -> String {
         "identity_failed" => format!(
             "{provider} signed you in but would not tell us who you are. Nothing was stored."
         ),
+        "provider_disabled" => {
+            format!("Connections to {provider} are turned off on this hub. Ask your administrator.")
+        }
         "invalid_state" => {
             "That sign-in link has expired or was already used. Start again with Connect."
                 .to_string()

@@ -11,7 +11,7 @@ pub fn ConnectionsPage() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
         hydrated.set(true);
-        live::on_connection_change(move || data.refetch());
+        live::on_change(&["connection"], move || data.refetch());
     });
     view! {
         <main data-hydrated=move || hydrated.get().to_string() class="mx-auto max-w-4xl p-6">

@@ -189,6 +189,42 @@ pub async fn revoke_key(
     Ok(back("keys", "done", "key_revoked"))
 }
 
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    enabled: String,
+}
+
+/// Turns new connections to a provider on or off, for every instance (the setting is stored).
+pub async fn set_provider(
+    State(state): State<AppState>,
+    origin: Origin,
+    headers: HeaderMap,
+    user: Admin,
+    Path(service): Path<String>,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, ApiError> {
+    let me = require_admin(user, &headers)?;
+    if !state.catalog.names().contains(&service) {
+        return Ok(back("providers", "error", "not_found"));
+    }
+    let enabled = form.enabled == "true";
+    store::provider_settings::set(&state.db, &service, enabled).await?;
+    let kind = if enabled {
+        Kind::ProviderEnabled
+    } else {
+        Kind::ProviderDisabled
+    };
+    let mut event = Event::new(kind, &origin).provider(&service);
+    event.actor = Some(me.id);
+    store::audit::append(&state.db, event).await?;
+    let code = if enabled {
+        "provider_enabled"
+    } else {
+        "provider_disabled"
+    };
+    Ok(back("providers", "done", code))
+}
+
 /// The one time a key is shown: a small page of its own, never stored, never cached.
 fn key_page(name: &str, key: &str) -> String {
     let name: String = name

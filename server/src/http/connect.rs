@@ -44,6 +44,14 @@ fn not_configured(state: &AppState, service: &str) -> Option<Response> {
     })
 }
 
+pub(super) fn provider_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "provider_disabled",
+        "An administrator has turned off new connections to this service.",
+    )
+}
+
 type User = Option<Extension<CurrentUser>>;
 type Binding = Option<Extension<SessionBinding>>;
 
@@ -79,17 +87,23 @@ pub async fn begin_connect(
     };
     take(&state.limits.connect, &user.id).map_err(|e| e.for_browser(&headers))?;
     let return_to = start::safe_return_to(query.return_to.as_deref());
-    let url = start::start(&state, &user, &binding.0, &provider, &return_to, &origin)
-        .await
-        .map_err(|e| {
+    let url = match start::start(&state, &user, &binding.0, &provider, &return_to, &origin).await {
+        Ok(url) => url,
+        Err(start::StartError::Disabled) if wants_html(&headers) => {
+            let back = format!("/connections?error=provider_disabled&service={service}");
+            return Ok(Redirect::to(&back).into_response());
+        }
+        Err(start::StartError::Disabled) => return Err(provider_disabled()),
+        Err(e) => {
             tracing::warn!(error = %e, provider = %service, "could not start a connect flow");
-            ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "provider_unavailable",
                 "The provider cannot be reached right now.",
             )
-            .for_browser(&headers)
-        })?;
+            .for_browser(&headers));
+        }
+    };
     let mut response = if wants_html(&headers) {
         Redirect::to(url.as_str()).into_response()
     } else {

@@ -139,13 +139,16 @@ pub async fn open(
         &origin,
     )
     .await
-    .map_err(|e| {
-        tracing::warn!(error = %e, provider = %provider.service, "could not start a linked flow");
-        page(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "provider_unavailable",
-            "The provider cannot be reached right now.",
-        ))
+    .map_err(|e| match e {
+        start::StartError::Disabled => page(super::connect::provider_disabled()),
+        e => {
+            tracing::warn!(error = %e, provider = %provider.service, "could not start a linked flow");
+            page(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                "The provider cannot be reached right now.",
+            ))
+        }
     })?;
     let mut response = Redirect::to(url.as_str()).into_response();
     // The link's token is in this page's URL: never send it on as a Referer.

@@ -1,6 +1,8 @@
-//! `GET /api/events`: server-sent events telling a signed-in user's pages what changed.
+//! `GET /api/events`: server-sent events telling a signed-in user's pages what changed: their
+//! own connections, and for administrators that new audit events exist.
 
 use super::error::ApiError;
+use crate::events::Change;
 use crate::state::AppState;
 use app::model::CurrentUser;
 use axum::extract::State;
@@ -20,9 +22,12 @@ pub async fn stream(
     };
     let events =
         BroadcastStream::new(state.events.subscribe()).filter_map(move |item| match item {
-            Ok(change) if change.user_id == user.id => Some(Ok(Event::default()
-                .event("connection")
-                .data(change.provider))),
+            Ok(Change::Connection { user_id, provider }) if user_id == user.id => {
+                Some(Ok(Event::default().event("connection").data(provider)))
+            }
+            Ok(Change::Everyone) => Some(Ok(Event::default().event("connection").data("*"))),
+            // Only that something happened: the dashboard asks again, with its role checked.
+            Ok(Change::Audit) if user.admin => Some(Ok(Event::default().event("audit").data(""))),
             Ok(_) => None,
             // Missed some: tell the page to reload everything.
             Err(BroadcastStreamRecvError::Lagged(_)) => {

@@ -84,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/status", post(admin::set_state))
         .route("/admin/keys/new", post(admin::create_key))
         .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .route(
+            "/admin/providers/{service}/enabled",
+            post(admin::set_provider),
+        )
         .route("/admin/audit/export", get(admin_audit::export))
         .route("/api/events", get(events::stream))
         .route(

@@ -28,6 +28,10 @@ pub fn spawn(state: &AppState) {
             if let Err(e) = store::webhooks::delete_old(&state.db, 7).await {
                 tracing::warn!(error = %e, "webhook outbox cleanup failed");
             }
+            let keep = state.config.jobs.flow_stats_retention_days;
+            if let Err(e) = store::flow_stats::delete_older_than(&state.db, keep).await {
+                tracing::warn!(error = %e, "flow analytics cleanup failed");
+            }
         },
     );
     every(Duration::from_secs(60), state.clone(), |state| async move {

@@ -8,6 +8,7 @@ use super::{exchange, identity, TokenSet};
 use crate::audit::{Event, Kind, Origin};
 use crate::providers::{Protocol, Provider};
 use crate::state::AppState;
+use crate::store::flow_stats::Step;
 use crate::store::{self, connections};
 use crate::vault::Binding;
 use app::model::CurrentUser;
@@ -62,7 +63,21 @@ pub async fn complete(
     params: CallbackParams,
     origin: &Origin,
 ) -> Result<String, CompleteError> {
-    let result = run(state, user, session_binding, provider, params, origin).await;
+    let mut flow_id = None;
+    let result = run(
+        state,
+        user,
+        session_binding,
+        provider,
+        params,
+        origin,
+        &mut flow_id,
+    )
+    .await;
+    if let Some(id) = flow_id {
+        let reason = result.as_ref().err().map(CompleteError::code);
+        record(store::flow_stats::finished(&state.db, &id, reason).await);
+    }
     match &result {
         Ok(_) => crate::metrics::flow(&provider.service, "completed", "none"),
         Err(error) => crate::metrics::flow(&provider.service, "failed", error.code()),
@@ -89,15 +104,24 @@ async fn run(
     provider: &Provider,
     params: CallbackParams,
     origin: &Origin,
+    flow_id: &mut Option<String>,
 ) -> Result<String, CompleteError> {
     if provider.protocol == Protocol::OAuth1 {
-        return super::oauth1::complete(state, user, session_binding, provider, params, origin)
-            .await;
+        return super::oauth1::complete(
+            state,
+            user,
+            session_binding,
+            provider,
+            params,
+            origin,
+            flow_id,
+        )
+        .await;
     }
     if params.oauth1 {
         return Err(CompleteError::InvalidState);
     }
-    let flow = consume_flow(state, user, session_binding, provider, &params).await?;
+    let flow = consume_flow(state, user, session_binding, provider, &params, flow_id).await?;
 
     if let Some(expected) = &flow.expected_issuer {
         if params.iss.as_deref() != Some(expected.as_str()) {
@@ -131,6 +155,7 @@ async fn run(
         tracing::warn!(error = %e, "code exchange failed");
         CompleteError::Exchange
     })?;
+    exchanged(state, &flow).await;
     let account = identity::who_am_i(&state.http, provider, endpoints, &grant.tokens.access_token)
         .await
         .map_err(|_| CompleteError::Identity)?;
@@ -209,9 +234,10 @@ pub(crate) async fn consume_flow(
     session_binding: &str,
     provider: &Provider,
     params: &CallbackParams,
+    flow_id: &mut Option<String>,
 ) -> Result<store::flows::Model, CompleteError> {
     let state_hash = store::digest(&params.state);
-    store::flows::consume(
+    let flow = store::flows::consume(
         &state.db,
         &state_hash,
         &user.id,
@@ -219,7 +245,24 @@ pub(crate) async fn consume_flow(
         &provider.service,
     )
     .await?
-    .ok_or(CompleteError::InvalidState)
+    .ok_or(CompleteError::InvalidState)?;
+    let returned = store::flow_stats::step(&state.db, &flow.id, Step::Returned).await;
+    record(returned);
+    *flow_id = Some(flow.id.clone());
+    Ok(flow)
+}
+
+/// The provider answered the exchange: a step of the flow's analytics.
+pub(crate) async fn exchanged(state: &AppState, flow: &store::flows::Model) {
+    let result = store::flow_stats::step(&state.db, &flow.id, Step::Exchanged).await;
+    record(result);
+}
+
+/// Analytics never fail a flow: a failed write is logged and the flow goes on.
+fn record(result: Result<(), sea_orm::DbErr>) {
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record flow analytics");
+    }
 }
 
 /// Opens a secret a pending flow holds (PKCE verifier, OAuth 1 request-token secret).

@@ -114,11 +114,13 @@ pub async fn complete(
     provider: &Provider,
     params: CallbackParams,
     origin: &Origin,
+    flow_id: &mut Option<String>,
 ) -> Result<String, CompleteError> {
     if !params.oauth1 {
         return Err(CompleteError::InvalidState);
     }
-    let flow = complete::consume_flow(state, user, session_binding, provider, &params).await?;
+    let flow =
+        complete::consume_flow(state, user, session_binding, provider, &params, flow_id).await?;
     if params.error.is_some() {
         return Err(CompleteError::Denied("access_denied"));
     }
@@ -147,6 +149,7 @@ pub async fn complete(
             CompleteError::Exchange
         })?;
     let answer = read_answer(response).await.ok_or(CompleteError::Exchange)?;
+    complete::exchanged(state, &flow).await;
     let tokens = TokenSet {
         access_token: answer.token,
         refresh_token: None,

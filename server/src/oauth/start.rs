@@ -23,6 +23,8 @@ pub enum StartError {
     Unsupported,
     #[error("the provider refused a request token")]
     RequestToken,
+    #[error("an administrator turned this provider off")]
+    Disabled,
 }
 
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
@@ -34,6 +36,9 @@ pub async fn start(
     return_to: &str,
     origin: &Origin,
 ) -> Result<Url, StartError> {
+    if !store::provider_settings::is_enabled(&state.db, &provider.service).await? {
+        return Err(StartError::Disabled);
+    }
     if provider.protocol == crate::providers::Protocol::OAuth1 {
         return super::oauth1::start(state, user, session_binding, provider, return_to, origin)
             .await;
@@ -106,6 +111,7 @@ pub(crate) async fn save_pending(
         .by(&flow.user_id)
         .provider(&flow.provider);
     let txn = state.db.begin().await?;
+    store::flow_stats::started(&txn, &flow.id, &flow.provider).await?;
     store::flows::insert(&txn, flow).await?;
     store::audit::append(&txn, event).await?;
     txn.commit().await

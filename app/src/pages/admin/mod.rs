@@ -1,8 +1,9 @@
-//! The admin area (role admin): users, API keys, providers and the audit log. Changes are plain form posts to the
+//! The admin area (role admin): the overview, users, API keys, providers and the audit log. Changes are plain form posts to the
 //! server (they work without JavaScript, and passwords and keys never pass this crate).
 
 pub mod audit;
 pub mod keys;
+pub mod overview;
 pub mod providers;
 pub mod users;
 

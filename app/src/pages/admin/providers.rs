@@ -1,4 +1,4 @@
-use super::AdminFrame;
+use super::{AdminFrame, SMALL_BUTTON};
 use crate::api::admin::list_providers;
 use crate::model::admin::ProviderRow;
 use leptos::prelude::*;
@@ -55,7 +55,10 @@ fn ProviderHealth(row: ProviderRow) -> impl IntoView {
     view! {
         <article data-provider=row.service.clone() class="rounded-xl bg-white p-5 shadow">
             <div class="flex items-center justify-between gap-2">
-                <h2 class="text-lg font-semibold">{row.display_name.clone()}</h2>
+                <div class="flex items-center gap-3">
+                    <img src=row.logo.clone() alt="" width="32" height="32" class="h-8 w-8"/>
+                    <h2 class="text-lg font-semibold">{row.display_name.clone()}</h2>
+                </div>
                 <span data-status=row.status.clone() class=badge>{text}</span>
             </div>
             <dl class="mt-3 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
@@ -71,6 +74,17 @@ fn ProviderHealth(row: ProviderRow) -> impl IntoView {
                         {row.last_failure_reason.clone().map(|r| format!(" (last failure: {r})"))}</dd>
                 })}
             </dl>
+            <form method="post" action=format!("/admin/providers/{}/enabled", row.service)
+                class="mt-4 flex items-center gap-3 text-sm">
+                <input type="hidden" name="enabled" value=(!row.enabled).to_string()/>
+                <span data-testid=format!("enabled-{}", row.service)>
+                    {if row.enabled { "Users can connect it." } else { "Turned off: no new connections." }}
+                </span>
+                <button type="submit" class=SMALL_BUTTON>
+                    {if row.enabled { "Turn off" } else { "Turn on" }}
+                    <span class="sr-only">{format!(" {}", row.display_name)}</span>
+                </button>
+            </form>
         </article>
     }
 }
