@@ -2,6 +2,7 @@
 //! client credentials (development mode only) and for the tests. Each provider lives under
 //! `/<service>` with the real endpoint's path.
 
+mod apps;
 mod asana;
 mod consent;
 mod dropbox;
@@ -63,6 +64,8 @@ impl Sandbox {
         Router::new()
             .route("/", axum::routing::get(page::index))
             .route("/trap", axum::routing::any(faults::trap))
+            .route("/apps", axum::routing::get(apps::list))
+            .route("/apps/revoke", axum::routing::post(apps::revoke))
             .nest("/github", github::router())
             .nest("/google", google::router())
             .nest("/microsoft", microsoft::router())

@@ -8,6 +8,7 @@ mod bad_input;
 mod check;
 mod connect;
 mod connect_links;
+mod dashboard;
 mod flow_rules;
 mod hardening;
 mod helpers;
