@@ -44,6 +44,8 @@ export const hubEnv: Record<string, string> = {
   ATOM_LIMITS__CONNECT_PER_USER: '1000',
   ATOM_LIMITS__CALLBACK_PER_ADDRESS: '1000',
   ATOM_LIMITS__MUTATION_PER_ADDRESS: '10000',
+  // The revoked-at-the-provider journey waits for the liveness check of never-expiring tokens.
+  ATOM_JOBS__LIVENESS_INTERVAL_SECONDS: '2',
   ATOM_PROVIDERS__OIDC__KIND: 'oidc',
   ATOM_PROVIDERS__OIDC__ISSUER: oidcIssuer,
   ATOM_PROVIDERS__OIDC__CLIENT_ID: 'atom-e2e',

@@ -6,6 +6,7 @@ export default function globalSetup() {
   addUser([USERNAME]);
   addUser([ADMIN_USERNAME, '--admin']);
   addUser(['bea']); // changes her password in account.spec.ts
+  addUser(['dana']); // the dashboard journeys (dashboard.spec.ts)
 }
 
 function addUser(args: string[]) {

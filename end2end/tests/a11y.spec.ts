@@ -30,6 +30,7 @@ const VISITS: Visit[] = [
   { name: 'setup', path: '/setup' },
   { name: 'connections', path: '/connections', user: USERNAME, ready: hydrated },
   { name: 'account', path: '/account', user: USERNAME },
+  { name: 'admin-overview', path: '/admin', user: ADMIN_USERNAME, ready: hydrated },
   { name: 'admin-users', path: '/admin/users', user: ADMIN_USERNAME },
   { name: 'admin-keys', path: '/admin/keys', user: ADMIN_USERNAME },
   { name: 'admin-audit', path: '/admin/audit', user: ADMIN_USERNAME },

@@ -42,10 +42,18 @@ test('an admin creates a user who can then sign in', async ({ page, browser }) =
 test('a non-admin gets 403 on the admin pages and sees no admin links', async ({ page }) => {
   await signIn(page);
   await expect(page.getByRole('link', { name: 'Users', exact: true })).toHaveCount(0);
-  for (const path of ['/admin/users', '/admin/keys']) {
+  for (const path of ['/admin', '/admin/users', '/admin/keys', '/admin/audit', '/admin/providers']) {
     const response = await page.goto(path);
     expect(response?.status()).toBe(403);
     await expect(page.getByText('This part of ATOM Connect is for administrators.')).toBeVisible();
+  }
+  // And every admin server function, called as a page would call it.
+  for (const fn of ['list_users', 'list_api_keys', 'list_audit', 'list_providers', 'overview']) {
+    const response = await page.request.post(`/rpc/admin/${fn}`, {
+      headers: { origin: 'http://localhost:5158', 'content-type': 'application/json' },
+      data: fn === 'overview' ? { window: 'day' } : fn === 'list_audit' ? { filter: {} } : {},
+    });
+    expect(response.status(), fn).toBe(403);
   }
 });
 

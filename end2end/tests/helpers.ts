@@ -12,7 +12,7 @@ export async function signIn(page: Page, username = USERNAME, password = PASSWOR
 
 /** Waits until the Leptos app has hydrated (only where JavaScript is enabled). */
 export async function hydrated(page: Page) {
-  await expect(page.locator('main[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
 }
 
 export const card = (page: Page, service: string): Locator => page.locator(`article[data-provider="${service}"]`);

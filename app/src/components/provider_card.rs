@@ -44,6 +44,11 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
             {(!granted.is_empty()).then(|| view! {
                 <p class="mt-1 text-xs text-slate-600">"Allowed to: " {granted}</p>
             })}
+            {attention(card.state, &card.display_name).map(|text| view! {
+                <p data-testid=format!("attention-{service}") class="mt-2 rounded bg-amber-50 p-2 text-xs text-amber-900">
+                    {text}
+                </p>
+            })}
             {(!card.enabled).then(|| view! {
                 <p class="mt-2 rounded bg-slate-100 p-2 text-xs text-slate-700">
                     "Your administrator has turned off new connections to this service."
@@ -96,5 +101,20 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                 })}
             </div>
         </article>
+    }
+}
+
+/// What went wrong with a connection that needs its user, and what to do.
+fn attention(state: ConnectionState, name: &str) -> Option<String> {
+    match state {
+        ConnectionState::NeedsReauth => Some(format!(
+            "{name} no longer accepts this connection: access was removed at {name}, or it \
+             ran out. Reconnect to keep using it."
+        )),
+        ConnectionState::Expired => Some(format!(
+            "The access to {name} expired and could not be renewed yet. If this stays, \
+             Reconnect."
+        )),
+        _ => None,
     }
 }
