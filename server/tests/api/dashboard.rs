@@ -150,6 +150,16 @@ async fn every_flow_is_recorded_step_by_step_and_the_overview_counts_it() {
         7
     );
 
+    // An access token past its expiry (not refreshed yet) counts as expired, not connected.
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::hours(1))
+        .await;
+    let view = overview(&app, "day").await;
+    let github = &view["connections"][0];
+    assert_eq!(
+        (&github["service"], &github["connected"], &github["expired"]),
+        (&"github".into(), &0.into(), &1.into())
+    );
+
     // Kept for the configured number of days.
     flow_stats::Entity::update_many()
         .col_expr(

@@ -16,9 +16,23 @@ pub fn OverviewPage() -> impl IntoView {
     let window = move || Window::parse(&query.read().get("window").unwrap_or_default());
     let data = Resource::new(window, load_overview);
     let hydrated = RwSignal::new(false);
+    // At most one reload a second however busy the hub is: the last event is never lost.
+    let queued = StoredValue::new(false);
     Effect::new(move |_| {
         hydrated.set(true);
-        live::on_change(&["audit"], move || data.refetch());
+        live::on_change(&["audit"], move || {
+            if queued.get_value() {
+                return;
+            }
+            queued.set_value(true);
+            set_timeout(
+                move || {
+                    queued.set_value(false);
+                    data.refetch();
+                },
+                std::time::Duration::from_secs(1),
+            );
+        });
     });
     view! {
         <AdminFrame title="Overview">
