@@ -3,18 +3,12 @@
 // to look at; a screenshot that cannot be written never fails the test.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { fileURLToPath } from 'node:url';
 import { ADMIN_USERNAME, USERNAME } from '../env';
-import { hydrated, signIn } from './helpers';
+import { hydrated, screenshots, signIn, SIZES } from './helpers';
 
 type Result = Awaited<ReturnType<AxeBuilder['analyze']>>;
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const SIZES = {
-  desktop: { width: 1280, height: 800 },
-  phone: { width: 390, height: 844 },
-};
-const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 
 type Visit = {
   name: string; // screenshot file prefix
@@ -59,18 +53,6 @@ for (const visit of VISITS) {
     const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(serious.map((v) => v.id), `axe on ${visit.path}:\n${describe(serious)}`).toEqual([]);
   });
-}
-
-/** Full-page screenshots at each size; a failure is noted on the test, never fails it. */
-async function screenshots(page: Page, name: string) {
-  for (const [size, viewport] of Object.entries(SIZES)) {
-    try {
-      await page.setViewportSize(viewport);
-      await page.screenshot({ path: `${SHOTS}${name}-${size}.png`, fullPage: true });
-    } catch (error) {
-      test.info().annotations.push({ type: 'warning', description: `screenshot ${name}-${size}: ${error}` });
-    }
-  }
 }
 
 /** Each violation with what to fix and where: id, impact, help, selectors. */

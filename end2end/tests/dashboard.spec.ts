@@ -2,7 +2,7 @@
 // Reconnect, with and without JavaScript) and the admin's live overview and provider switch.
 import { expect, test, type Page } from '@playwright/test';
 import { ADMIN_USERNAME } from '../env';
-import { card, clickIn, connectSandbox, ensureDisconnected, hydrated, signIn, status } from './helpers';
+import { card, clickIn, connectSandbox, ensureDisconnected, hydrated, screenshots, signIn, status } from './helpers';
 
 const USER = 'dana';
 const SANDBOX = 'http://127.0.0.1:5159';
@@ -161,6 +161,9 @@ test('the admin overview shows flows live and switches period', async ({ page, c
   await expect(page).toHaveURL(/\/admin\?window=week$/);
   await expect(page.getByRole('link', { name: 'Last 7 days' })).toHaveAttribute('aria-current', 'page');
   await expect(page.getByRole('heading', { name: 'Connect flows, last 7 days' })).toBeVisible();
+  await page.goto('/admin?window=day');
+  await hydrated(page);
+  await screenshots(page, 'admin-overview-with-flows');
 });
 
 test.describe('the overview without JavaScript', () => {

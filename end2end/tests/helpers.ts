@@ -1,4 +1,5 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
 import { PASSWORD, USERNAME } from '../env';
 
 export async function signIn(page: Page, username = USERNAME, password = PASSWORD) {
@@ -56,3 +57,22 @@ export async function connectSandbox(page: Page, service: string, provider: stri
   await page.getByRole('button', { name: choice, exact: true }).click();
   await expect(page).toHaveURL(/^http:\/\/localhost:5158\/connections/);
 }
+
+export const SIZES = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+};
+const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+
+/** Full-page screenshots at each size; a failure is noted on the test, never fails it. */
+export async function screenshots(page: Page, name: string) {
+  for (const [size, viewport] of Object.entries(SIZES)) {
+    try {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: `${SHOTS}${name}-${size}.png`, fullPage: true });
+    } catch (error) {
+      test.info().annotations.push({ type: 'warning', description: `screenshot ${name}-${size}: ${error}` });
+    }
+  }
+}
+

@@ -29,8 +29,8 @@ pub const LIGHT_INDIGO: &str = "#a5b4fc";
 const INK: &str = "#334155";
 
 const ROW: f64 = 28.0;
-const LABEL: f64 = 170.0;
-const BAR: f64 = 300.0;
+const LABEL: f64 = 130.0;
+const BAR: f64 = 220.0;
 
 /// Horizontal bars, one per row, scaled to the longest.
 #[component]
@@ -49,8 +49,10 @@ pub fn BarChart(title: &'static str, rows: Vec<BarRow>, empty: &'static str) -> 
     let legend = legend(rows.first().map(|r| r.segments.clone()).unwrap_or_default());
     let table = rows.clone();
     view! {
+        // On a phone the chart keeps a readable size and scrolls sideways.
+        <div class="overflow-x-auto" tabindex="0" role="group" aria-label="Chart, scrolls sideways on small screens">
         <svg role="img" aria-label=title viewBox=format!("0 0 {width} {height}")
-            class="w-full max-w-2xl" preserveAspectRatio="xMinYMin meet">
+            class="w-full min-w-[26rem] max-w-2xl" preserveAspectRatio="xMinYMin meet">
             <title>{title}</title>
             {rows.into_iter().enumerate().map(|(i, row)| {
                 let y = i as f64 * ROW;
@@ -66,13 +68,14 @@ pub fn BarChart(title: &'static str, rows: Vec<BarRow>, empty: &'static str) -> 
                     rect
                 }).collect_view();
                 view! {
-                    <text x=LABEL - 8.0 y=y + ROW / 2.0 + 4.0 text-anchor="end" font-size="13" fill=INK>
+                    <text x=LABEL - 8.0 y=y + ROW / 2.0 + 4.0 text-anchor="end" font-size="14" fill=INK>
                         {row.label.clone()}</text>
                     {parts}
-                    <text x=x + 6.0 y=y + ROW / 2.0 + 4.0 font-size="13" fill=INK>{row.text.clone()}</text>
+                    <text x=x + 6.0 y=y + ROW / 2.0 + 4.0 font-size="14" fill=INK>{row.text.clone()}</text>
                 }
             }).collect_view()}
         </svg>
+        </div>
         {legend}
         <details class="mt-2 text-sm">
             <summary class="cursor-pointer text-indigo-800">"Show as table"</summary>
@@ -151,7 +154,8 @@ pub fn FlowChart(title: &'static str, buckets: Vec<FlowBucket>) -> impl IntoView
     let table = buckets.clone();
     let legend = legend(buckets.first().map(flow_segments).unwrap_or_default());
     view! {
-        <svg role="img" aria-label=title viewBox=format!("0 0 {width} {height}") class="w-full">
+        <div class="overflow-x-auto" tabindex="0" role="group" aria-label="Chart, scrolls sideways on small screens">
+        <svg role="img" aria-label=title viewBox=format!("0 0 {width} {height}") class="w-full min-w-[36rem]">
             <title>{title}</title>
             <line x1="36" y1=PLOT_HEIGHT + 10.0 x2=width y2=PLOT_HEIGHT + 10.0 stroke=SLATE/>
             <text x="32" y="16" text-anchor="end" font-size="11" fill=INK>{max}</text>
@@ -175,6 +179,7 @@ pub fn FlowChart(title: &'static str, buckets: Vec<FlowBucket>) -> impl IntoView
                 view! { {parts} {label} }
             }).collect_view()}
         </svg>
+        </div>
         {legend}
         <details class="mt-2 text-sm">
             <summary class="cursor-pointer text-indigo-800">"Show as table"</summary>
