@@ -1,5 +1,5 @@
-//! Flow analytics (one row per connect flow: when each step happened and how it ended) and the
-//! admin's per-provider switch.
+//! Flow analytics (one row per connect flow: when each step happened and how it ended), an
+//! index for counting audit events by kind over a period, and the admin's per-provider switch.
 
 use sea_orm_migration::prelude::*;
 
@@ -17,6 +17,13 @@ enum FlowStats {
     FinishedAt,
     Outcome,
     Reason,
+}
+
+#[derive(DeriveIden)]
+enum AuditEvents {
+    Table,
+    Kind,
+    At,
 }
 
 #[derive(DeriveIden)]
@@ -68,6 +75,16 @@ impl MigrationTrait for Migration {
                 .name("flow_stats_started")
                 .table(FlowStats::Table)
                 .col(FlowStats::StartedAt)
+                .to_owned(),
+        )
+        .await?;
+        // The overview counts refreshes by kind over a period.
+        m.create_index(
+            Index::create()
+                .name("audit_events_kind_at")
+                .table(AuditEvents::Table)
+                .col(AuditEvents::Kind)
+                .col(AuditEvents::At)
                 .to_owned(),
         )
         .await?;

@@ -210,3 +210,17 @@ async fn the_openapi_document_is_public_and_names_every_route() {
     let token = &doc["paths"]["/api/v1/users/{user_id}/connections/{service}/token"]["get"];
     assert!(token["responses"]["409"].is_object() && token["responses"]["401"].is_object());
 }
+
+#[tokio::test]
+async fn a_link_to_a_provider_an_admin_turned_off_is_refused_with_a_page() {
+    let app = spawn_app().await;
+    let (_, url) = link_for(&app, "alice").await;
+    server::store::provider_settings::set(&app.db, "github", false)
+        .await
+        .expect("turn off");
+    let opened = browser().get(&url).send().await.expect("open");
+    assert_eq!(opened.status(), StatusCode::CONFLICT);
+    let html = opened.text().await.expect("html");
+    assert!(html.contains("turned off new connections"), "{html}");
+    assert_eq!(app.count("pending_flows").await, 0, "no flow started");
+}

@@ -399,3 +399,41 @@ async fn access_revoked_on_the_sandbox_apps_page_turns_the_card_to_reconnect() {
     let (_, status) = app.get_json("/api/auth/github/status").await;
     assert_eq!(status["status"], "connected");
 }
+
+#[tokio::test]
+async fn refresh_outcomes_are_counted_by_reason() {
+    let app = admin_app_with(|_| {}).await;
+    app.connect("outlook", "ada-ms").await;
+    let user = app.user_id("ada").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let token = |app: &TestApp| {
+        app.client
+            .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
+            .bearer_auth(&key)
+            .send()
+    };
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    app.set_expiry(past).await;
+    let fresh = token(&app).await.expect("token");
+    assert_eq!(fresh.status(), StatusCode::OK, "refreshed");
+    let body: serde_json::Value = fresh.json().await.expect("json");
+    let access = body["access_token"].as_str().expect("token").to_string();
+    assert!(
+        app.sandbox.revoke_grant(&access),
+        "the user removes the app"
+    );
+    app.set_expiry(past).await;
+    assert_eq!(
+        token(&app).await.expect("token").status(),
+        StatusCode::CONFLICT
+    );
+
+    let refreshes = &overview(&app, "hour").await["refreshes"];
+    assert_eq!(
+        refreshes,
+        &serde_json::json!([
+            { "code": "invalid_grant", "count": 1 },
+            { "code": "succeeded", "count": 1 },
+        ])
+    );
+}
