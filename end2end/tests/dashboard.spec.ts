@@ -131,6 +131,31 @@ test('a second tab sees a connection change live, without a reload', async ({ pa
   expect(await other.evaluate(() => (window as any).__sameDocument)).toBe(true);
 });
 
+test('after a network drop the page catches up with what changed meanwhile', async ({ page, browser }) => {
+  await signIn(page, USER);
+  await hydrated(page);
+  await ensureDisconnected(page, 'dropbox');
+  await page.evaluate(() => { (window as any).__sameDocument = true; });
+  await page.context().setOffline(true);
+  // Meanwhile, the same user connects Dropbox from another browser.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signIn(otherPage, USER);
+  await hydrated(otherPage);
+  await connectSandbox(otherPage, 'dropbox', 'Dropbox');
+  // The stream may still announce the change, but the page cannot fetch it: it keeps the
+  // cards it has and says so.
+  await expect(page.getByText(/^The hub could not be reached: what you see may be out of date/)).toBeVisible();
+  await expect(status(page, 'dropbox')).toHaveText('Not connected');
+  await page.context().setOffline(false);
+  // Back online, the page reloads its data by itself.
+  await expect(status(page, 'dropbox')).toHaveText('Connected as Sandbox User', { timeout: 15_000 });
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+  await hydrated(otherPage);
+  await clickIn(otherPage, 'dropbox', 'Disconnect');
+  await other.close();
+});
+
 test('the admin overview shows flows live and switches period', async ({ page, context }) => {
   await signIn(page, ADMIN_USERNAME);
   await page.goto('/admin?window=hour');

@@ -2,27 +2,36 @@
 
 /// Calls `changed` whenever one of the named server-sent events arrives (`connection`: one of
 /// the user's connections changed anywhere; `audit`: new audit events, for administrators),
-/// and after the stream reconnects (changes may have been missed while it was down).
-/// One stream at a time: the page that asks last replaces the previous page's stream.
+/// after the stream (re)connects, and when the browser comes back online: changes may have been
+/// missed meanwhile. One stream at a time: the page that asks last replaces the previous one.
 #[cfg(feature = "hydrate")]
 pub fn on_change(events: &'static [&'static str], changed: impl Fn() + 'static) {
     use std::cell::RefCell;
     use wasm_bindgen::{closure::Closure, JsCast};
+    type Listener = Closure<dyn Fn(web_sys::Event)>;
     thread_local! {
-        static CURRENT: RefCell<Option<web_sys::EventSource>> = const { RefCell::new(None) };
+        static CURRENT: RefCell<Option<(web_sys::EventSource, Listener)>> =
+            const { RefCell::new(None) };
     }
-    let Ok(source) = web_sys::EventSource::new("/api/events") else {
+    let (Some(window), Ok(source)) = (web_sys::window(), web_sys::EventSource::new("/api/events"))
+    else {
         return;
     };
     let changed = std::rc::Rc::new(changed);
+    let listener = |changed: std::rc::Rc<dyn Fn()>| Listener::new(move |_| changed());
     for event in events.iter().copied().chain(["open"]) {
-        let changed = changed.clone();
-        let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| changed());
-        let _ = source.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
-        listener.forget();
+        let on_event = listener(changed.clone());
+        let _ = source.add_event_listener_with_callback(event, on_event.as_ref().unchecked_ref());
+        // Lives as long as the page: the stream is closed when the next page takes over.
+        on_event.forget();
     }
-    if let Some(previous) = CURRENT.with(|current| current.replace(Some(source))) {
-        previous.close();
+    let on_online = listener(changed);
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    let previous = CURRENT.with(|current| current.replace(Some((source, on_online))));
+    if let Some((source, on_online)) = previous {
+        source.close();
+        let callback = on_online.as_ref().unchecked_ref();
+        let _ = window.remove_event_listener_with_callback("online", callback);
     }
 }
 

@@ -9,6 +9,8 @@ use leptos_router::hooks::use_query_map;
 pub fn ConnectionsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| list_connections());
     let hydrated = RwSignal::new(false);
+    // The cards last shown: a failed reload (the network dropped) keeps them on screen.
+    let shown = StoredValue::new(None::<ConnectionsView>);
     Effect::new(move |_| {
         hydrated.set(true);
         live::on_change(&["connection"], move || data.refetch());
@@ -16,15 +18,36 @@ pub fn ConnectionsPage() -> impl IntoView {
     view! {
         <main data-hydrated=move || hydrated.get().to_string() class="mx-auto max-w-4xl p-6">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || data.get().map(|result| match result {
-                    Ok(view) => view! { <Connections view/> }.into_any(),
-                    Err(error) => view! {
+                {move || data.get().map(|result| match (result, shown.get_value()) {
+                    (Ok(view), _) => {
+                        shown.set_value(Some(view.clone()));
+                        view! { <Connections view/> }.into_any()
+                    }
+                    (Err(_), Some(view)) => {
+                        retry_soon(move || data.refetch());
+                        view! {
+                            <p role="alert" class="mb-4 rounded bg-amber-50 p-3 text-amber-900">
+                                "The hub could not be reached: what you see may be out of date. \
+                                 Trying again…"
+                            </p>
+                            <Connections view/>
+                        }.into_any()
+                    }
+                    (Err(error), None) => view! {
                         <p role="alert" class="text-red-800">{error_text(&error)}</p>
                     }.into_any(),
                 })}
             </Transition>
         </main>
     }
+}
+
+/// Asks again in a few seconds (in the browser only).
+fn retry_soon(again: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    set_timeout(again, std::time::Duration::from_secs(5));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = again;
 }
 
 fn error_text(error: &ServerFnError) -> String {
