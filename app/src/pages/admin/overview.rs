@@ -20,7 +20,8 @@ pub fn OverviewPage() -> impl IntoView {
     let queued = StoredValue::new(false);
     Effect::new(move |_| {
         hydrated.set(true);
-        live::on_change(&["audit"], move || {
+        // `connection` too: a stream that fell behind says so with a `connection` event.
+        live::on_change(&["audit", "connection"], move || {
             if queued.get_value() {
                 return;
             }
