@@ -47,16 +47,7 @@ async fn connections_by_provider(
 ) -> Result<Vec<ProviderConnections>, DbErr> {
     use connections::Column;
     // Counted by the database: a hundred thousand connections stay a handful of rows.
-    let by_status: Vec<(String, String, i64)> = connections::Entity::find()
-        .select_only()
-        .column(Column::Provider)
-        .column(Column::Status)
-        .column_as(Column::Id.count(), "n")
-        .group_by(Column::Provider)
-        .group_by(Column::Status)
-        .into_tuple()
-        .all(&state.db)
-        .await?;
+    let by_status = connections::count_by_status(&state.db).await?;
     let expired: Vec<(String, i64)> = connections::Entity::find()
         .select_only()
         .column(Column::Provider)

@@ -77,21 +77,31 @@ pub fn BarChart(title: &'static str, rows: Vec<BarRow>, empty: &'static str) -> 
         </svg>
         </div>
         {legend}
+        <AsTable title>
+            <tbody>
+                {table.into_iter().map(|row| view! {
+                    <tr><th scope="row" class="pr-4 font-medium">{row.label}</th>
+                        <td>{row.segments.iter().map(|s| format!("{} {}", s.value, s.name))
+                            .collect::<Vec<_>>().join(", ")}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </AsTable>
+    }
+    .into_any()
+}
+
+/// The chart's numbers as a table, behind a disclosure (for screen readers and for reading).
+#[component]
+fn AsTable(title: &'static str, children: Children) -> impl IntoView {
+    view! {
         <details class="mt-2 text-sm">
             <summary class="cursor-pointer text-indigo-800">"Show as table"</summary>
             <table class="mt-2 text-left">
                 <caption class="sr-only">{title}</caption>
-                <tbody>
-                    {table.into_iter().map(|row| view! {
-                        <tr><th scope="row" class="pr-4 font-medium">{row.label}</th>
-                            <td>{row.segments.iter().map(|s| format!("{} {}", s.value, s.name))
-                                .collect::<Vec<_>>().join(", ")}</td></tr>
-                    }).collect_view()}
-                </tbody>
+                {children()}
             </table>
         </details>
     }
-    .into_any()
 }
 
 fn legend(segments: Vec<Segment>) -> impl IntoView {
@@ -181,23 +191,19 @@ pub fn FlowChart(title: &'static str, buckets: Vec<FlowBucket>) -> impl IntoView
         </svg>
         </div>
         {legend}
-        <details class="mt-2 text-sm">
-            <summary class="cursor-pointer text-indigo-800">"Show as table"</summary>
-            <table class="mt-2 text-left">
-                <caption class="sr-only">{title}</caption>
-                <thead><tr>
-                    <th scope="col" class="pr-4">"From (UTC)"</th><th scope="col" class="pr-4">"Started"</th>
-                    <th scope="col" class="pr-4">"Completed"</th><th scope="col" class="pr-4">"Failed"</th>
-                    <th scope="col" class="pr-4">"Abandoned"</th><th scope="col">"In progress"</th>
-                </tr></thead>
-                <tbody>
-                    {table.into_iter().map(|b| view! {
-                        <tr><td class="pr-4">{b.label}</td><td>{b.counts.started}</td>
-                            <td>{b.counts.completed}</td><td>{b.counts.failed}</td>
-                            <td>{b.counts.abandoned}</td><td>{b.counts.in_progress}</td></tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </details>
+        <AsTable title>
+            <thead><tr>
+                <th scope="col" class="pr-4">"From (UTC)"</th><th scope="col" class="pr-4">"Started"</th>
+                <th scope="col" class="pr-4">"Completed"</th><th scope="col" class="pr-4">"Failed"</th>
+                <th scope="col" class="pr-4">"Abandoned"</th><th scope="col">"In progress"</th>
+            </tr></thead>
+            <tbody>
+                {table.into_iter().map(|b| view! {
+                    <tr><td class="pr-4">{b.label}</td><td>{b.counts.started}</td>
+                        <td>{b.counts.completed}</td><td>{b.counts.failed}</td>
+                        <td>{b.counts.abandoned}</td><td>{b.counts.in_progress}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </AsTable>
     }
 }
