@@ -33,6 +33,40 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Who may open a page. The server mounts each page in the route group that enforces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// Only the signed-out: someone signed in goes to their connections (the sign-in page).
+    SignedOut,
+    /// A signed-in user.
+    SignedIn,
+    /// A signed-in administrator.
+    Admin,
+}
+
+/// Every page of [`App`] with who may open it (a page missing here is mounted admin-only).
+pub const PAGES: &[(&str, Access)] = &[
+    ("/signin", Access::SignedOut),
+    ("/setup", Access::Public),
+    ("/connections", Access::SignedIn),
+    ("/account", Access::SignedIn),
+    ("/admin", Access::Admin),
+    ("/admin/users", Access::Admin),
+    ("/admin/keys", Access::Admin),
+    ("/admin/audit", Access::Admin),
+    ("/admin/providers", Access::Admin),
+];
+
+/// Who may open the page at `path`.
+pub fn page_access(path: &str) -> Access {
+    PAGES
+        .iter()
+        .find(|(page, _)| *page == path)
+        .map_or(Access::Admin, |(_, access)| *access)
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

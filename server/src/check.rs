@@ -1,9 +1,9 @@
 //! `atom check`: is this configuration ready for production? Every problem is listed with a
 //! specific message; nothing is written (no key generated, no migration applied).
 
-use crate::config::{Config, Mode};
-use crate::providers::Catalog;
-use crate::store;
+use crate::base::config::{Config, Mode};
+use crate::base::providers::Catalog;
+use crate::base::store;
 
 pub struct Finding {
     pub ok: bool,

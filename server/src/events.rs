@@ -1,8 +1,8 @@
 //! Live updates. Every instance polls the audit log and publishes what changed to its open
 //! pages, so a change made by any process sharing the database reaches all.
 
-use crate::audit::Kind;
-use crate::store;
+use crate::base::audit::Kind;
+use crate::base::store;
 use sea_orm::DatabaseConnection;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -49,15 +49,20 @@ impl Events {
         self.sender.subscribe()
     }
 
-    /// Polls the audit log every `every` until the process ends.
+    /// Polls the audit log every `every` until `close` is called.
     pub fn spawn_poller(&self, db: DatabaseConnection, every: Duration) {
         let sender = self.sender.clone();
+        let closed = self.closed();
         tokio::spawn(async move {
+            tokio::pin!(closed);
             let mut last = store::audit::last_seq(&db).await.unwrap_or(0);
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
-                ticker.tick().await;
+                tokio::select! {
+                    () = &mut closed => break,
+                    _ = ticker.tick() => {}
+                }
                 let batch = match store::audit::after(&db, last, 500).await {
                     Ok(batch) => batch,
                     Err(e) => {

@@ -1,11 +1,12 @@
 //! The Hub the UI's server functions call: read models for the screens, never a secret.
 
+use crate::domain::connections::{connection_state, missing_scopes, split_scopes};
 use crate::state::AppState;
-use crate::store;
+use crate::base::{providers, store};
 use app::hub::{Hub, HubError};
 use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
 use app::model::overview::{Overview, Window};
-use app::model::{ConnectionCard, ConnectionState, ConnectionsView, CurrentUser};
+use app::model::{ConnectionCard, ConnectionsView, CurrentUser};
 
 pub struct ServerHub {
     state: AppState,
@@ -17,46 +18,6 @@ impl ServerHub {
     }
 }
 
-/// How a stored connection looks to its user right now.
-pub fn connection_state(row: Option<&store::connections::Model>) -> ConnectionState {
-    match row {
-        None => ConnectionState::NotConnected,
-        Some(c) if c.status == store::connections::CONNECTED => match c.expires_at {
-            Some(at) if at <= chrono::Utc::now() => ConnectionState::Expired,
-            _ => ConnectionState::Connected,
-        },
-        Some(_) => ConnectionState::NeedsReauth,
-    }
-}
-
-pub fn split_scopes(scopes: &str) -> Vec<String> {
-    scopes
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Requested scopes the provider did not grant. Google answers the OpenID short names in long
-/// form, so those count as granted under either name.
-pub fn missing_scopes(requested: &str, granted: &str) -> Vec<String> {
-    let granted = split_scopes(granted);
-    let long_form = |scope: &str| match scope {
-        "email" => Some("https://www.googleapis.com/auth/userinfo.email"),
-        "profile" => Some("https://www.googleapis.com/auth/userinfo.profile"),
-        _ => None,
-    };
-    split_scopes(requested)
-        .into_iter()
-        .filter(|scope| {
-            // offline_access is a request for a refresh token, not a permission granted back.
-            scope != "offline_access"
-                && !granted
-                    .iter()
-                    .any(|g| g == scope || Some(g.as_str()) == long_form(scope))
-        })
-        .collect()
-}
 
 #[async_trait::async_trait]
 impl Hub for ServerHub {
@@ -84,7 +45,7 @@ impl Hub for ServerHub {
                     service: provider.service.clone(),
                     display_name: provider.display_name.clone(),
                     sandbox: provider.sandbox,
-                    state: connection_state(row),
+                    state: connection_state(row, self.state.clock.now()),
                     account: row.map(|r| r.account_name.clone()),
                     requested_scopes: provider.scopes.clone(),
                     scopes: row
@@ -95,7 +56,7 @@ impl Hub for ServerHub {
                         .unwrap_or_default(),
                     connected_at: row.map(|r| minute(r.created_at)),
                     refreshed_at: row.and_then(|r| r.last_refreshed_at).map(minute),
-                    logo: logo(&provider.service),
+                    logo: providers::logo(&provider.service),
                     enabled,
                 })
             })
@@ -114,7 +75,7 @@ impl Hub for ServerHub {
             .into_iter()
             .map(|u| UserRow {
                 is_me: u.id == admin.id,
-                admin: u.role == "admin",
+                role: u.role(),
                 created_at: minute(u.created_at),
                 id: u.id,
                 username: u.username,
@@ -143,7 +104,7 @@ impl Hub for ServerHub {
 
     async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, HubError> {
         let db = &self.state.db;
-        let search = match crate::hub_audit::search(db, &filter).await {
+        let search = match crate::domain::audit_log::search(db, &filter).await {
             Ok(Some(search)) => search,
             Ok(None) => {
                 return Ok(AuditPage {
@@ -151,12 +112,12 @@ impl Hub for ServerHub {
                     older: None,
                 })
             }
-            Err(crate::hub_audit::FilterError::BadDate) => {
+            Err(crate::domain::audit_log::FilterError::BadDate) => {
                 return Err(HubError::Unavailable(
                     "Dates are written YYYY-MM-DD.".into(),
                 ))
             }
-            Err(crate::hub_audit::FilterError::Db(e)) => {
+            Err(crate::domain::audit_log::FilterError::Db(e)) => {
                 return Err(unavailable("The audit log")(e))
             }
         };
@@ -166,7 +127,7 @@ impl Hub for ServerHub {
         let more = events.len() as u64 > AUDIT_PAGE;
         events.truncate(AUDIT_PAGE as usize);
         let older = more.then(|| events.last().map(|e| e.seq)).flatten();
-        let rows = crate::hub_audit::rows(db, events)
+        let rows = crate::domain::audit_log::rows(db, events)
             .await
             .map_err(unavailable("The audit log"))?;
         Ok(AuditPage { rows, older })
@@ -180,7 +141,7 @@ impl Hub for ServerHub {
         let mut rows = Vec::new();
         for service in state.catalog.names() {
             let redirect_uri = state.config.redirect_uri(&service);
-            let (enabled, logo) = (!disabled.contains(&service), logo(&service));
+            let (enabled, logo) = (!disabled.contains(&service), providers::logo(&service));
             let Some(provider) = state.catalog.get(&service) else {
                 rows.push(ProviderRow {
                     display_name: service.clone(),
@@ -199,7 +160,7 @@ impl Hub for ServerHub {
                 });
                 continue;
             };
-            let health = crate::health::of(state, &service)
+            let health = crate::domain::health::of(state, &state.probes, &service)
                 .await
                 .map_err(unavailable("The providers"))?;
             rows.push(ProviderRow {
@@ -224,25 +185,12 @@ impl Hub for ServerHub {
     }
 
     async fn overview(&self, window: Window) -> Result<Overview, HubError> {
-        crate::overview::build(&self.state, window)
+        crate::domain::overview::build(&self.state, window)
             .await
             .map_err(unavailable("The overview"))
     }
 }
 
-/// The logo file for a service: the ten built-in ones have their own, others a generic one.
-fn logo(service: &str) -> String {
-    const OWN: &[&str] = &[
-        "gmail", "gdrive", "slack", "trello", "asana", "notion", "dropbox", "outlook", "teams",
-        "github",
-    ];
-    let name = if OWN.contains(&service) {
-        service
-    } else {
-        "generic"
-    };
-    format!("/logos/{name}.svg")
-}
 
 /// Events per page in the audit viewer.
 const AUDIT_PAGE: u64 = 50;
@@ -257,19 +205,5 @@ fn unavailable(what: &'static str) -> impl Fn(sea_orm::DbErr) -> HubError {
     move |e| {
         tracing::error!(error = %e, "{what} could not be loaded");
         HubError::Unavailable(format!("{what} could not be loaded. Try again."))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::missing_scopes;
-
-    #[test]
-    fn missing_scopes_are_the_requested_ones_not_granted() {
-        assert_eq!(missing_scopes("a b c", "c a"), vec!["b"]);
-        let google = "openid https://www.googleapis.com/auth/userinfo.email \
-                      https://www.googleapis.com/auth/userinfo.profile";
-        assert!(missing_scopes("openid email profile offline_access", google).is_empty());
-        assert!(missing_scopes("", "x").is_empty());
     }
 }

@@ -1,30 +1,29 @@
 //! ATOM Connect's server: everything that touches a token, a key, a secret or the database.
 //! `build(config)` assembles the application and binds its listener (port 0 in tests).
 
-pub mod audit;
+//!
+//! Layers (docs/architecture.md): `base` (storage, vault, clock, catalogue, audit types,
+//! configuration) imports nothing above it; `domain` (flows, tokens, connections, users)
+//! imports only `base`; the entry points (`http`, `jobs`, `hub`, `events`, `check`, this
+//! file and `main.rs`) may import both. The `sandbox` imports nothing of the hub.
+
+#[cfg(test)]
+mod architecture;
+pub mod base;
 pub mod check;
-pub mod config;
-pub mod disconnect;
+pub mod domain;
 pub mod events;
-pub mod health;
 mod http;
 pub mod hub;
-pub mod hub_audit;
 pub mod jobs;
-pub mod metrics;
-pub mod oauth;
-pub mod overview;
-pub mod providers;
-pub mod rotation;
 pub mod sandbox;
 pub mod state;
-pub mod store;
-pub mod tokens;
-pub mod users;
-pub mod vault;
 
 use anyhow::Context;
-use config::{Config, Mode};
+use base::clock::Clock;
+use base::config::{Config, Mode};
+use base::{metrics, providers, store, vault};
+use domain::{oauth, tokens, users, Ctx};
 use leptos::config::LeptosOptions;
 use state::AppState;
 use std::net::SocketAddr;
@@ -39,6 +38,8 @@ pub struct Application {
     state: AppState,
     /// `server.metrics_listen`, when /metrics has a port of its own.
     metrics: Option<TcpListener>,
+    /// The background jobs, ended by `state.shutdown`.
+    jobs: tokio::task::JoinSet<()>,
 }
 
 impl Application {
@@ -49,7 +50,12 @@ impl Application {
     /// The first administrator's one-time setup link, while there is none.
     pub async fn setup_link(&self) -> Result<Option<String>, sea_orm::DbErr> {
         let origin = self.state.config.public_origin();
-        users::setup_link(&self.state.db, &origin).await
+        users::setup_link(&self.state.db, &origin, self.state.clock.now()).await
+    }
+
+    /// The clock every part of this application reads: tests move it instead of sleeping.
+    pub fn clock(&self) -> Clock {
+        self.state.clock.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C, then stops accepting, ends live-update streams, lets
@@ -65,7 +71,7 @@ impl Application {
         signal: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         if let Some(listener) = self.metrics {
-            let metrics = metrics::router(self.state.clone());
+            let metrics = http::metrics::router(self.state.clone());
             tokio::spawn(async move { axum::serve(listener, metrics).await });
         }
         let service = self
@@ -73,20 +79,28 @@ impl Application {
             .into_make_service_with_connect_info::<SocketAddr>();
         let stopping = Arc::new(tokio::sync::Notify::new());
         let events = self.state.events.clone();
+        let jobs_stop = self.state.shutdown.clone();
         let trigger = stopping.clone();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             signal.await;
-            tracing::info!("shutting down: finishing in-flight requests");
+            tracing::info!("shutting down: finishing in-flight requests and jobs");
             events.close();
+            jobs_stop.cancel();
             trigger.notify_one();
         });
+        let mut jobs = self.jobs;
+        let served_and_jobs_ended = async move {
+            let served = server.await;
+            while jobs.join_next().await.is_some() {}
+            served
+        };
         let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_seconds);
         let deadline = async {
             stopping.notified().await;
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            served = server => served?,
+            served = served_and_jobs_ended => served?,
             () = deadline => tracing::warn!(
                 seconds = grace.as_secs(),
                 "in-flight requests did not finish in time: exiting anyway"
@@ -125,20 +139,26 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
     let events = events::Events::new();
     events.spawn_poller(db.clone(), Duration::from_millis(500));
     let limits = Arc::new(http::limits::Limits::new(&config.limits));
-    let state = AppState {
-        leptos: leptos_options(&config, listener.local_addr()?),
-        config: Arc::new(config),
+    let ctx = Ctx {
         db,
         vault: Arc::new(vault),
         catalog: Arc::new(catalog),
         http: oauth::http_client(),
+        clock: Clock::system(),
+        public_url: config.server.public_url.clone(),
+        refresh_locks: Arc::new(tokens::RefreshLocks::new()),
+    };
+    let state = AppState {
+        ctx,
+        leptos: leptos_options(&config, listener.local_addr()?),
+        config: Arc::new(config),
         events,
         limits,
-        refresh_locks: Arc::new(tokens::RefreshLocks::new()),
-        probes: Arc::new(jobs::probe::Probes::default()),
+        probes: Arc::new(domain::health::Probes::default()),
         backoff: Arc::new(jobs::refresher::Backoff::default()),
+        shutdown: tokio_util::sync::CancellationToken::new(),
     };
-    jobs::spawn(&state);
+    let jobs = jobs::spawn(&state);
     let metrics = match state.config.server.metrics_listen {
         Some(addr) => Some(
             TcpListener::bind(addr)
@@ -152,6 +172,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         listener,
         state,
         metrics,
+        jobs,
     })
 }
 

@@ -2,8 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use server::audit::{Event, Kind, Origin};
-use server::config::Config;
+use server::base::config::Config;
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
@@ -127,7 +126,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
-    init_logging(&config.log, config.mode == server::config::Mode::Production);
+    init_logging(&config.log, config.mode == server::base::config::Mode::Production);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = server::build(config).await?;
@@ -135,7 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 // Straight to the terminal, not the log: the link is a one-time secret.
                 println!(
                     "No administrator yet. Open this link once to create one (valid {} hours):\n  {link}",
-                    server::store::setup_tokens::LIFETIME_HOURS
+                    server::base::store::setup_tokens::LIFETIME_HOURS
                 );
             }
             tracing::info!(port = app.port(), "ATOM Connect is listening");
@@ -158,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ready for production");
         }
         Command::Migrate => {
-            server::store::open(&config.database.url).await?;
+            server::base::store::open(&config.database.url).await?;
             println!("migrations applied");
         }
         Command::Sandbox => {
@@ -175,9 +174,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     if_missing,
                 },
         } => {
-            let db = server::store::open(&config.database.url).await?;
+            let db = server::base::store::open(&config.database.url).await?;
             if if_missing
-                && server::store::users::by_username(&db, &username)
+                && server::base::store::users::by_username(&db, &username)
                     .await?
                     .is_some()
             {
@@ -193,8 +192,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 (random_password(), true)
             };
-            let actor = server::users::Actor::cli();
-            let user = server::users::add(&db, &username, &password, admin, &actor).await?;
+            let actor = server::domain::users::Actor::cli();
+            let user = server::domain::users::add(&db, &username, &password, admin, &actor).await?;
             println!(
                 "created {} user {} (id {})",
                 if admin { "admin" } else { "regular" },
@@ -208,17 +207,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Disable { username },
         } => {
-            let db = server::store::open(&config.database.url).await?;
-            server::users::disable(&db, &username).await?;
+            let db = server::base::store::open(&config.database.url).await?;
+            server::domain::users::disable(&db, &username).await?;
             println!("disabled user {username}");
         }
         Command::Apikey { command } => {
-            let db = server::store::open(&config.database.url).await?;
+            let db = server::base::store::open(&config.database.url).await?;
             apikey(&db, command).await?;
         }
         Command::Backup { to } => {
-            let db = server::store::connect(&config.database.url).await?;
-            server::store::backup_sqlite(&db, &to).await?;
+            let db = server::base::store::connect(&config.database.url).await?;
+            server::base::store::backup_sqlite(&db, &to).await?;
             println!(
                 "backed up to {}; the master key is not in it: back that up separately",
                 to.display()
@@ -228,7 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: KeysCommand::Generate { out },
         } => {
             use secrecy::ExposeSecret;
-            let key = server::vault::Keyring::generate_hex();
+            let key = server::base::vault::Keyring::generate_hex();
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -245,13 +244,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: KeysCommand::Rotate,
         } => {
             let vault = server::load_vault(&config)?;
-            let db = server::store::open(&config.database.url).await?;
-            server::rotation::rotate_with_progress(&db, &vault).await?;
+            let db = server::base::store::open(&config.database.url).await?;
+            server::domain::rotation::rotate_with_progress(&db, &vault).await?;
         }
         Command::Audit {
             command: AuditCommand::Export,
         } => {
-            let db = server::store::open(&config.database.url).await?;
+            let db = server::base::store::open(&config.database.url).await?;
             export_audit(&db).await?;
         }
     }
@@ -260,15 +259,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> anyhow::Result<()> {
     use secrecy::ExposeSecret;
-    use server::store::api_keys;
+    use app::model::admin::ApiScope;
+    use server::domain::api_keys;
+    use server::domain::users::Actor;
     match command {
         ApikeyCommand::Create { name, scopes } => {
-            const KNOWN: &[&str] = &["tokens:read", "connections:write"];
-            if let Some(bad) = scopes.iter().find(|s| !KNOWN.contains(&s.as_str())) {
-                anyhow::bail!("unknown scope {bad}: use {}", KNOWN.join(" or "));
-            }
-            let (row, key) = api_keys::create(db, &name, &scopes).await?;
-            audit(db, Kind::ApiKeyCreated, &row.id).await?;
+            let scopes = api_keys::parse_scopes(&scopes).map_err(|bad| {
+                let known: Vec<&str> = ApiScope::ALL.iter().map(|s| s.as_str()).collect();
+                anyhow::anyhow!("unknown scope {bad}: use {}", known.join(" or "))
+            })?;
+            let (row, key) = api_keys::create(db, &name, &scopes, &Actor::cli()).await?;
             println!(
                 "created API key {} ({}) with scopes {}",
                 row.name, row.id, row.scopes
@@ -276,7 +276,7 @@ async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> any
             println!("key (shown once, keep it secret): {}", key.expose_secret());
         }
         ApikeyCommand::List => {
-            for key in api_keys::list(db).await? {
+            for key in server::base::store::api_keys::list(db).await? {
                 let state = if key.revoked_at.is_some() {
                     "revoked"
                 } else {
@@ -293,19 +293,12 @@ async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> any
             }
         }
         ApikeyCommand::Revoke { id } => {
-            if !api_keys::revoke(db, &id).await? {
+            if !api_keys::revoke(db, &id, &Actor::cli()).await? {
                 anyhow::bail!("no live API key with id {id}");
             }
-            audit(db, Kind::ApiKeyRevoked, &id).await?;
             println!("revoked API key {id}");
         }
     }
-    Ok(())
-}
-
-async fn audit(db: &sea_orm::DatabaseConnection, kind: Kind, key_id: &str) -> anyhow::Result<()> {
-    let event = Event::new(kind, &Origin::default()).reason(&format!("apikey:{key_id}"));
-    server::store::audit::append(db, event).await?;
     Ok(())
 }
 
@@ -314,7 +307,7 @@ async fn export_audit(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut last = 0;
     loop {
-        let batch = server::store::audit::after(db, last, 1000).await?;
+        let batch = server::base::store::audit::after(db, last, 1000).await?;
         let Some(tail) = batch.last() else { break };
         last = tail.seq;
         for event in &batch {

@@ -1,25 +1,33 @@
-//! The one application state, shared by routes, middleware and (through the Hub) server functions.
+//! The one application state, assembled once in `lib.rs` and shared by routes, middleware,
+//! jobs and (through the Hub) server functions. The domain never sees it: it gets the
+//! [`Ctx`] inside (`&state` coerces to `&Ctx`).
 
-use crate::config::Config;
+use crate::base::config::Config;
+use crate::domain::health::Probes;
+use crate::domain::Ctx;
 use crate::events::Events;
-use crate::providers::Catalog;
-use crate::vault::Keyring;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sea_orm::DatabaseConnection;
+use std::ops::Deref;
 use std::sync::Arc;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
+    pub ctx: Ctx,
     pub leptos: LeptosOptions,
     pub config: Arc<Config>,
-    pub db: DatabaseConnection,
-    pub vault: Arc<Keyring>,
-    pub catalog: Arc<Catalog>,
-    pub http: reqwest::Client,
     pub events: Events,
     pub limits: Arc<crate::http::limits::Limits>,
-    pub refresh_locks: Arc<crate::tokens::RefreshLocks>,
-    pub probes: Arc<crate::jobs::probe::Probes>,
+    pub probes: Arc<Probes>,
     pub backoff: Arc<crate::jobs::refresher::Backoff>,
+    /// Cancelled when the server stops: background jobs end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl Deref for AppState {
+    type Target = Ctx;
+
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
 }

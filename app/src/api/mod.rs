@@ -4,6 +4,11 @@ pub mod account;
 pub mod admin;
 pub mod connections;
 
+/// The prefix of every administrators' function (`#[server(prefix = "/rpc/admin")]`): the
+/// server mounts the functions under it in the admin route group, the others in the signed-in
+/// group.
+pub const ADMIN_PREFIX: &str = "/rpc/admin/";
+
 #[cfg(feature = "ssr")]
 pub(crate) fn current_user() -> Result<crate::model::CurrentUser, leptos::prelude::ServerFnError> {
     use leptos::prelude::*;
@@ -23,7 +28,7 @@ pub(crate) fn hub() -> Result<crate::hub::SharedHub, leptos::prelude::ServerFnEr
 pub(crate) fn current_admin() -> Result<crate::model::CurrentUser, leptos::prelude::ServerFnError> {
     use leptos::prelude::*;
     let user = current_user()?;
-    if user.admin {
+    if user.is_admin() {
         return Ok(user);
     }
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -10,7 +10,7 @@ pub fn Nav(user: CurrentUser, title: &'static str) -> impl IntoView {
             <h1 class="text-2xl font-semibold">{title}</h1>
             <nav aria-label="Main" class="flex flex-wrap items-center gap-2 text-sm">
                 <a href="/connections" class=link>"Connections"</a>
-                {user.admin.then(|| view! {
+                {user.is_admin().then(|| view! {
                     <a href="/admin" class=link>"Overview"</a>
                     <a href="/admin/users" class=link>"Users"</a>
                     <a href="/admin/keys" class=link>"API keys"</a>

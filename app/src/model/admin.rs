@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub struct UserRow {
     pub id: String,
     pub username: String,
-    pub admin: bool,
+    pub role: super::Role,
     pub disabled: bool,
     pub created_at: String,
     /// The signed-in administrator's own row (they cannot demote or disable themselves here).
@@ -26,46 +26,38 @@ pub struct ApiKeyRow {
     pub revoked: bool,
 }
 
-/// The scopes an API key can carry, with what each allows.
-pub const API_SCOPES: &[(&str, &str)] = &[
-    (
-        "tokens:read",
-        "Read fresh access tokens and list connections",
-    ),
-    (
-        "connections:write",
-        "Delete connections and create connect links",
-    ),
-];
+/// What an API key may do: the one list, shown on the admin page and checked by the API,
+/// the admin form and `atom apikey create`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApiScope {
+    /// Read fresh access tokens and list connections.
+    TokensRead,
+    /// Delete connections and create connect links.
+    ConnectionsWrite,
+}
 
-/// The fixed message after an admin form, by the code the server redirects with.
-pub fn admin_message(code: &str) -> Option<(bool, &'static str)> {
-    Some(match code {
-        "user_created" => (true, "User created."),
-        "role_changed" => (true, "Role changed. That user signs in again."),
-        "disabled" => (true, "User disabled. Their sessions have ended."),
-        "enabled" => (true, "User enabled."),
-        "key_revoked" => (true, "API key revoked. Calls with it now get 401."),
-        "bad_name" => (
-            false,
-            "A username is 1 to 64 letters, digits, '.', '_', '-' or '@'.",
-        ),
-        "weak_password" => (false, "A password needs 8 to 256 characters."),
-        "exists" => (false, "That username is taken."),
-        "last_admin" => (false, "The last active administrator keeps the role."),
-        "bad_key_name" => (
-            false,
-            "A key needs a name of 1 to 64 characters and a scope.",
-        ),
-        "provider_disabled" => (
-            true,
-            "Provider turned off: nobody can start a new connection to it. Existing \
-             connections keep working and can still be disconnected.",
-        ),
-        "provider_enabled" => (true, "Provider turned on: users can connect it again."),
-        "not_found" => (false, "That item no longer exists."),
-        _ => return None,
-    })
+impl ApiScope {
+    pub const ALL: [ApiScope; 2] = [ApiScope::TokensRead, ApiScope::ConnectionsWrite];
+
+    /// The scope's name on keys, in the API's documentation and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TokensRead => "tokens:read",
+            Self::ConnectionsWrite => "connections:write",
+        }
+    }
+
+    /// What the scope allows, in plain words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::TokensRead => "Read fresh access tokens and list connections",
+            Self::ConnectionsWrite => "Delete connections and create connect links",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|scope| scope.as_str() == name)
+    }
 }
 
 /// What the audit viewer asks for; every field optional. `before` pages back by sequence.

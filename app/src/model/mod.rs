@@ -1,8 +1,12 @@
 //! Data shapes shared by the browser and the server. Never a secret in them.
 
 pub mod admin;
+pub mod notice;
+pub mod outcomes;
 pub mod overview;
 pub mod scopes;
+
+pub use outcomes::{ConnectFailure, Revocation};
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +15,13 @@ use serde::{Deserialize, Serialize};
 pub struct CurrentUser {
     pub id: String,
     pub username: String,
-    pub admin: bool,
+    pub role: Role,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
 }
 
 /// Where a user's connection to one provider stands.
@@ -25,12 +35,53 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
+    /// The stable name (API answers, the `status` column for the stored states).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NotConnected => "not_connected",
             Self::Connected => "connected",
             Self::Expired => "expired",
             Self::NeedsReauth => "needs_reauth",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::NotConnected,
+            Self::Connected,
+            Self::Expired,
+            Self::NeedsReauth,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == name)
+    }
+}
+
+/// What a user may do on the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Connects their own services.
+    User,
+    /// Also manages users, keys and providers, and sees the audit log.
+    Admin,
+}
+
+impl Role {
+    /// The stable name (the `role` column, the admin form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Unknown names are the least privilege.
+    pub fn parse(name: &str) -> Self {
+        if name == Self::Admin.as_str() {
+            Self::Admin
+        } else {
+            Self::User
         }
     }
 }
@@ -67,51 +118,14 @@ pub struct ConnectionsView {
     pub cards: Vec<ConnectionCard>,
 }
 
-/// The fixed, human message for a failed connect flow. Provider text is never shown.
-pub fn failure_message(code: &str, provider: &str) -> String {
-    match code {
-        "access_denied" => {
-            format!("You cancelled the connection to {provider}. Nothing was stored.")
-        }
-        "exchange_failed" => format!(
-            "{provider} did not accept the sign-in. Nothing was stored; try again in a minute."
-        ),
-        "identity_failed" => format!(
-            "{provider} signed you in but would not tell us who you are. Nothing was stored."
-        ),
-        "provider_disabled" => {
-            format!("Connections to {provider} are turned off on this hub. Ask your administrator.")
-        }
-        "invalid_state" => {
-            "That sign-in link has expired or was already used. Start again with Connect."
-                .to_string()
-        }
-        _ => format!("Connecting {provider} failed. Nothing was stored; please try again."),
-    }
-}
-
-/// The fixed message after a disconnect, by how revocation at the provider went.
-pub fn disconnect_message(revocation: &str, provider: &str) -> String {
-    match revocation {
-        "revoked" | "not_connected" => format!("{provider} disconnected."),
-        "no_revocation_endpoint" => format!(
-            "{provider} disconnected here. {provider} offers no way to revoke access from \
-             outside: remove ATOM Connect from the apps in your {provider} account settings."
-        ),
-        _ => format!(
-            "{provider} disconnected here, but {provider} did not confirm the revocation: \
-             remove ATOM Connect from the apps in your {provider} account settings to be sure."
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn failure_messages_never_echo_unknown_codes() {
-        let text = failure_message("<script>alert(1)</script>", "GitHub");
+        let text = ConnectFailure::parse("<script>alert(1)</script>")
+            .map_or_else(|| ConnectFailure::fallback_message("GitHub"), |f| f.message("GitHub"));
         assert!(!text.contains("script"));
         assert!(text.contains("GitHub"));
     }

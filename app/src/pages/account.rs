@@ -1,5 +1,6 @@
 use crate::api::account::current_account;
 use crate::components::nav::{Flash, Nav};
+use crate::model::notice::Notice;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -9,15 +10,13 @@ use leptos_router::hooks::use_query_map;
 pub fn AccountPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_account());
     let query = use_query_map().get_untracked();
+    // `?changed=1` after a password change (the redirect tests and bookmarks know).
     let message = if query.get("changed").is_some() {
-        Some((true, "Password changed. Your other sessions have ended."))
+        Some(Notice::PasswordChanged)
     } else {
-        query.get("error").map(|code| match code.as_str() {
-            "wrong_password" => (false, "The current password is not right."),
-            "mismatch" => (false, "The two new passwords differ."),
-            _ => (false, "A password needs 8 to 256 characters."),
-        })
-    };
+        Notice::from_query(None, query.get("error"))
+    }
+    .map(|notice| (notice.ok(), notice.text()));
     let input = "rounded border border-slate-300 p-2";
     view! {
         <main class="mx-auto max-w-4xl p-6">
@@ -26,7 +25,7 @@ pub fn AccountPage() -> impl IntoView {
                     <Nav user=user.clone() title="Account"/>
                     <Flash message/>
                     <p class="mb-6">"Signed in as " <strong>{user.username.clone()}</strong>
-                        {if user.admin { " (administrator)" } else { "" }}</p>
+                        {if user.is_admin() { " (administrator)" } else { "" }}</p>
                 }))}
             </Suspense>
             <section class="max-w-sm rounded-xl bg-white p-6 shadow">

@@ -1,6 +1,6 @@
 use crate::api::connections::list_connections;
 use crate::components::{live, nav::Nav, provider_card::ProviderCard};
-use crate::model::{disconnect_message, failure_message, ConnectionsView};
+use crate::model::{ConnectFailure, ConnectionsView, Revocation};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -85,14 +85,20 @@ fn flash_message(view: &ConnectionsView) -> Option<(bool, String)> {
         return Some((true, format!("{name} connected.")));
     }
     if let Some(name) = query.get("disconnected").and_then(|s| name_of(&s)) {
-        let revocation = query.get("revocation").unwrap_or_default();
-        let confirmed = matches!(revocation.as_str(), "revoked" | "not_connected");
-        return Some((confirmed, disconnect_message(&revocation, &name)));
+        let revocation = query
+            .get("revocation")
+            .and_then(|code| Revocation::parse(&code))
+            .unwrap_or(Revocation::RevocationFailed);
+        return Some((revocation.confirmed(), revocation.message(&name)));
     }
     let code = query.get("error")?;
     let name = query
         .get("service")
         .and_then(|s| name_of(&s))
         .unwrap_or_else(|| "the provider".to_string());
-    Some((false, failure_message(&code, &name)))
+    let message = ConnectFailure::parse(&code).map_or_else(
+        || ConnectFailure::fallback_message(&name),
+        |failure| failure.message(&name),
+    );
+    Some((false, message))
 }

@@ -1,3 +1,4 @@
+use crate::model::notice::Notice;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -5,17 +6,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
-    let problem = query.get("error").map(|code| match code.as_str() {
-        "expired" => {
-            "This setup link has expired or was already used. Restart the hub \
-                      (it prints a new link while there is no administrator), or run \
-                      `atom user add --admin NAME`."
-        }
-        "bad_name" => "A username is 1 to 64 letters, digits, '.', '_', '-' or '@'.",
-        "mismatch" => "The two passwords differ.",
-        "exists" => "That username is taken.",
-        _ => "A password needs 8 to 256 characters.",
-    });
+    let problem = Notice::from_query(None, query.get("error")).map(Notice::text);
     let input = "rounded border border-slate-300 p-2";
     view! {
         <main class="mx-auto mt-16 max-w-sm rounded-xl bg-white p-8 shadow">

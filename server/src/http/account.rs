@@ -1,13 +1,13 @@
-//! Sign in, sign out, and the middleware that puts the signed-in user on each request.
+//! Signing in and out, and the request facts every audit event records (client address,
+//! user agent).
 
 use super::limits::take;
-use crate::audit::{Event, Kind, Origin};
+use crate::base::audit::{Event, Kind, Origin};
 use crate::state::AppState;
-use crate::store;
-use app::model::CurrentUser;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::{header, request::Parts, StatusCode};
-use axum::middleware::Next;
+use crate::base::store;
+use super::auth::SignedIn;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::{header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -15,180 +15,9 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 use tower_sessions::Session;
 
-const AUTH_KEY: &str = "auth";
-
-/// What a signed-in session holds: no secret, only who, since when, under which session
-/// epoch of the user, and the flow binding.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SignedIn {
-    user_id: String,
-    /// Pending connect flows are bound to this random value.
-    binding: String,
-    signed_in_at: i64,
-    /// The last request (kept to the minute): idle sessions end.
-    #[serde(default)]
-    last_seen: i64,
-    /// A password, role or disabled change moves the user to a new epoch, ending this session.
-    #[serde(default)]
-    epoch: i64,
-}
-
-/// Pages that need a signed-in user; others are public. The admin area needs the admin role.
-fn signed_in_page(path: &str) -> bool {
-    matches!(path, "/connections" | "/account" | "/admin") || path.starts_with("/admin/")
-}
-
-fn admin_area(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/") || path.starts_with("/rpc/admin/")
-}
-
-/// Signs the user in on this browser: a new session id (no fixation), a new flow binding.
-pub async fn start_session(
-    session: &Session,
-    user: &store::users::Model,
-) -> Result<(), super::error::ApiError> {
-    let internal = |_| super::error::ApiError::internal();
-    session.cycle_id().await.map_err(internal)?;
-    let auth = SignedIn {
-        user_id: user.id.clone(),
-        binding: crate::store::new_id(),
-        signed_in_at: chrono::Utc::now().timestamp(),
-        last_seen: chrono::Utc::now().timestamp(),
-        epoch: user.session_epoch,
-    };
-    session.insert(AUTH_KEY, auth).await.map_err(internal)
-}
-
-/// A random value per signed-in session that pending flows are bound to.
-#[derive(Clone)]
-pub struct SessionBinding(pub String);
-
 /// Verified against for unknown users, so both failures take the same time.
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| password_auth::generate_hash("not a real password"));
-
-const LINK_KEY: &str = "connect_link";
-
-/// What a browser that opened a connect link holds: it may complete that one flow (the
-/// callback of that service, once, before `expires_at`) and nothing else. It never signs in.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct LinkGrant {
-    user_id: String,
-    provider: String,
-    binding: String,
-    expires_at: i64,
-}
-
-/// Gives this browser a new session id and a grant for one flow; returns the flow binding.
-pub async fn grant_link(
-    session: &Session,
-    user_id: &str,
-    provider: &str,
-) -> Result<String, super::error::ApiError> {
-    let internal = |_| super::error::ApiError::internal();
-    session.cycle_id().await.map_err(internal)?;
-    let binding = crate::store::new_id();
-    let lifetime = crate::oauth::start::FLOW_LIFETIME_MINUTES * 60;
-    let grant = LinkGrant {
-        user_id: user_id.to_string(),
-        provider: provider.to_string(),
-        binding: binding.clone(),
-        expires_at: chrono::Utc::now().timestamp() + lifetime,
-    };
-    session.insert(LINK_KEY, grant).await.map_err(internal)?;
-    Ok(binding)
-}
-
-/// On the callback of the granted service, the grant is taken (used once) and stands in for
-/// a signed-in user on this request only.
-async fn use_link_grant(state: &AppState, session: &Session, request: &mut Request) -> bool {
-    let path = request.uri().path();
-    let Some(service) = path
-        .strip_prefix("/api/auth/")
-        .and_then(|rest| rest.strip_suffix("/callback"))
-    else {
-        return false;
-    };
-    match session.get::<LinkGrant>(LINK_KEY).await {
-        Ok(Some(grant)) if grant.provider == service => {}
-        _ => return false,
-    }
-    let Ok(Some(grant)) = session.remove::<LinkGrant>(LINK_KEY).await else {
-        return false;
-    };
-    if grant.expires_at <= chrono::Utc::now().timestamp() {
-        return false;
-    }
-    match store::users::by_id(&state.db, &grant.user_id).await {
-        Ok(Some(user)) if !user.disabled => {
-            request.extensions_mut().insert(user.current_user());
-            request
-                .extensions_mut()
-                .insert(SessionBinding(grant.binding));
-            true
-        }
-        Ok(_) => false,
-        Err(e) => {
-            tracing::error!(error = %e, "loading the connect link's user failed");
-            false
-        }
-    }
-}
-
-pub async fn load_user(
-    State(state): State<AppState>,
-    session: Session,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    if use_link_grant(&state, &session, &mut request).await {
-        return next.run(request).await;
-    }
-    if let Ok(Some(auth)) = session.get::<SignedIn>(AUTH_KEY).await {
-        let lifetimes = &state.config.sessions;
-        let now = chrono::Utc::now().timestamp();
-        let idle = lifetimes.idle_timeout_seconds as i64;
-        let last_seen = auth.last_seen.max(auth.signed_in_at);
-        let fresh = now - auth.signed_in_at < lifetimes.absolute_timeout_seconds as i64
-            && now - last_seen < idle;
-        match store::users::by_id(&state.db, &auth.user_id).await {
-            Ok(Some(user)) if fresh && !user.disabled && user.session_epoch == auth.epoch => {
-                request.extensions_mut().insert(user.current_user());
-                request
-                    .extensions_mut()
-                    .insert(SessionBinding(auth.binding.clone()));
-                // Write the session back now and then, not on every request.
-                if now - last_seen >= (idle / 4).min(60) {
-                    let touched = SignedIn {
-                        last_seen: now,
-                        ..auth
-                    };
-                    let _ = session.insert(AUTH_KEY, touched).await;
-                }
-            }
-            // Too old, idle, the user gone, disabled or changed: the session ends server-side.
-            Ok(_) => {
-                let _ = session.flush().await;
-            }
-            Err(e) => tracing::error!(error = %e, "loading the session's user failed"),
-        }
-    }
-    let path = request.uri().path();
-    let forbidden = || {
-        let message = "This part of ATOM Connect is for administrators.";
-        super::error::ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-            .for_browser(request.headers())
-            .into_response()
-    };
-    match request.extensions().get::<CurrentUser>() {
-        None if signed_in_page(path) => Redirect::to("/signin").into_response(),
-        None if admin_area(path) => super::error::ApiError::sign_in_required().into_response(),
-        Some(_) if path == "/signin" => Redirect::to("/connections").into_response(),
-        Some(user) if admin_area(path) && !user.admin => forbidden(),
-        _ => next.run(request).await,
-    }
-}
-
 /// The client's address: the peer, or the last X-Forwarded-For hop when the peer is one of
 /// the configured trusted proxies.
 pub fn client_address(parts: &Parts, trusted: &[std::net::IpAddr]) -> Option<String> {
@@ -221,7 +50,11 @@ impl FromRequestParts<AppState> for Origin {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(256).collect());
-        Ok(Origin { ip, user_agent })
+        Ok(Origin {
+            ip,
+            user_agent,
+            clock: state.clock.clone(),
+        })
     }
 }
 
@@ -264,7 +97,7 @@ pub async fn sign_in(
         store::audit::append(&state.db, event).await?;
         return Ok(Redirect::to("/signin?error=1").into_response());
     };
-    start_session(&session, &user).await?;
+    super::session::start_session(&session, &user, state.clock.now()).await?;
     store::audit::append(&state.db, Event::new(Kind::SignIn, &origin).by(&user.id)).await?;
     Ok(Redirect::to("/connections").into_response())
 }
@@ -273,9 +106,9 @@ pub async fn sign_out(
     State(state): State<AppState>,
     session: Session,
     origin: Origin,
-    user: Option<axum::Extension<CurrentUser>>,
+    signed_in: Option<SignedIn>,
 ) -> Result<Response, super::error::ApiError> {
-    if let Some(axum::Extension(user)) = user {
+    if let Some(SignedIn { user, .. }) = signed_in {
         store::audit::append(&state.db, Event::new(Kind::SignOut, &origin).by(&user.id)).await?;
     }
     session

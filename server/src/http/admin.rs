@@ -3,47 +3,38 @@
 //! (403); each handler checks the role again. A new API key is shown once, in this answer.
 
 use super::error::ApiError;
-use crate::audit::{Event, Kind, Origin};
+use crate::base::audit::Origin;
 use crate::state::AppState;
-use crate::store;
-use crate::users::{self, Actor, UserError};
-use app::model::CurrentUser;
+use crate::base::store;
+use crate::domain::api_keys::{self, KeyError};
+use crate::domain::users::{self, Actor, UserError};
+use app::model::admin::ApiScope;
+use crate::domain::provider_settings;
+use app::model::notice::Notice;
+use app::model::Role;
+use super::auth::Admin;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-pub(super) type Admin = Option<Extension<CurrentUser>>;
 
-pub(super) fn require_admin(user: Admin, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
-    match user {
-        Some(Extension(user)) if user.admin => Ok(user),
-        Some(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "This part of ATOM Connect is for administrators.",
-        )
-        .for_browser(headers)),
-        None => Err(ApiError::sign_in_required().for_browser(headers)),
-    }
-}
-
-fn back(page: &str, outcome: &str, code: &str) -> Response {
-    Redirect::to(&format!("/admin/{page}?{outcome}={code}")).into_response()
+fn back(page: &str, notice: Notice) -> Response {
+    Redirect::to(&notice.redirect_to(&format!("/admin/{page}"))).into_response()
 }
 
 fn user_error(e: UserError) -> Result<Response, ApiError> {
-    let code = match e {
-        UserError::BadName => "bad_name",
-        UserError::WeakPassword => "weak_password",
-        UserError::Exists(_) => "exists",
-        UserError::LastAdmin => "last_admin",
-        UserError::Unknown(_) => "not_found",
+    let notice = match e {
+        UserError::BadName => Notice::BadName,
+        UserError::WeakPassword => Notice::WeakPassword,
+        UserError::Exists(_) => Notice::Exists,
+        UserError::LastAdmin => Notice::LastAdmin,
+        UserError::Unknown(_) => Notice::NotFound,
         UserError::Db(e) => return Err(e.into()),
     };
-    Ok(back("users", "error", code))
+    Ok(back("users", notice))
 }
 
 #[derive(Deserialize)]
@@ -56,13 +47,11 @@ pub struct NewUser {
 pub async fn create_user(
     State(state): State<AppState>,
     origin: Origin,
-    headers: HeaderMap,
-    user: Admin,
+    Admin(me): Admin,
     Form(form): Form<NewUser>,
 ) -> Result<Response, ApiError> {
-    let me = require_admin(user, &headers)?;
     let actor = Actor::admin(&me.id, origin);
-    let admin_role = form.role == "admin";
+    let admin_role = Role::parse(&form.role) == Role::Admin;
     match users::add(
         &state.db,
         &form.username,
@@ -72,7 +61,7 @@ pub async fn create_user(
     )
     .await
     {
-        Ok(_) => Ok(back("users", "done", "user_created")),
+        Ok(_) => Ok(back("users", Notice::UserCreated)),
         Err(e) => user_error(e),
     }
 }
@@ -85,18 +74,16 @@ pub struct RoleForm {
 pub async fn set_role(
     State(state): State<AppState>,
     origin: Origin,
-    headers: HeaderMap,
-    user: Admin,
+    Admin(me): Admin,
     Path(id): Path<String>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, ApiError> {
-    let me = require_admin(user, &headers)?;
     let Some(target) = store::users::by_id(&state.db, &id).await? else {
-        return Ok(back("users", "error", "not_found"));
+        return Ok(back("users", Notice::NotFound));
     };
     let actor = Actor::admin(&me.id, origin);
-    match users::set_role(&state.db, &target, form.role == "admin", &actor).await {
-        Ok(()) => Ok(back("users", "done", "role_changed")),
+    match users::set_role(&state.db, &target, Role::parse(&form.role) == Role::Admin, &actor).await {
+        Ok(()) => Ok(back("users", Notice::RoleChanged)),
         Err(e) => user_error(e),
     }
 }
@@ -109,23 +96,18 @@ pub struct StateForm {
 pub async fn set_state(
     State(state): State<AppState>,
     origin: Origin,
-    headers: HeaderMap,
-    user: Admin,
+    Admin(me): Admin,
     Path(id): Path<String>,
     Form(form): Form<StateForm>,
 ) -> Result<Response, ApiError> {
-    let me = require_admin(user, &headers)?;
     let Some(target) = store::users::by_id(&state.db, &id).await? else {
-        return Ok(back("users", "error", "not_found"));
+        return Ok(back("users", Notice::NotFound));
     };
     let disabled = form.state == "disabled";
     let actor = Actor::admin(&me.id, origin);
     match users::set_disabled(&state.db, &target, disabled, &actor).await {
-        Ok(()) => Ok(back(
-            "users",
-            "done",
-            if disabled { "disabled" } else { "enabled" },
-        )),
+        Ok(()) if disabled => Ok(back("users", Notice::UserDisabled)),
+        Ok(()) => Ok(back("users", Notice::UserEnabled)),
         Err(e) => user_error(e),
     }
 }
@@ -140,26 +122,24 @@ pub struct NewKey {
 pub async fn create_key(
     State(state): State<AppState>,
     origin: Origin,
-    headers: HeaderMap,
-    user: Admin,
+    Admin(me): Admin,
     Form(form): Form<NewKey>,
 ) -> Result<Response, ApiError> {
-    let me = require_admin(user, &headers)?;
-    let name = form.name.trim();
-    let scopes: Vec<String> = [
-        (form.tokens_read.is_some(), "tokens:read"),
-        (form.connections_write.is_some(), "connections:write"),
+    let scopes: Vec<ApiScope> = [
+        (form.tokens_read.is_some(), ApiScope::TokensRead),
+        (form.connections_write.is_some(), ApiScope::ConnectionsWrite),
     ]
     .into_iter()
-    .filter_map(|(on, scope)| on.then(|| scope.to_string()))
+    .filter_map(|(on, scope)| on.then_some(scope))
     .collect();
-    if name.is_empty() || name.chars().count() > 64 || scopes.is_empty() {
-        return Ok(back("keys", "error", "bad_key_name"));
-    }
-    let (row, key) = store::api_keys::create(&state.db, name, &scopes).await?;
-    let mut event = Event::new(Kind::ApiKeyCreated, &origin).reason(&format!("apikey:{}", row.id));
-    event.actor = Some(me.id);
-    store::audit::append(&state.db, event).await?;
+    let actor = Actor::admin(&me.id, origin);
+    let (row, key) = match api_keys::create(&state.db, &form.name, &scopes, &actor).await {
+        Ok(created) => created,
+        Err(KeyError::Db(e)) => return Err(e.into()),
+        Err(KeyError::BadName | KeyError::NoScope) => {
+            return Ok(back("keys", Notice::BadKeyName))
+        }
+    };
     let mut response = Html(key_page(&row.name, key.expose_secret())).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -175,18 +155,13 @@ pub async fn create_key(
 pub async fn revoke_key(
     State(state): State<AppState>,
     origin: Origin,
-    headers: HeaderMap,
-    user: Admin,
+    Admin(me): Admin,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let me = require_admin(user, &headers)?;
-    if !store::api_keys::revoke(&state.db, &id).await? {
-        return Ok(back("keys", "error", "not_found"));
+    if !api_keys::revoke(&state.db, &id, &Actor::admin(&me.id, origin)).await? {
+        return Ok(back("keys", Notice::NotFound));
     }
-    let mut event = Event::new(Kind::ApiKeyRevoked, &origin).reason(&format!("apikey:{id}"));
-    event.actor = Some(me.id);
-    store::audit::append(&state.db, event).await?;
-    Ok(back("keys", "done", "key_revoked"))
+    Ok(back("keys", Notice::KeyRevoked))
 }
 
 #[derive(Deserialize)]
@@ -198,31 +173,21 @@ pub struct SwitchForm {
 pub async fn set_provider(
     State(state): State<AppState>,
     origin: Origin,
-    headers: HeaderMap,
-    user: Admin,
+    Admin(me): Admin,
     Path(service): Path<String>,
     Form(form): Form<SwitchForm>,
 ) -> Result<Response, ApiError> {
-    let me = require_admin(user, &headers)?;
     if !state.catalog.names().contains(&service) {
-        return Ok(back("providers", "error", "not_found"));
+        return Ok(back("providers", Notice::NotFound));
     }
     let enabled = form.enabled == "true";
-    store::provider_settings::set(&state.db, &service, enabled).await?;
-    let kind = if enabled {
-        Kind::ProviderEnabled
+    let actor = Actor::admin(&me.id, origin);
+    provider_settings::set_enabled(&state.db, &service, enabled, &actor).await?;
+    if enabled {
+        Ok(back("providers", Notice::ProviderEnabled))
     } else {
-        Kind::ProviderDisabled
-    };
-    let mut event = Event::new(kind, &origin).provider(&service);
-    event.actor = Some(me.id);
-    store::audit::append(&state.db, event).await?;
-    let code = if enabled {
-        "provider_enabled"
-    } else {
-        "provider_disabled"
-    };
-    Ok(back("providers", "done", code))
+        Ok(back("providers", Notice::ProviderDisabled))
+    }
 }
 
 /// The one time a key is shown: a small page of its own, never stored, never cached.

@@ -1,29 +1,26 @@
 //! `GET /admin/audit/export`: the audit events matching the viewer's filter, newest first, as
 //! a JSON-lines download (at most 100,000 events; the command `atom audit export` has no cap).
 
-use super::admin::require_admin;
+use super::auth::Admin;
 use super::error::ApiError;
-use crate::hub_audit::{self, FilterError};
+use crate::domain::audit_log::{self, FilterError};
 use crate::state::AppState;
-use crate::store;
+use crate::base::store;
 use app::model::admin::AuditFilter;
-use app::model::CurrentUser;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 
 const CAP: usize = 100_000;
 
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
-    user: Option<Extension<CurrentUser>>,
+    _admin: Admin,
     Query(mut filter): Query<AuditFilter>,
 ) -> Result<Response, ApiError> {
-    require_admin(user, &headers)?;
     filter.before = None;
-    let search = match hub_audit::search(&state.db, &filter).await {
+    let search = match audit_log::search(&state.db, &filter).await {
         Ok(search) => search,
         Err(FilterError::BadDate) => {
             let message = "Dates are written YYYY-MM-DD.";

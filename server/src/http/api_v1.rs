@@ -3,11 +3,11 @@
 
 use super::error::ApiError;
 use super::limits::take;
-use crate::audit::{Event, Kind, Origin};
-use crate::hub::{connection_state, split_scopes};
+use crate::base::audit::{Event, Kind, Origin};
+use crate::domain::connections::{connection_state, split_scopes};
 use crate::state::AppState;
-use crate::store;
-use crate::tokens::{access_token, TokenError};
+use crate::base::store;
+use crate::domain::tokens::{access_token, TokenError};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,9 +43,9 @@ impl FromRequestParts<AppState> for ApiKey {
         take(&state.limits.api, &key.id)?;
         // "Last used" to the minute: one write a minute per key, not one per request (every
         // use is in the audit log anyway).
-        let stale = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let stale = state.clock.now() - chrono::Duration::minutes(1);
         if key.last_used_at.is_none_or(|at| at < stale) {
-            store::api_keys::touch(&state.db, &key.id).await?;
+            store::api_keys::touch(&state.db, &key.id, state.clock.now()).await?;
         }
         Ok(Self(key))
     }
@@ -85,7 +85,7 @@ pub(super) async fn user_exists(state: &AppState, user_id: &str) -> Result<(), A
 fn ready_provider(
     state: &AppState,
     service: &str,
-) -> Result<std::sync::Arc<crate::providers::Provider>, ApiError> {
+) -> Result<std::sync::Arc<crate::base::providers::Provider>, ApiError> {
     state
         .catalog
         .get(service)
@@ -106,7 +106,7 @@ pub async fn list_connections(
         .map(|row| {
             json!({
                 "service": row.provider,
-                "status": connection_state(Some(row)).as_str(),
+                "status": connection_state(Some(row), state.clock.now()).as_str(),
                 "account": { "id": row.account_id, "name": row.account_name },
                 "scopes": split_scopes(&row.granted_scopes),
                 "expires_at": row.expires_at.map(|t| t.to_rfc3339()),
@@ -173,9 +173,9 @@ pub async fn delete_connection(
     let provider = ready_provider(&state, &service)?;
     user_exists(&state, &user_id).await?;
     let event = key.event(Kind::Disconnected, &origin, &user_id);
-    let revoked = crate::disconnect::disconnect(&state, &provider, &user_id, event).await?;
+    let revoked = crate::domain::disconnect::disconnect(&state, &provider, &user_id, event).await?;
     Ok(
-        Json(json!({ "service": service, "connected": false, "revocation": revoked }))
+        Json(json!({ "service": service, "connected": false, "revocation": revoked.code() }))
             .into_response(),
     )
 }

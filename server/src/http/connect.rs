@@ -1,19 +1,20 @@
 //! The seed contract's routes: authorize, callback, status, disconnect, health.
 
-use super::account::SessionBinding;
+use super::auth::SignedIn;
 use super::error::{wants_html, ApiError};
 use super::limits::take;
-use crate::audit::{Event, Kind, Origin};
-use crate::hub::connection_state;
-use crate::oauth::{callback::CallbackParams, complete, start};
-use crate::providers::{Lookup, Provider};
+use crate::base::audit::{Event, Kind, Origin};
+use crate::domain::connections::{connection_state, missing_scopes, split_scopes};
+use crate::domain::oauth::callback::CallbackParams;
+use crate::domain::oauth::flow::{self, CompleteError, StartError, Who};
+use app::model::ConnectFailure;
+use crate::base::providers::{Lookup, Provider};
 use crate::state::AppState;
-use crate::store;
-use app::model::CurrentUser;
+use crate::base::store;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -52,8 +53,6 @@ pub(super) fn provider_disabled() -> ApiError {
     )
 }
 
-type User = Option<Extension<CurrentUser>>;
-type Binding = Option<Extension<SessionBinding>>;
 
 #[derive(Deserialize)]
 pub struct AuthorizeQuery {
@@ -66,8 +65,7 @@ pub async fn begin_connect(
     Path(service): Path<String>,
     headers: HeaderMap,
     origin: Origin,
-    user: User,
-    binding: Binding,
+    signed_in: Option<SignedIn>,
     query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
@@ -78,7 +76,7 @@ pub async fn begin_connect(
             "The query string is malformed.",
         )
     })?;
-    let (Some(Extension(user)), Some(Extension(binding))) = (user, binding) else {
+    let Some(SignedIn { user, binding }) = signed_in else {
         return Ok(if wants_html(&headers) {
             Redirect::to("/signin").into_response()
         } else {
@@ -86,14 +84,19 @@ pub async fn begin_connect(
         });
     };
     take(&state.limits.connect, &user.id).map_err(|e| e.for_browser(&headers))?;
-    let return_to = start::safe_return_to(query.return_to.as_deref());
-    let url = match start::start(&state, &user, &binding.0, &provider, &return_to, &origin).await {
+    let return_to = flow::safe_return_to(query.return_to.as_deref());
+    let who = Who {
+        user: &user,
+        session_binding: &binding,
+        origin: &origin,
+    };
+    let url = match flow::start(&state, &who, &provider, &return_to).await {
         Ok(url) => url,
-        Err(start::StartError::Disabled) if wants_html(&headers) => {
-            let back = format!("/connections?error=provider_disabled&service={service}");
+        Err(StartError::Disabled) if wants_html(&headers) => {
+            let back = failure_page(ConnectFailure::ProviderDisabled, &service);
             return Ok(Redirect::to(&back).into_response());
         }
-        Err(start::StartError::Disabled) => return Err(provider_disabled()),
+        Err(StartError::Disabled) => return Err(provider_disabled()),
         Err(e) => {
             tracing::warn!(error = %e, provider = %service, "could not start a connect flow");
             return Err(ApiError::new(
@@ -123,8 +126,7 @@ pub async fn complete_connect(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     origin: Origin,
-    user: User,
-    binding: Binding,
+    signed_in: Option<SignedIn>,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
     take(
@@ -149,21 +151,25 @@ pub async fn complete_connect(
         )
         .for_browser(&headers)
     };
-    let (Some(Extension(user)), Some(Extension(binding))) = (user, binding) else {
+    let Some(SignedIn { user, binding }) = signed_in else {
         let event = Event::new(Kind::StateRejected, &origin)
             .provider(&service)
             .failed("no_session");
         store::audit::append(&state.db, event).await?;
         return Err(invalid_state());
     };
-    let target =
-        match complete::complete(&state, &user, &binding.0, &provider, params, &origin).await {
-            Ok(return_to) => with_query(&return_to, "connected", &service),
-            Err(
-                complete::CompleteError::InvalidState | complete::CompleteError::IssuerMismatch,
-            ) => return Err(invalid_state()),
-            Err(e) => format!("/connections?error={}&service={service}", e.code()),
-        };
+    let who = Who {
+        user: &user,
+        session_binding: &binding,
+        origin: &origin,
+    };
+    let target = match flow::complete(&state, &who, &provider, params).await {
+        Ok(return_to) => with_query(&return_to, "connected", &service),
+        Err(CompleteError(ConnectFailure::InvalidState | ConnectFailure::IssuerMismatch)) => {
+            return Err(invalid_state())
+        }
+        Err(CompleteError(failure)) => failure_page(failure, &service),
+    };
     let mut response = Redirect::to(&target).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -172,6 +178,11 @@ pub async fn complete_connect(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The Connections page, saying why connecting `service` failed.
+fn failure_page(failure: ConnectFailure, service: &str) -> String {
+    format!("/connections?error={}&service={service}", failure.code())
 }
 
 fn with_query(path: &str, key: &str, value: &str) -> String {
@@ -183,18 +194,15 @@ fn with_query(path: &str, key: &str, value: &str) -> String {
 pub async fn status(
     State(state): State<AppState>,
     Path(service): Path<String>,
-    user: User,
+    SignedIn { user, .. }: SignedIn,
 ) -> Result<Response, ApiError> {
-    let Some(Extension(user)) = user else {
-        return Err(ApiError::sign_in_required());
-    };
     if let Some(answer) = not_configured(&state, &service) {
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
     let row = store::connections::find(&state.db, &user.id, &service).await?;
-    let split = crate::hub::split_scopes;
-    let current = connection_state(row.as_ref());
+    let split = split_scopes;
+    let current = connection_state(row.as_ref(), state.clock.now());
     Ok(Json(json!({
         "service": service,
         "display_name": provider.display_name,
@@ -204,7 +212,7 @@ pub async fn status(
         "account": row.as_ref().map(|r| json!({ "id": r.account_id, "name": r.account_name })),
         "scopes": row.as_ref().map(|r| split(&r.granted_scopes)).unwrap_or_default(),
         "requested_scopes": row.as_ref().map(|r| split(&r.requested_scopes)).unwrap_or_default(),
-        "missing_scopes": row.as_ref().map(|r| crate::hub::missing_scopes(&r.requested_scopes, &r.granted_scopes)).unwrap_or_default(),
+        "missing_scopes": row.as_ref().map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes)).unwrap_or_default(),
         "expires_at": row.as_ref().and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
         "connected_at": row.as_ref().map(|r| r.created_at.to_rfc3339()),
     }))
@@ -217,21 +225,19 @@ pub async fn disconnect(
     Path(service): Path<String>,
     headers: HeaderMap,
     origin: Origin,
-    user: User,
+    SignedIn { user, .. }: SignedIn,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
-    let Some(Extension(user)) = user else {
-        return Err(ApiError::sign_in_required().for_browser(&headers));
-    };
     let event = Event::new(Kind::Disconnected, &origin).by(&user.id);
-    let revoked = crate::disconnect::disconnect(&state, &provider, &user.id, event).await?;
+    let revoked = crate::domain::disconnect::disconnect(&state, &provider, &user.id, event).await?;
     Ok(if wants_html(&headers) {
         Redirect::to(&format!(
-            "/connections?disconnected={service}&revocation={revoked}"
+            "/connections?disconnected={service}&revocation={}",
+            revoked.code()
         ))
         .into_response()
     } else {
-        Json(json!({ "service": service, "connected": false, "revocation": revoked }))
+        Json(json!({ "service": service, "connected": false, "revocation": revoked.code() }))
             .into_response()
     })
 }
@@ -246,7 +252,7 @@ pub async fn health(
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
-    let health = crate::health::of(&state, &service).await?;
+    let health = crate::domain::health::of(&state, &state.probes, &service).await?;
     Ok(Json(json!({
         "service": service,
         "display_name": provider.display_name,

@@ -1,14 +1,14 @@
 //! Connect links: a backend asks for a short-lived, single-use URL; the browser that opens it
-//! may connect that one service for that one user, and nothing else (see account::grant_link).
+//! may connect that one service for that one user, and nothing else (see session::grant_link).
 
 use super::api_v1::{user_exists, ApiKey, SCOPE_CONNECTIONS_WRITE};
 use super::error::ApiError;
 use super::limits::take;
-use crate::audit::{Event, Kind, Origin};
-use crate::oauth::start;
-use crate::providers::Lookup;
+use crate::base::audit::{Event, Kind, Origin};
+use crate::domain::oauth::flow::{self, StartError, Who};
+use crate::base::providers::Lookup;
 use crate::state::AppState;
-use crate::store::{self, connect_links};
+use crate::base::store::{self, connect_links};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -60,14 +60,14 @@ pub async fn create(
         ));
     }
     user_exists(&state, &body.user_id).await?;
-    let return_to = start::safe_return_to(body.return_to.as_deref());
+    let return_to = flow::safe_return_to(body.return_to.as_deref());
     let link = connect_links::NewLink {
         user_id: &body.user_id,
         provider: &body.service,
         return_to: &return_to,
         created_by: &key.0.id,
     };
-    let (row, token) = connect_links::create(&state.db, link).await?;
+    let (row, token) = connect_links::create(&state.db, link, state.clock.now()).await?;
     let event = key
         .event(Kind::ConnectLinkCreated, &origin, &body.user_id)
         .provider(&body.service)
@@ -105,7 +105,7 @@ pub async fn open(
              minutes. Go back to the application that sent you here and ask for a new one.",
         ))
     };
-    let link = match connect_links::consume(&state.db, &token).await? {
+    let link = match connect_links::consume(&state.db, &token, state.clock.now()).await? {
         Ok(link) => link,
         Err(why) => {
             let event = Event::new(Kind::ConnectLinkRejected, &origin).failed(why.code());
@@ -123,24 +123,22 @@ pub async fn open(
         store::audit::append(&state.db, event).await?;
         return Err(refused());
     };
-    let binding = super::account::grant_link(&session, &user.id, &provider.service).await?;
+    let binding = super::session::grant_link(&session, &user.id, &provider.service, state.clock.now()).await?;
     let mut event = Event::new(Kind::ConnectLinkOpened, &origin)
         .provider(&provider.service)
         .reason(&format!("link:{}", link.id));
     event.subject = Some(user.id.clone());
     store::audit::append(&state.db, event).await?;
     let current = user.current_user();
-    let url = start::start(
-        &state,
-        &current,
-        &binding,
-        &provider,
-        &link.return_to,
-        &origin,
-    )
+    let who = Who {
+        user: &current,
+        session_binding: &binding,
+        origin: &origin,
+    };
+    let url = flow::start(&state, &who, &provider, &link.return_to)
     .await
     .map_err(|e| match e {
-        start::StartError::Disabled => page(super::connect::provider_disabled()),
+        StartError::Disabled => page(super::connect::provider_disabled()),
         e => {
             tracing::warn!(error = %e, provider = %provider.service, "could not start a linked flow");
             page(ApiError::new(

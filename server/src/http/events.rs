@@ -4,10 +4,9 @@
 use super::error::ApiError;
 use crate::events::Change;
 use crate::state::AppState;
-use app::model::CurrentUser;
+use super::auth::SignedIn;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::Extension;
 use futures::stream::Stream;
 use std::convert::Infallible;
 use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
@@ -15,11 +14,8 @@ use tokio_stream::StreamExt;
 
 pub async fn stream(
     State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
+    SignedIn { user, .. }: SignedIn,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let Some(Extension(user)) = user else {
-        return Err(ApiError::sign_in_required());
-    };
     let events =
         BroadcastStream::new(state.events.subscribe()).filter_map(move |item| match item {
             Ok(Change::Connection { user_id, provider }) if user_id == user.id => {
@@ -27,7 +23,7 @@ pub async fn stream(
             }
             Ok(Change::Everyone) => Some(Ok(Event::default().event("connection").data("*"))),
             // Only that something happened: the dashboard asks again, with its role checked.
-            Ok(Change::Audit) if user.admin => Some(Ok(Event::default().event("audit").data(""))),
+            Ok(Change::Audit) if user.is_admin() => Some(Ok(Event::default().event("audit").data(""))),
             Ok(_) => None,
             // Missed some: tell the page to reload everything.
             Err(BroadcastStreamRecvError::Lagged(_)) => {

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// SECURITY.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
+/// docs/security.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
 pub async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // The backend API authenticates with a key in a header, never a cookie: nothing to forge.
     let backend_api = request.uri().path().starts_with("/api/v1/");
@@ -50,10 +50,10 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
 async fn audit_refusal(state: &AppState, request: Request) {
     use axum::extract::FromRequestParts;
     let (mut parts, _) = request.into_parts();
-    let Ok(origin) = crate::audit::Origin::from_request_parts(&mut parts, state).await;
-    let event = crate::audit::Event::new(crate::audit::Kind::CrossOriginRejected, &origin)
+    let Ok(origin) = crate::base::audit::Origin::from_request_parts(&mut parts, state).await;
+    let event = crate::base::audit::Event::new(crate::base::audit::Kind::CrossOriginRejected, &origin)
         .failed("cross_origin");
-    if let Err(e) = crate::store::audit::append(&state.db, event).await {
+    if let Err(e) = crate::base::store::audit::append(&state.db, event).await {
         tracing::error!(error = %e, "auditing a refused request failed");
     }
 }

@@ -2,7 +2,7 @@
 //! user, callbacks and other state-changing requests per client address. 429 + Retry-After.
 
 use super::error::ApiError;
-use crate::config::LimitsConfig;
+use crate::base::config::LimitsConfig;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;

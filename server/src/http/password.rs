@@ -1,20 +1,22 @@
 //! Changing one's own password: the current one is required (and rate-limited like sign-in);
 //! the change ends every other session of the user and gives this browser a new session id.
 
-use super::account::{password_matches, start_session};
+use super::account::password_matches;
+use super::session::start_session;
 use super::error::ApiError;
 use super::limits::take;
-use crate::audit::{Event, Kind, Origin};
+use crate::base::audit::{Event, Kind, Origin};
 use crate::state::AppState;
-use crate::store;
-use crate::users::{change_password, UserError};
-use app::model::CurrentUser;
+use crate::base::store;
+use crate::domain::users::{change_password, UserError};
+use super::auth::SignedIn;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
+use app::model::notice::Notice;
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
@@ -28,16 +30,12 @@ pub async fn change(
     session: Session,
     origin: Origin,
     headers: HeaderMap,
-    user: Option<Extension<CurrentUser>>,
+    SignedIn { user, .. }: SignedIn,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    let Some(Extension(user)) = user else {
-        return Err(ApiError::sign_in_required().for_browser(&headers));
-    };
     take(&state.limits.sign_in_account, &user.username.to_lowercase())
         .map_err(|e| e.for_browser(&headers))?;
-    let back =
-        |problem: &str| Ok(Redirect::to(&format!("/account?error={problem}")).into_response());
+    let back = |notice: Notice| Ok(Redirect::to(&notice.redirect_to("/account")).into_response());
     let Some(row) = store::users::by_id(&state.db, &user.id).await? else {
         return Err(ApiError::sign_in_required().for_browser(&headers));
     };
@@ -46,14 +44,14 @@ pub async fn change(
             .by(&user.id)
             .failed("bad_credentials");
         store::audit::append(&state.db, event).await?;
-        return back("wrong_password");
+        return back(Notice::WrongPassword);
     }
     if form.new_password != form.confirm_password {
-        return back("mismatch");
+        return back(Notice::Mismatch);
     }
     let epoch = match change_password(&state.db, &row, &form.new_password, &origin).await {
         Ok(epoch) => epoch,
-        Err(UserError::WeakPassword) => return back("weak_password"),
+        Err(UserError::WeakPassword) => return back(Notice::WeakPassword),
         Err(e) => {
             tracing::error!(error = %e, "changing a password failed");
             return Err(ApiError::internal().for_browser(&headers));
@@ -63,6 +61,6 @@ pub async fn change(
         session_epoch: epoch,
         ..row
     };
-    start_session(&session, &moved).await?;
+    start_session(&session, &moved, state.clock.now()).await?;
     Ok(Redirect::to("/account?changed=1").into_response())
 }

@@ -2,18 +2,19 @@
 //! browser that opens it may create the first administrator, once. The token leaves the URL
 //! at once (303 to /setup) and waits in the session as a hash.
 
-use super::account::start_session;
+use super::session::start_session;
 use super::error::ApiError;
-use crate::audit::Origin;
+use crate::base::audit::Origin;
 use crate::state::AppState;
-use crate::store;
-use crate::users::{self, Actor, UserError};
+use crate::base::store;
+use crate::domain::users::{self, Actor, UserError};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
+use app::model::notice::Notice;
 
 const SETUP_KEY: &str = "setup";
 
@@ -23,7 +24,7 @@ pub async fn open(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let hash = store::digest(&token);
-    if token.len() > 64 || !store::setup_tokens::is_live(&state.db, &hash).await? {
+    if token.len() > 64 || !store::setup_tokens::is_live(&state.db, &hash, state.clock.now()).await? {
         return Ok(Redirect::to("/setup?error=expired").into_response());
     }
     session.cycle_id().await.map_err(|_| ApiError::internal())?;
@@ -48,27 +49,27 @@ pub async fn complete(
     headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, ApiError> {
-    let back = |problem: &str| Ok(Redirect::to(&format!("/setup?error={problem}")).into_response());
+    let back = |notice: Notice| Ok(Redirect::to(&notice.redirect_to("/setup")).into_response());
     let Ok(Some(hash)) = session.get::<String>(SETUP_KEY).await else {
-        return back("expired");
+        return back(Notice::Expired);
     };
     if users::check_username(&form.username).is_err() {
-        return back("bad_name");
+        return back(Notice::BadName);
     }
     if users::check_password(&form.password).is_err() {
-        return back("weak_password");
+        return back(Notice::WeakPassword);
     }
     if form.password != form.confirm_password {
-        return back("mismatch");
+        return back(Notice::Mismatch);
     }
     if store::users::by_username(&state.db, &form.username)
         .await?
         .is_some()
     {
-        return back("exists");
+        return back(Notice::Exists);
     }
-    if !store::setup_tokens::consume(&state.db, &hash).await? {
-        return back("expired");
+    if !store::setup_tokens::consume(&state.db, &hash, state.clock.now()).await? {
+        return back(Notice::Expired);
     }
     let _ = session.remove::<String>(SETUP_KEY).await;
     let actor = Actor {
@@ -81,10 +82,10 @@ pub async fn complete(
         Err(UserError::Db(e)) => return Err(e.into()),
         Err(e) => {
             tracing::warn!(error = %e, "the setup link's administrator was refused");
-            return back("expired");
+            return back(Notice::Expired);
         }
     };
-    start_session(&session, &user)
+    start_session(&session, &user, state.clock.now())
         .await
         .map_err(|e| e.for_browser(&headers))?;
     Ok(Redirect::to("/admin/users").into_response())

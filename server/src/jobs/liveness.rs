@@ -3,23 +3,16 @@
 //! A cheap who-am-I call per connection, at most once per interval on this instance; a 401
 //! or 403 turns the connection to needs_reauth. Network trouble changes nothing.
 
-use crate::oauth::identity::{who_am_i, IdentityError};
-use crate::providers::Protocol;
+use crate::domain::oauth::identity::{who_am_i, IdentityError};
+use crate::base::providers::Protocol;
 use crate::state::AppState;
-use crate::store::connections;
-use crate::tokens::{mark_needs_reauth, open_tokens};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use crate::base::store::connections;
+use crate::domain::tokens::{mark_needs_reauth, open_tokens};
 
 const BATCH: u64 = 200;
 
 pub async fn check_never_expiring(state: &AppState) {
-    let rows = connections::Entity::find()
-        .filter(connections::Column::Status.eq(connections::CONNECTED))
-        .filter(connections::Column::ExpiresAt.is_null())
-        .order_by_asc(connections::Column::UpdatedAt)
-        .limit(BATCH)
-        .all(&state.db)
-        .await;
+    let rows = connections::never_expiring(&state.db, BATCH).await;
     let rows = match rows {
         Ok(rows) => rows,
         Err(e) => {

@@ -5,9 +5,8 @@
 //! connection to needs_reauth and it leaves the candidates by itself.
 
 use crate::state::AppState;
-use crate::store::connections;
-use crate::tokens::{ensure_fresh, TokenError};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use crate::base::store::connections;
+use crate::domain::tokens::{ensure_fresh, TokenError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -47,14 +46,8 @@ impl Backoff {
 
 pub async fn refresh_due(state: &AppState) {
     let scan = std::time::Instant::now();
-    let horizon = chrono::Utc::now() + chrono::Duration::minutes(WINDOW_MINUTES);
-    let due = connections::Entity::find()
-        .filter(connections::Column::Status.eq(connections::CONNECTED))
-        .filter(connections::Column::ExpiresAt.lte(horizon))
-        .order_by_asc(connections::Column::ExpiresAt)
-        .limit(BATCH)
-        .all(&state.db)
-        .await;
+    let horizon = state.clock.now() + chrono::Duration::minutes(WINDOW_MINUTES);
+    let due = connections::expiring_before(&state.db, horizon, BATCH).await;
     metrics::histogram!("atom_refresher_scan_seconds").record(scan.elapsed().as_secs_f64());
     let due = match due {
         Ok(due) => due,

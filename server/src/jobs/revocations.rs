@@ -2,11 +2,11 @@
 //! minutes, at most 6 hours apart), giving up after ten attempts. Claimed row by row, so two
 //! instances never retry the same one at once.
 
-use crate::audit::{Event, Kind, Origin};
-use crate::disconnect::{open, retry_binding, revoke_with};
-use crate::oauth::revoke::Revoked;
+use crate::base::audit::{Event, Kind, Origin};
+use crate::domain::disconnect::{open, retry_binding, revoke_with};
+use app::model::Revocation;
 use crate::state::AppState;
-use crate::store;
+use crate::base::store;
 
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -16,7 +16,7 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
 }
 
 pub async fn retry_due(state: &AppState) {
-    let due = match store::revocations::due(&state.db, 50).await {
+    let due = match store::revocations::due(&state.db, 50, state.clock.now()).await {
         Ok(due) => due,
         Err(e) => {
             tracing::warn!(error = %e, "could not read revocation retries");
@@ -31,7 +31,7 @@ pub async fn retry_due(state: &AppState) {
 }
 
 async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), sea_orm::DbErr> {
-    let next = chrono::Utc::now() + backoff(row.attempts + 1);
+    let next = state.clock.now() + backoff(row.attempts + 1);
     if !store::revocations::claim(&state.db, &row, next).await? {
         return Ok(());
     }
@@ -42,15 +42,15 @@ async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), s
     ) {
         (Some(provider), Some(tokens)) => revoke_with(state, &provider, &tokens).await,
         // The provider is gone from the configuration, or the tokens no longer open.
-        _ => Revoked::NotSupported,
+        _ => Revocation::NoRevocationEndpoint,
     };
-    let mut event = Event::new(Kind::Revocation, &Origin::default()).provider(&row.provider);
+    let mut event = Event::new(Kind::Revocation, &Origin::internal(&state.clock)).provider(&row.provider);
     event.subject = Some(row.user_id.clone());
     let event = match outcome {
-        Revoked::Yes => event.reason("retry_succeeded"),
-        Revoked::NotSupported => event.failed("retry_impossible"),
-        Revoked::Failed if row.attempts + 1 >= MAX_ATTEMPTS => event.failed("gave_up"),
-        Revoked::Failed => return Ok(()),
+        Revocation::Revoked | Revocation::NotConnected => event.reason("retry_succeeded"),
+        Revocation::NoRevocationEndpoint => event.failed("retry_impossible"),
+        Revocation::RevocationFailed if row.attempts + 1 >= MAX_ATTEMPTS => event.failed("gave_up"),
+        Revocation::RevocationFailed => return Ok(()),
     };
     store::revocations::delete(&state.db, &row.id).await?;
     store::audit::append(&state.db, event).await

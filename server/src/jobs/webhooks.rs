@@ -3,9 +3,9 @@
 //! hour between tries, 20 tries). Each request carries `webhook-id`, `webhook-timestamp` and
 //! `webhook-signature: v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>`.
 
-use crate::config::WebhookEndpoint;
+use crate::base::config::WebhookEndpoint;
 use crate::state::AppState;
-use crate::store::webhooks::{self, Model};
+use crate::base::store::webhooks::{self, Model};
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
@@ -42,7 +42,7 @@ pub async fn deliver_due(state: &AppState) {
         // Nobody to tell: the rows are kept for the cleanup, undelivered.
         return;
     }
-    let rows = match webhooks::due(&state.db, 50).await {
+    let rows = match webhooks::due(&state.db, 50, state.clock.now()).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::warn!(error = %e, "reading the webhook outbox failed");
@@ -58,7 +58,7 @@ pub async fn deliver_due(state: &AppState) {
 
 async fn deliver(state: &AppState, row: Model) -> Result<(), sea_orm::DbErr> {
     // Held for a minute: another instance skips it meanwhile.
-    if !webhooks::claim(&state.db, &row, chrono::Duration::seconds(60)).await? {
+    if !webhooks::claim(&state.db, &row, chrono::Duration::seconds(60), state.clock.now()).await? {
         return Ok(());
     }
     let mut delivered: Vec<String> = row
@@ -88,7 +88,7 @@ async fn deliver(state: &AppState, row: Model) -> Result<(), sea_orm::DbErr> {
         (Some(_), false) => "retrying",
     };
     metrics::counter!("atom_webhook_deliveries_total", "outcome" => outcome).increment(1);
-    let next = chrono::Utc::now() + backoff(state.config.jobs.webhook_interval_seconds, attempts);
+    let next = state.clock.now() + backoff(state.config.jobs.webhook_interval_seconds, attempts);
     webhooks::record(
         &state.db,
         &row.id,
@@ -113,7 +113,7 @@ fn backoff(base: u64, attempts: i32) -> chrono::Duration {
 /// One POST; Err carries our own short code for the failure.
 async fn send(state: &AppState, endpoint: &WebhookEndpoint, row: &Model) -> Result<(), String> {
     let body = body(row);
-    let timestamp = chrono::Utc::now().timestamp();
+    let timestamp = state.clock.now().timestamp();
     let signed = signature(endpoint.secret.expose_secret(), &row.id, timestamp, &body);
     let response = state
         .http

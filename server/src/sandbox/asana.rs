@@ -1,4 +1,4 @@
-//! Asana OAuth, from PROVIDERS.md: client credentials in the form body only, scopes `default`
+//! Asana OAuth, from docs/providers/asana.md: client credentials in the form body only, scopes `default`
 //! or granular (`tasks:read` …) plus `openid email profile`, access tokens of about an hour,
 //! refresh answers without a new refresh token, `users/me` as `{data: {gid, name, email}}`,
 //! and `POST /-/oauth_revoke` with the refresh token (access tokens are refused).

@@ -1,4 +1,4 @@
-//! Dropbox OAuth 2, from PROVIDERS.md: a refresh token only with `token_access_type=offline`
+//! Dropbox OAuth 2, from docs/providers/dropbox.md: a refresh token only with `token_access_type=offline`
 //! (long-lived, not rotated), access tokens of about 4 h, PKCE S256, client auth in the body
 //! or Basic; RPC endpoints without arguments take no body and no Content-Type (a JSON
 //! Content-Type with an empty body fails with 400, as at Dropbox); revoke with the Bearer token.

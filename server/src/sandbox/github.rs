@@ -1,4 +1,4 @@
-//! GitHub's OAuth app flow, emulated strictly from PROVIDERS.md: PKCE S256 only, client
+//! GitHub's OAuth app flow, emulated strictly from docs/providers/github.md: PKCE S256 only, client
 //! credentials required, codes single use and bound to redirect_uri and challenge, errors
 //! with HTTP 200, form-encoded answers unless JSON is asked for, User-Agent required.
 

@@ -1,4 +1,5 @@
-//! Google's OAuth 2.0 + OpenID server (Gmail and Drive), from PROVIDERS.md: a refresh token
+//! Google's OAuth 2.0 + OpenID server (Gmail and Drive), from docs/providers/gmail.md and
+//! gdrive.md: a refresh token
 //! only with `access_type=offline` (for a returning user only with `prompt=consent` too),
 //! `scope` answered in long form, client auth in the body or Basic, refresh tokens not
 //! rotated, userinfo with `sub`/`name`/`email`, `POST /revoke` with `token` ending the grant.

@@ -1,4 +1,5 @@
-//! The Microsoft identity platform v2 (Outlook and Teams), from PROVIDERS.md: a refresh token
+//! The Microsoft identity platform v2 (Outlook and Teams), from docs/providers/outlook.md and
+//! teams.md: a refresh token
 //! only with `offline_access`, client credentials in the form body only, scopes of one
 //! resource per request (AADSTS70011), opaque access tokens, refresh tokens replaced on each
 //! use with `scope` required, Graph `/v1.0/me` needing `User.Read`, and no revocation endpoint.

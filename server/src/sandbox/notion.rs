@@ -1,4 +1,4 @@
-//! Notion's public-integration OAuth, from PROVIDERS.md: `owner=user` on authorize; HTTP Basic
+//! Notion's public-integration OAuth, from docs/providers/notion.md: `owner=user` on authorize; HTTP Basic
 //! client auth with a JSON body (a form body fails) at the token and revoke endpoints; an
 //! answer with `bot_id`, `workspace_*` and `owner` but no `expires_in` and no scopes; rotating
 //! refresh tokens; a `Notion-Version` header required on API calls.

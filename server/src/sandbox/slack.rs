@@ -1,4 +1,4 @@
-//! Slack OAuth v2, from PROVIDERS.md: bot scopes in `scope`, user scopes in `user_scope`,
+//! Slack OAuth v2, from docs/providers/slack.md: bot scopes in `scope`, user scopes in `user_scope`,
 //! comma-separated; no PKCE (the sandbox app is a confidential client); form bodies only;
 //! client auth Basic or in the body; errors as HTTP 200 `{"ok": false, "error": …}`; the user
 //! token under `authed_user`; tokens that never expire (rotation is off); `auth.test` and

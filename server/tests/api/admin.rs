@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 
 async fn admin_app() -> TestApp {
     let app = spawn_app().await;
-    server::users::add(&app.db, "ada", PASSWORD, true, &server::users::Actor::cli())
+    server::domain::users::add(&app.db, "ada", PASSWORD, true, &server::domain::users::Actor::cli())
         .await
         .expect("admin");
     app.sign_in_as(&app.client, "ada").await;
@@ -97,12 +97,12 @@ async fn non_admins_get_403_on_every_admin_page_form_and_server_function() {
             .expect("rpc");
         assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED, "{function}");
     }
-    assert!(server::store::users::by_username(&app.db, "eve")
+    assert!(server::base::store::users::by_username(&app.db, "eve")
         .await
         .expect("db")
         .is_none());
     assert_eq!(app.count("api_keys").await, 0);
-    let ada = server::store::users::by_username(&app.db, "ada")
+    let ada = server::base::store::users::by_username(&app.db, "ada")
         .await
         .expect("db")
         .expect("ada");
@@ -344,7 +344,7 @@ async fn an_admin_creates_an_api_key_shown_once_and_revokes_it() {
     let list = app.get("/admin/keys").await.text().await.expect("html");
     assert!(list.contains(&key[..12]), "the list shows the prefix");
     assert!(!list.contains(&key), "never the key again");
-    let id = server::store::api_keys::list(&app.db).await.expect("db")[0]
+    let id = server::base::store::api_keys::list(&app.db).await.expect("db")[0]
         .id
         .clone();
     let revoked = form(&app, &app.client, &format!("/admin/keys/{id}/revoke"), &[]).await;
@@ -381,9 +381,9 @@ async fn an_admin_filters_pages_and_exports_the_audit_log() {
     app.sign_in_as(&bob, "bob").await;
     let bob_id = app.user_id("bob").await;
     for _ in 0..60 {
-        let event = server::audit::Event::new(server::audit::Kind::SignOut, &Default::default())
+        let event = server::base::audit::Event::new(server::base::audit::Kind::SignOut, &server::base::audit::Origin::internal(&app.clock))
             .by(&bob_id);
-        server::store::audit::append(&app.db, event)
+        server::base::store::audit::append(&app.db, event)
             .await
             .expect("audit");
     }

@@ -229,7 +229,7 @@ async fn a_failed_revocation_still_disconnects_and_is_retried_later() {
     let token = app.sandbox.issued_access_tokens().pop().expect("token");
     let dump = format!(
         "{:?}",
-        server::store::revocations::Entity::find()
+        server::base::store::revocations::Entity::find()
             .all(&app.db)
             .await
             .expect("rows")
@@ -246,7 +246,7 @@ async fn a_failed_revocation_still_disconnects_and_is_retried_later() {
         .expect("make due");
     let mut attempts = 0;
     for _ in 0..50 {
-        let rows = server::store::revocations::Entity::find()
+        let rows = server::base::store::revocations::Entity::find()
             .all(&app.db)
             .await
             .expect("rows");

@@ -215,7 +215,7 @@ async fn the_openapi_document_is_public_and_names_every_route() {
 async fn a_link_to_a_provider_an_admin_turned_off_is_refused_with_a_page() {
     let app = spawn_app().await;
     let (_, url) = link_for(&app, "alice").await;
-    server::store::provider_settings::set(&app.db, "github", false)
+    server::base::store::provider_settings::set(&app.db, "github", false, app.clock.now())
         .await
         .expect("turn off");
     let opened = browser().get(&url).send().await.expect("open");

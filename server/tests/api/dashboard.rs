@@ -6,12 +6,12 @@ use reqwest::header::{ACCEPT, ORIGIN};
 use reqwest::{Client, StatusCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use server::store::flow_stats;
+use server::base::store::flow_stats;
 use std::time::Duration;
 
-async fn admin_app_with(tweak: impl FnOnce(&mut server::config::Config)) -> TestApp {
+async fn admin_app_with(tweak: impl FnOnce(&mut server::base::config::Config)) -> TestApp {
     let app = spawn_app_with(tweak).await;
-    server::users::add(&app.db, "ada", PASSWORD, true, &server::users::Actor::cli())
+    server::domain::users::add(&app.db, "ada", PASSWORD, true, &server::domain::users::Actor::cli())
         .await
         .expect("admin");
     app.sign_in_as(&app.client, "ada").await;
@@ -170,7 +170,7 @@ async fn every_flow_is_recorded_step_by_step_and_the_overview_counts_it() {
         .exec(&app.db)
         .await
         .expect("age");
-    let removed = flow_stats::delete_older_than(&app.db, 30)
+    let removed = flow_stats::delete_older_than(&app.db, 30, app.clock.now())
         .await
         .expect("prune");
     assert_eq!((removed, app.count("flow_stats").await), (1, 2));

@@ -1,4 +1,4 @@
-//! The authorization request and callback rules of SECURITY.md 1-4, 8 and 17, 22, 27.
+//! The authorization request and callback rules of docs/security.md 1-4, 8 and 17, 22, 27.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -64,7 +64,7 @@ async fn a_wrong_master_key_is_refused_at_start() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("atom.db").display());
     let start = |key: &str| {
-        let mut config = server::config::Config::default();
+        let mut config = server::base::config::Config::default();
         config.database.url = url.clone();
         config.server.listen = "127.0.0.1:0".parse().expect("addr");
         config.vault.key = Some(secrecy::SecretString::from(key.to_string()));

@@ -228,7 +228,7 @@ async fn refused_cross_origin_requests_are_audited() {
         .await
         .expect("post");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let events = server::store::audit::after(&app.db, 0, 100)
+    let events = server::base::store::audit::after(&app.db, 0, 100)
         .await
         .expect("audit");
     let event = events

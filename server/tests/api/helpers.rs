@@ -2,7 +2,7 @@ use reqwest::header::{ACCEPT, ORIGIN};
 use reqwest::{redirect::Policy, Client, Response, StatusCode};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::SecretString;
-use server::config::{Config, ProviderSettings};
+use server::base::config::{Config, ProviderSettings};
 use server::sandbox::Sandbox;
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,6 +19,8 @@ pub struct TestApp {
     pub sqlite_file: Option<PathBuf>,
     /// The master key (hex), so leak tests can open what the hub sealed.
     pub key: String,
+    /// The hub's clock: tests move it instead of sleeping.
+    pub clock: server::base::clock::Clock,
     config: Config,
     _dir: tempfile::TempDir,
 }
@@ -117,8 +119,9 @@ pub async fn spawn_app_until(
     let app = server::build_on(config.clone(), listener)
         .await
         .expect("the hub builds");
+    let clock = app.clock();
     let running = tokio::spawn(app.run_until(stop));
-    let db = server::store::open(&url).await.expect("test connection");
+    let db = server::base::store::open(&url).await.expect("test connection");
     let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
         client: browser(),
@@ -126,6 +129,7 @@ pub async fn spawn_app_until(
         db,
         sqlite_file,
         key,
+        clock,
         config,
         _dir: dir,
     };
@@ -182,12 +186,12 @@ impl TestApp {
     }
 
     pub async fn add_user(&self, username: &str) {
-        server::users::add(
+        server::domain::users::add(
             &self.db,
             username,
             PASSWORD,
             false,
-            &server::users::Actor::cli(),
+            &server::domain::users::Actor::cli(),
         )
         .await
         .expect("user added");
@@ -337,7 +341,7 @@ impl TestApp {
     pub async fn api_key(&self, scopes: &[&str]) -> String {
         use secrecy::ExposeSecret;
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let (_, key) = server::store::api_keys::create(&self.db, "test backend", &scopes)
+        let (_, key) = server::base::store::api_keys::create(&self.db, "test backend", &scopes, self.clock.now())
             .await
             .expect("key");
         key.expose_secret().to_string()
@@ -345,13 +349,13 @@ impl TestApp {
 
     /// The first administrator's setup link, as `atom serve` prints it (None once one exists).
     pub async fn setup_link(&self) -> Option<String> {
-        server::users::setup_link(&self.db, &self.base)
+        server::domain::users::setup_link(&self.db, &self.base, self.clock.now())
             .await
             .expect("db")
     }
 
     pub async fn user_id(&self, username: &str) -> String {
-        let user = server::store::users::by_username(&self.db, username)
+        let user = server::base::store::users::by_username(&self.db, username)
             .await
             .expect("db");
         user.expect("user").id
@@ -411,7 +415,7 @@ impl TestApp {
 
     pub async fn audit_kinds(&self) -> Vec<(String, String, Option<String>)> {
         use sea_orm::EntityTrait;
-        server::store::audit::Entity::find()
+        server::base::store::audit::Entity::find()
             .all(&self.db)
             .await
             .expect("audit")

@@ -81,13 +81,13 @@ async fn two_instances_race_through_a_thousand_rotating_refreshes_without_a_doub
     let b = a.second_instance().await;
     a.signed_in("xena").await;
     a.connect("outlook", "sandbox-user").await;
-    let user = server::store::users::by_username(&a.db, "xena")
+    let user = server::base::store::users::by_username(&a.db, "xena")
         .await
         .expect("db")
         .expect("user")
         .id;
     let scopes = vec!["tokens:read".to_string()];
-    let (_, key) = server::store::api_keys::create(&a.db, "two instances", &scopes)
+    let (_, key) = server::base::store::api_keys::create(&a.db, "two instances", &scopes, a.clock.now())
         .await
         .expect("key");
     let key = secrecy::ExposeSecret::expose_secret(&key).to_string();
@@ -157,10 +157,10 @@ async fn two_instances_race_through_a_thousand_rotating_refreshes_without_a_doub
 async fn instances_starting_together_migrate_once_without_errors() {
     let dir = tempfile::tempdir().expect("dir");
     let (url, _) = database_url(dir.path()).await;
-    let starts = (0..4).map(|_| server::store::open(&url));
+    let starts = (0..4).map(|_| server::base::store::open(&url));
     for started in futures::future::join_all(starts).await {
         started.expect("every instance starts");
     }
-    let db = server::store::connect(&url).await.expect("db");
-    assert_eq!(server::store::pending_migrations(&db).await.expect("db"), 0);
+    let db = server::base::store::connect(&url).await.expect("db");
+    assert_eq!(server::base::store::pending_migrations(&db).await.expect("db"), 0);
 }

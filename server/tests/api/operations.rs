@@ -84,13 +84,13 @@ async fn key_rotation_is_resumable_and_keeps_every_connection_readable() {
     }
     let api_key = app.api_key(&["tokens:read"]).await;
     let old = app.key.clone();
-    let new = server::vault::Keyring::generate_hex()
+    let new = server::base::vault::Keyring::generate_hex()
         .expose_secret()
         .to_string();
     let both = format!("{new},{old}");
-    let keyring = server::vault::Keyring::from_hex(&both.clone().into()).expect("keyring");
+    let keyring = server::base::vault::Keyring::from_hex(&both.clone().into()).expect("keyring");
     assert_eq!(
-        server::rotation::remaining(&app.db, &keyring)
+        server::domain::rotation::remaining(&app.db, &keyring)
             .await
             .expect("db"),
         4,
@@ -98,7 +98,7 @@ async fn key_rotation_is_resumable_and_keeps_every_connection_readable() {
     );
 
     // Interrupted after two ciphertexts.
-    let report = server::rotation::rotate(&app.db, &keyring, &mut |done| {
+    let report = server::domain::rotation::rotate(&app.db, &keyring, &mut |done| {
         if done == 2 {
             ControlFlow::Break(())
         } else {
@@ -109,7 +109,7 @@ async fn key_rotation_is_resumable_and_keeps_every_connection_readable() {
     .expect("partial rotation");
     assert_eq!(report.rotated, 2);
     assert_eq!(
-        server::rotation::remaining(&app.db, &keyring)
+        server::domain::rotation::remaining(&app.db, &keyring)
             .await
             .expect("db"),
         2
@@ -124,12 +124,12 @@ async fn key_rotation_is_resumable_and_keeps_every_connection_readable() {
     );
 
     // Resumed to the end.
-    let report = server::rotation::rotate(&app.db, &keyring, &mut |_| ControlFlow::Continue(()))
+    let report = server::domain::rotation::rotate(&app.db, &keyring, &mut |_| ControlFlow::Continue(()))
         .await
         .expect("rotation");
     assert_eq!((report.rotated, report.unreadable), (2, 0));
     assert_eq!(
-        server::rotation::remaining(&app.db, &keyring)
+        server::domain::rotation::remaining(&app.db, &keyring)
             .await
             .expect("db"),
         0
@@ -310,13 +310,13 @@ async fn a_backup_taken_while_the_hub_runs_restores_every_connection() {
     let restored = match &app.sqlite_file {
         Some(_) => {
             let copy = dir.path().join("backup.db");
-            server::store::backup_sqlite(&app.db, &copy)
+            server::base::store::backup_sqlite(&app.db, &copy)
                 .await
                 .expect("online backup");
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "the copy is private");
-            let again = server::store::backup_sqlite(&app.db, &copy).await;
+            let again = server::base::store::backup_sqlite(&app.db, &copy).await;
             assert!(again.is_err(), "never overwrites a file");
             format!("sqlite://{}?mode=rw", copy.display())
         }

@@ -6,7 +6,7 @@
 use crate::helpers::*;
 use sea_orm::EntityTrait;
 use secrecy::{ExposeSecret, SecretString};
-use server::vault::{Binding, Keyring};
+use server::base::vault::{Binding, Keyring};
 
 /// Everything a secret could have leaked into.
 async fn everything(app: &TestApp, client: &reqwest::Client) -> Vec<(String, String)> {
@@ -69,7 +69,7 @@ async fn no_secret_appears_anywhere_but_in_ciphertext() {
     assert!(page.contains("Connected as"), "the flow worked");
 
     let ring = Keyring::from_hex(&SecretString::from(app.key.clone())).expect("key");
-    let flow = server::store::flows::Entity::find()
+    let flow = server::base::store::flows::Entity::find()
         .one(&app.db)
         .await
         .expect("db")
@@ -87,13 +87,13 @@ async fn no_secret_appears_anywhere_but_in_ciphertext() {
         )
         .expect("verifier opens with the key");
     let verifier = String::from_utf8(verifier.expose_secret().clone()).expect("utf8");
-    let connection = server::store::connections::Entity::find()
+    let connection = server::base::store::connections::Entity::find()
         .one(&app.db)
         .await
         .expect("db")
         .expect("row");
     let binding =
-        server::oauth::complete::token_binding(&connection.id, &connection.user_id, "outlook");
+        server::domain::connections::token_binding(&connection.id, &connection.user_id, "outlook");
     let tokens: serde_json::Value = serde_json::from_slice(
         ring.open(&connection.tokens_sealed, &binding)
             .expect("opens")
@@ -107,7 +107,7 @@ async fn no_secret_appears_anywhere_but_in_ciphertext() {
         .to_string();
 
     let (_, api_key) =
-        server::store::api_keys::create(&app.db, "leak test", &["tokens:read".to_string()])
+        server::base::store::api_keys::create(&app.db, "leak test", &["tokens:read".to_string()], app.clock.now())
             .await
             .expect("key");
     let api_key = api_key.expose_secret().to_string();

@@ -293,7 +293,7 @@ async fn an_unreachable_provider_shows_on_its_health() {
 #[tokio::test]
 async fn production_sessions_use_a_host_prefixed_secure_cookie_and_hsts() {
     let app = spawn_app_with(|config| {
-        config.mode = server::config::Mode::Production;
+        config.mode = server::base::config::Mode::Production;
         config.server.public_url = "https://hub.test".parse().expect("url");
     })
     .await;
@@ -325,8 +325,8 @@ async fn production_sessions_use_a_host_prefixed_secure_cookie_and_hsts() {
 #[tokio::test]
 async fn production_never_generates_a_key_or_uses_the_sandbox() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut config = server::config::Config::default();
-    config.mode = server::config::Mode::Production;
+    let mut config = server::base::config::Config::default();
+    config.mode = server::base::config::Mode::Production;
     config.server.listen = "127.0.0.1:0".parse().expect("addr");
     config.database.url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
     config.vault.key_file = dir.path().join("missing.key");

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use reqwest::header::AUTHORIZATION;
 use reqwest::StatusCode;
-use server::oauth::oauth1_sign::{Signing, TokenCredentials};
+use server::domain::oauth::oauth1_sign::{Signing, TokenCredentials};
 use server::sandbox::SANDBOX_CLIENT_SECRET;
 
 fn param(url: &url::Url, key: &str) -> Option<String> {

@@ -94,7 +94,7 @@ fn expected_signature(id: &str, timestamp: &str, body: &str) -> String {
 async fn app_sending_to(url: url::Url) -> TestApp {
     spawn_app_with(move |c| {
         c.jobs.webhook_interval_seconds = 1;
-        let endpoint = server::config::WebhookEndpoint {
+        let endpoint = server::base::config::WebhookEndpoint {
             url,
             secret: SecretString::from(SECRET),
         };

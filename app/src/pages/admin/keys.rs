@@ -1,6 +1,6 @@
 use super::{AdminFrame, BUTTON, INPUT, SMALL_BUTTON};
 use crate::api::admin::list_api_keys;
-use crate::model::admin::{ApiKeyRow, API_SCOPES};
+use crate::model::admin::{ApiKeyRow, ApiScope};
 use leptos::prelude::*;
 
 #[component]
@@ -19,10 +19,10 @@ pub fn KeysPage() -> impl IntoView {
                         <input name="name" required maxlength="64" autocomplete="off" class=INPUT/></label>
                     <fieldset class="flex flex-col gap-1 text-sm">
                         <legend class="font-medium">"Scopes"</legend>
-                        {API_SCOPES.iter().map(|(scope, meaning)| view! {
+                        {ApiScope::ALL.into_iter().map(|scope| view! {
                             <label class="flex items-center gap-2">
-                                <input type="checkbox" name=scope.replace(':', "_") value="on"/>
-                                <code>{*scope}</code>" — "{*meaning}
+                                <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
+                                <code>{scope.as_str()}</code>" — "{scope.meaning()}
                             </label>
                         }).collect_view()}
                     </fieldset>

@@ -9,7 +9,7 @@ pub mod users;
 
 use crate::api::account::current_account;
 use crate::components::nav::{Flash, Nav};
-use crate::model::admin::admin_message;
+use crate::model::notice::Notice;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -18,10 +18,8 @@ use leptos_router::hooks::use_query_map;
 fn AdminFrame(title: &'static str, children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| current_account());
     let query = use_query_map().get_untracked();
-    let message = query
-        .get("done")
-        .or_else(|| query.get("error"))
-        .and_then(|code| admin_message(&code));
+    let message = Notice::from_query(query.get("done"), query.get("error"))
+        .map(|notice| (notice.ok(), notice.text()));
     view! {
         <main class="mx-auto max-w-5xl p-6">
             <Suspense fallback=|| ()>

@@ -1,6 +1,7 @@
 use super::{AdminFrame, BUTTON, INPUT, SMALL_BUTTON};
 use crate::api::admin::list_users;
 use crate::model::admin::UserRow;
+use crate::model::Role;
 use leptos::prelude::*;
 
 #[component]
@@ -18,8 +19,8 @@ pub fn UsersPage() -> impl IntoView {
                             autocomplete="new-password" class=INPUT/></label>
                     <label class="flex flex-col text-sm font-medium">"Role"
                         <select name="role" class=INPUT>
-                            <option value="user">"User"</option>
-                            <option value="admin">"Administrator"</option>
+                            <option value=Role::User.as_str()>"User"</option>
+                            <option value=Role::Admin.as_str()>"Administrator"</option>
                         </select></label>
                     <button type="submit" class=BUTTON>"Create user"</button>
                 </form>
@@ -61,10 +62,9 @@ fn UserTable(rows: Vec<UserRow>) -> impl IntoView {
 fn UserLine(row: UserRow) -> impl IntoView {
     let role_action = format!("/admin/users/{}/role", row.id);
     let state_action = format!("/admin/users/{}/status", row.id);
-    let (role_value, role_label) = if row.admin {
-        ("user", "Make user")
-    } else {
-        ("admin", "Make administrator")
+    let (role_value, role_label) = match row.role {
+        Role::Admin => (Role::User.as_str(), "Make user"),
+        Role::User => (Role::Admin.as_str(), "Make administrator"),
     };
     let (state_value, state_label) = if row.disabled {
         ("enabled", "Enable")
@@ -74,7 +74,7 @@ fn UserLine(row: UserRow) -> impl IntoView {
     view! {
         <tr data-user=row.username.clone() class="border-t border-slate-200">
             <td class="p-3 font-medium">{row.username.clone()}</td>
-            <td class="p-3">{if row.admin { "Administrator" } else { "User" }}</td>
+            <td class="p-3">{if row.role == Role::Admin { "Administrator" } else { "User" }}</td>
             <td class="p-3">{if row.disabled { "Disabled" } else { "Active" }}</td>
             <td class="p-3">{row.created_at.clone()}</td>
             <td class="flex gap-2 p-3">

@@ -1,0 +1,162 @@
+//! How a connect flow or a disconnect ended, as one typed value on both sides: the server
+//! puts the code in the redirect's query, the Connections page turns it back into the value
+//! and shows its fixed message. Provider text never reaches a page.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a connect flow did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectFailure {
+    /// The callback's state is unknown, expired, reused or another session's.
+    InvalidState,
+    /// The authorization response came from an unexpected issuer.
+    IssuerMismatch,
+    /// The user cancelled at the provider.
+    AccessDenied,
+    /// The provider reported another error.
+    ProviderError,
+    /// The code exchange failed.
+    ExchangeFailed,
+    /// The identity call failed.
+    IdentityFailed,
+    /// An administrator turned the provider off.
+    ProviderDisabled,
+    /// Something failed on our side.
+    Internal,
+}
+
+impl ConnectFailure {
+    const ALL: [Self; 8] = [
+        Self::InvalidState,
+        Self::IssuerMismatch,
+        Self::AccessDenied,
+        Self::ProviderError,
+        Self::ExchangeFailed,
+        Self::IdentityFailed,
+        Self::ProviderDisabled,
+        Self::Internal,
+    ];
+
+    /// The stable code (URLs, audit reasons, metrics labels).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidState => "invalid_state",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::AccessDenied => "access_denied",
+            Self::ProviderError => "provider_error",
+            Self::ExchangeFailed => "exchange_failed",
+            Self::IdentityFailed => "identity_failed",
+            Self::ProviderDisabled => "provider_disabled",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    /// The fixed, human message.
+    pub fn message(self, provider: &str) -> String {
+        match self {
+            Self::AccessDenied => {
+                format!("You cancelled the connection to {provider}. Nothing was stored.")
+            }
+            Self::ExchangeFailed => format!(
+                "{provider} did not accept the sign-in. Nothing was stored; try again in a minute."
+            ),
+            Self::IdentityFailed => format!(
+                "{provider} signed you in but would not tell us who you are. Nothing was stored."
+            ),
+            Self::ProviderDisabled => format!(
+                "Connections to {provider} are turned off on this hub. Ask your administrator."
+            ),
+            Self::InvalidState => {
+                "That sign-in link has expired or was already used. Start again with Connect."
+                    .to_string()
+            }
+            Self::IssuerMismatch | Self::ProviderError | Self::Internal => {
+                Self::fallback_message(provider)
+            }
+        }
+    }
+
+    /// The message for a code that names no failure we know.
+    pub fn fallback_message(provider: &str) -> String {
+        format!("Connecting {provider} failed. Nothing was stored; please try again.")
+    }
+}
+
+/// How revocation at the provider went when a connection was disconnected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// The provider confirmed it.
+    Revoked,
+    /// The provider offers no way to revoke from outside.
+    NoRevocationEndpoint,
+    /// The provider did not confirm (it is retried in the background).
+    RevocationFailed,
+    /// There was nothing to disconnect.
+    NotConnected,
+}
+
+impl Revocation {
+    const ALL: [Self; 4] = [
+        Self::Revoked,
+        Self::NoRevocationEndpoint,
+        Self::RevocationFailed,
+        Self::NotConnected,
+    ];
+
+    /// The stable code (API answers, URLs, audit reasons).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::NoRevocationEndpoint => "no_revocation_endpoint",
+            Self::RevocationFailed => "revocation_failed",
+            Self::NotConnected => "not_connected",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Nothing of the grant is left at the provider (or there was none).
+    pub fn confirmed(self) -> bool {
+        matches!(self, Self::Revoked | Self::NotConnected)
+    }
+
+    /// The fixed message after a disconnect.
+    pub fn message(self, provider: &str) -> String {
+        match self {
+            Self::Revoked | Self::NotConnected => format!("{provider} disconnected."),
+            Self::NoRevocationEndpoint => format!(
+                "{provider} disconnected here. {provider} offers no way to revoke access from \
+                 outside: remove ATOM Connect from the apps in your {provider} account settings."
+            ),
+            Self::RevocationFailed => format!(
+                "{provider} disconnected here, but {provider} did not confirm the revocation: \
+                 remove ATOM Connect from the apps in your {provider} account settings to be sure."
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_codes_name_nothing() {
+        for failure in ConnectFailure::ALL {
+            assert_eq!(ConnectFailure::parse(failure.code()), Some(failure));
+        }
+        for revocation in Revocation::ALL {
+            assert_eq!(Revocation::parse(revocation.code()), Some(revocation));
+        }
+        assert_eq!(ConnectFailure::parse("<script>alert(1)</script>"), None);
+        assert_eq!(Revocation::parse("revoked "), None);
+    }
+}

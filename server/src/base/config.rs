@@ -1,0 +1,350 @@
+//! One typed configuration: defaults < atom.toml < ATOM_* environment (`__` nests), loaded once.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+/// The top-level sections; other ATOM_* variables (for tools around the hub) are ignored.
+const SECTIONS: &[&str] = &[
+    "limits",
+    "jobs",
+    "mode",
+    "server",
+    "database",
+    "vault",
+    "sandbox",
+    "providers",
+    "log",
+    "sessions",
+    "webhooks",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub mode: Mode,
+    pub log: String,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub vault: VaultConfig,
+    pub sandbox: SandboxConfig,
+    pub limits: LimitsConfig,
+    pub jobs: JobsConfig,
+    pub sessions: SessionsConfig,
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderSettings>,
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, WebhookEndpoint>,
+}
+
+/// `[webhooks.<name>]`: connection events are POSTed to `url`, signed with `secret`
+/// (HMAC-SHA256 over `id.timestamp.body`, the Standard Webhooks layout).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    pub url: Url,
+    #[serde(skip_serializing)]
+    pub secret: SecretString,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// The origin people and providers reach the hub at; redirect URIs derive from it only.
+    pub public_url: Url,
+    /// Where cargo-leptos put the compiled site (wasm, js, css).
+    pub site_root: PathBuf,
+    /// Reverse proxies whose X-Forwarded-For is believed; from anyone else it is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve /metrics on this address only (and not on `listen`); unset: on `listen`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// After SIGTERM, how long in-flight requests may take before the process exits anyway.
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// File holding the hex master key; generated on first run in development mode.
+    pub key_file: PathBuf,
+    /// The hex master key itself (ATOM_VAULT__KEY); wins over the file.
+    #[serde(default, skip_serializing)]
+    pub key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    pub listen: SocketAddr,
+    pub public_url: Url,
+    /// In development, `atom serve` runs the sandbox in-process when a provider needs it.
+    pub embedded: bool,
+}
+
+/// How often the background jobs run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Provider reachability probes.
+    pub probe_interval_seconds: u64,
+    /// The background refresher (connections expiring within five minutes).
+    pub refresh_interval_seconds: u64,
+    /// Who-am-I checks of tokens that never expire.
+    pub liveness_interval_seconds: u64,
+    /// Retries of revocations that failed at disconnect (each row has its own backoff).
+    pub revocation_interval_seconds: u64,
+    /// Webhook deliveries; a failed one is retried after this, doubling, up to an hour.
+    pub webhook_interval_seconds: u64,
+    /// Flow analytics (the admin overview's charts) are kept this many days.
+    pub flow_stats_retention_days: u32,
+}
+
+/// How long a signed-in session lasts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Ends after this long without a request.
+    pub idle_timeout_seconds: u64,
+    /// Ends this long after sign-in, however active.
+    pub absolute_timeout_seconds: u64,
+}
+
+/// Requests allowed per minute before 429 (each bucket refills evenly over the minute).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub sign_in_per_account: u32,
+    pub sign_in_per_address: u32,
+    pub connect_per_user: u32,
+    pub callback_per_address: u32,
+    pub mutation_per_address: u32,
+    pub api_per_key: u32,
+}
+
+/// `[providers.<service>]`: every key optional; built-in services have real defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    pub enabled: Option<bool>,
+    pub kind: Option<String>,
+    pub display_name: Option<String>,
+    pub issuer: Option<Url>,
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<SecretString>,
+    pub scopes: Option<Scopes>,
+    pub authorize_url: Option<Url>,
+    pub token_url: Option<Url>,
+    pub revoke_url: Option<Url>,
+    pub userinfo_url: Option<Url>,
+    /// Microsoft: `common` (default), `organizations`, `consumers` or a tenant id.
+    pub tenant: Option<String>,
+    /// Trello (OAuth 1.0a).
+    pub request_token_url: Option<Url>,
+    /// Trello (OAuth 1.0a); the same as token_url.
+    pub access_token_url: Option<Url>,
+}
+
+/// Scopes as a TOML list or as one space- or comma-separated string (handy in env vars).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scopes {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl Scopes {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Self::List(list) => list.clone(),
+            Self::Text(text) => text
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let url = |s: &str| Url::parse(s).expect("default URLs are valid");
+        Self {
+            mode: Mode::Development,
+            log: "info".into(),
+            server: ServerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 5058)),
+                public_url: url("http://localhost:5058"),
+                site_root: PathBuf::from("target/site"),
+                trusted_proxies: Vec::new(),
+                metrics_listen: None,
+                shutdown_timeout_seconds: 25,
+            },
+            database: DatabaseConfig {
+                url: "sqlite://.atom/atom.db?mode=rwc".into(),
+            },
+            vault: VaultConfig {
+                key_file: PathBuf::from(".atom/master.key"),
+                key: None,
+            },
+            sandbox: SandboxConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 5059)),
+                public_url: url("http://127.0.0.1:5059"),
+                embedded: true,
+            },
+            jobs: JobsConfig {
+                probe_interval_seconds: 300,
+                refresh_interval_seconds: 15,
+                revocation_interval_seconds: 60,
+                liveness_interval_seconds: 6 * 3600,
+                webhook_interval_seconds: 5,
+                flow_stats_retention_days: 30,
+            },
+            sessions: SessionsConfig {
+                idle_timeout_seconds: 8 * 3600,
+                absolute_timeout_seconds: 24 * 3600,
+            },
+            limits: LimitsConfig {
+                sign_in_per_account: 5,
+                sign_in_per_address: 20,
+                connect_per_user: 30,
+                callback_per_address: 60,
+                mutation_per_address: 240,
+                api_per_key: 6000,
+            },
+            providers: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if present), then ATOM_* environment variables.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let file = file
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("atom.toml"));
+        let env = Env::prefixed("ATOM_")
+            .filter(|key| {
+                let top = key.as_str().split("__").next().unwrap_or_default();
+                SECTIONS.iter().any(|s| top.eq_ignore_ascii_case(s))
+            })
+            .split("__");
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.server.public_url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid(
+                "server.public_url must be http or https".into(),
+            ));
+        }
+        if self.mode == Mode::Production && self.server.public_url.scheme() != "https" {
+            return Err(ConfigError::Invalid(
+                "server.public_url must be https in production mode".into(),
+            ));
+        }
+        for name in self.providers.keys() {
+            let valid = !name.is_empty()
+                && name.len() <= 32
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return Err(ConfigError::Invalid(format!(
+                    "providers.{name}: a service name is lowercase letters, digits and _"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The public origin (scheme://host[:port]) the origin guard compares against.
+    pub fn public_origin(&self) -> String {
+        self.server.public_url.origin().ascii_serialization()
+    }
+
+    /// The one redirect URI for a service: derived from the public URL, never from a request.
+    pub fn redirect_uri(&self, service: &str) -> String {
+        redirect_uri(&self.server.public_url, service)
+    }
+}
+
+/// The redirect URI of a service under a public URL.
+pub fn redirect_uri(public_url: &url::Url, service: &str) -> String {
+    let base = public_url.as_str().trim_end_matches('/');
+    format!("{base}/api/auth/{service}/callback")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_accept_text_and_lists() {
+        assert_eq!(Scopes::Text("a b,c".into()).to_vec(), vec!["a", "b", "c"]);
+        assert_eq!(Scopes::List(vec!["x".into()]).to_vec(), vec!["x"]);
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys_and_rejects_typos() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ATOM_SERVER__PUBLIC_URL", "http://hub.test:9000");
+            jail.set_env("ATOM_PROVIDERS__GITHUB__CLIENT_ID", "abc");
+            jail.set_env("ATOM_BIN", "ignored: not a section");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.public_origin(), "http://hub.test:9000");
+            assert_eq!(config.providers["github"].client_id.as_deref(), Some("abc"));
+            assert_eq!(
+                config.redirect_uri("github"),
+                "http://hub.test:9000/api/auth/github/callback"
+            );
+            jail.set_env("ATOM_PROVIDERS__GITHUB__CLIENT_IDD", "typo");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_requires_https() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("ATOM_MODE", "production");
+            let err = Config::load(None).expect_err("plain http is refused");
+            assert!(err.to_string().contains("https"));
+            Ok(())
+        });
+    }
+}

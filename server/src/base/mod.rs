@@ -1,0 +1,12 @@
+//! The foundation: configuration, the vault, the clock, storage (all SQL), the provider
+//! catalogue, audit event types and metrics recording. Nothing here imports from `domain`,
+//! the entry points (`http`, `jobs`, `hub`, `state`, ...) or the sandbox: see
+//! docs/architecture.md.
+
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod metrics;
+pub mod providers;
+pub mod store;
+pub mod vault;

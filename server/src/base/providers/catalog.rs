@@ -1,0 +1,234 @@
+//! The catalogue: built-in definitions and custom providers resolved against configuration
+//! once at start (credentials, sandbox in development, tenant, overridden URLs).
+
+use super::{
+    ClientAuth, Definition, Endpoints, Identity, Protocol, Provider, ProviderError, RevokeStyle,
+    Source, TokenFormat, BUILTIN,
+};
+use crate::base::config::{Config, Mode, ProviderSettings};
+use crate::sandbox::SANDBOX_CLIENT_SECRET;
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use url::Url;
+
+/// All enabled providers, by service name.
+pub struct Catalog {
+    providers: BTreeMap<String, Arc<Provider>>,
+    /// Built-in services left out: disabled, or without credentials (and no sandbox).
+    not_configured: Vec<String>,
+}
+
+/// What a service name in a URL refers to.
+pub enum Lookup {
+    Ready(Arc<Provider>),
+    /// A built-in service this hub has no credentials for (or disabled).
+    NotConfigured,
+    Unknown,
+}
+
+impl Catalog {
+    pub fn from_config(config: &Config) -> Result<Self, ProviderError> {
+        let mut providers = BTreeMap::new();
+        let mut not_configured = Vec::new();
+        for def in BUILTIN {
+            let settings = config
+                .providers
+                .get(def.service)
+                .cloned()
+                .unwrap_or_default();
+            match builtin_provider(config, def, settings)? {
+                Some(provider) => {
+                    providers.insert(def.service.to_string(), Arc::new(provider));
+                }
+                None => not_configured.push(def.service.to_string()),
+            }
+        }
+        for (name, settings) in &config.providers {
+            if BUILTIN.iter().any(|d| d.service == name) || settings.enabled == Some(false) {
+                continue;
+            }
+            providers.insert(
+                name.clone(),
+                Arc::new(custom_provider(name, settings.clone())?),
+            );
+        }
+        Ok(Self {
+            providers,
+            not_configured,
+        })
+    }
+
+    pub fn get(&self, service: &str) -> Option<Arc<Provider>> {
+        self.providers.get(service).cloned()
+    }
+
+    pub fn lookup(&self, service: &str) -> Lookup {
+        match self.get(service) {
+            Some(provider) => Lookup::Ready(provider),
+            None if self.not_configured.iter().any(|s| s == service) => Lookup::NotConfigured,
+            None => Lookup::Unknown,
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Provider>> {
+        self.providers.values()
+    }
+
+    /// Every service name this hub knows, usable or not.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.providers.keys().cloned().collect();
+        names.extend(self.not_configured.iter().cloned());
+        names.sort();
+        names
+    }
+
+    pub fn uses_sandbox(&self) -> bool {
+        self.all().any(|p| p.sandbox)
+    }
+}
+
+fn builtin_provider(
+    config: &Config,
+    def: &Definition,
+    s: ProviderSettings,
+) -> Result<Option<Provider>, ProviderError> {
+    if s.enabled == Some(false) {
+        return Ok(None);
+    }
+    let error = |text: &str| ProviderError::Config(def.service.to_string(), text.to_string());
+    let (client_id, client_secret, sandbox) = match (s.client_id, s.client_secret) {
+        (Some(id), Some(secret)) => (id, secret, false),
+        (None, None)
+            if config.mode == Mode::Development && crate::sandbox::emulates(def.family) =>
+        {
+            (
+                format!("sandbox-{}", def.family),
+                SecretString::from(SANDBOX_CLIENT_SECRET),
+                true,
+            )
+        }
+        (None, None) if s.enabled != Some(true) => return Ok(None),
+        (None, None) if config.mode == Mode::Development => {
+            return Err(error(
+                "enabled, but no client_id/client_secret and no sandbox emulation",
+            ))
+        }
+        _ => return Err(error("set both client_id and client_secret")),
+    };
+    let tenant = s.tenant.clone().unwrap_or_else(|| "common".to_string());
+    let real = |configured: Option<Url>, default: &str| -> Result<Option<Url>, ProviderError> {
+        let default = default
+            .replace("{client_id}", &client_id)
+            .replace("{tenant}", &tenant);
+        match configured {
+            Some(url) => Ok(Some(url)),
+            None if default.is_empty() => Ok(None),
+            None if sandbox => sandbox_url(config, def, &default).map(Some),
+            None => Url::parse(&default)
+                .map(Some)
+                .map_err(|_| error("bad built-in URL")),
+        }
+    };
+    let required = |url: Option<Url>| url.ok_or_else(|| error("missing URL"));
+    let token_url = s.token_url.or(s.access_token_url);
+    let endpoints = Endpoints {
+        authorize_url: required(real(s.authorize_url, def.authorize_url)?)?,
+        token_url: required(real(token_url, def.token_url)?)?,
+        userinfo_url: real(s.userinfo_url, def.userinfo_url)?,
+        revoke_url: real(s.revoke_url, def.revoke_url)?,
+        request_token_url: real(s.request_token_url, def.request_token_url)?,
+        issuer: None,
+    };
+    Ok(Some(Provider {
+        service: def.service.to_string(),
+        display_name: s
+            .display_name
+            .unwrap_or_else(|| def.display_name.to_string()),
+        scopes: s
+            .scopes
+            .map(|s| s.to_vec())
+            .unwrap_or_else(|| def.scopes.iter().map(|s| s.to_string()).collect()),
+        client_id,
+        client_secret,
+        family: def.family.to_string(),
+        protocol: def.protocol,
+        scope_separator: def.scope_separator.to_string(),
+        scope_param: def.scope_param.to_string(),
+        authorize_params: def
+            .authorize_params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        pkce: def.pkce,
+        client_auth: def.client_auth,
+        token_format: def.token_format,
+        identity: def.identity,
+        revocation: def.revocation,
+        refresh_with_scopes: def.refresh_with_scopes,
+        sandbox,
+        source: Source::Fixed(endpoints),
+    }))
+}
+
+/// The sandbox serves each provider family under `/<family>` with the real URL's path, so
+/// Gmail and Drive share one emulated Google, Outlook and Teams one Microsoft.
+fn sandbox_url(config: &Config, def: &Definition, real: &str) -> Result<Url, ProviderError> {
+    let real = Url::parse(real)
+        .map_err(|_| ProviderError::Config(def.service.into(), "bad built-in URL".into()))?;
+    let base = config.sandbox.public_url.as_str().trim_end_matches('/');
+    let mut url = Url::parse(&format!("{base}/{}{}", def.family, real.path()))
+        .map_err(|_| ProviderError::Config(def.service.into(), "bad sandbox URL".into()))?;
+    url.set_query(real.query());
+    Ok(url)
+}
+
+fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, ProviderError> {
+    let error = |text: &str| ProviderError::Config(name.to_string(), text.to_string());
+    let (Some(client_id), Some(client_secret)) = (s.client_id, s.client_secret) else {
+        return Err(error("a custom provider needs client_id and client_secret"));
+    };
+    let source = match s.kind.as_deref() {
+        Some("oidc") => Source::Discovered {
+            issuer: s
+                .issuer
+                .ok_or_else(|| error("kind = \"oidc\" needs issuer"))?,
+            cell: OnceCell::new(),
+        },
+        Some("oauth2") => Source::Fixed(Endpoints {
+            authorize_url: s
+                .authorize_url
+                .ok_or_else(|| error("needs authorize_url"))?,
+            token_url: s.token_url.ok_or_else(|| error("needs token_url"))?,
+            userinfo_url: s.userinfo_url,
+            revoke_url: s.revoke_url,
+            request_token_url: None,
+            issuer: None,
+        }),
+        _ => return Err(error("unknown provider: set kind = \"oidc\" or \"oauth2\"")),
+    };
+    Ok(Provider {
+        service: name.to_string(),
+        display_name: s.display_name.unwrap_or_else(|| name.to_string()),
+        family: name.to_string(),
+        protocol: Protocol::OAuth2,
+        client_id,
+        client_secret,
+        scopes: s
+            .scopes
+            .map(|s| s.to_vec())
+            .unwrap_or_else(|| vec!["openid".into()]),
+        scope_separator: " ".into(),
+        scope_param: "scope".into(),
+        authorize_params: Vec::new(),
+        pkce: true,
+        client_auth: ClientAuth::Basic,
+        token_format: TokenFormat::Standard,
+        identity: Identity::OidcUserinfo,
+        revocation: RevokeStyle::Rfc7009,
+        refresh_with_scopes: false,
+        sandbox: false,
+        source,
+    })
+}

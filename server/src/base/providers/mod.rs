@@ -1,0 +1,191 @@
+//! The provider catalogue: data for each provider, resolved against configuration once.
+
+mod builtin;
+mod catalog;
+mod discovery;
+
+pub use builtin::BUILTIN;
+pub use catalog::{Catalog, Lookup};
+use discovery::discover;
+
+use secrecy::SecretString;
+use tokio::sync::OnceCell;
+use url::Url;
+
+/// The protocol family a provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    OAuth2,
+    /// OAuth 1.0a three-legged (Trello): request token, authorize, access token, HMAC-SHA1.
+    OAuth1,
+}
+
+/// How the hub authenticates itself at the token endpoint, and the body format it sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// client_id and client_secret in the form body.
+    Body,
+    /// HTTP Basic `client_id:client_secret`, form body.
+    Basic,
+    /// HTTP Basic with a JSON body (Notion).
+    BasicJson,
+}
+
+/// Where the tokens sit in the token response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFormat {
+    /// RFC 6749 at the top level (errors may still come with HTTP 200: `error` is checked).
+    Standard,
+    /// Slack OAuth v2: `ok` flag; the user token under `authed_user`, the bot token on top.
+    SlackV2,
+}
+
+/// The who-am-I call's shape (the one place providers differ in code, not data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// GitHub's `GET /user`: numeric `id`, `login`, `name`.
+    GitHubUser,
+    /// OpenID Connect userinfo: `sub`, `name` / `preferred_username` / `email`.
+    OidcUserinfo,
+    /// Slack `auth.test` (POST, Bearer): `user_id`, `user`, `team`; `ok` flag.
+    SlackAuthTest,
+    /// Asana `GET /users/me`: `data.gid`, `data.name`.
+    AsanaMe,
+    /// Notion `GET /v1/users/me` with a Notion-Version header: the bot and its owner.
+    NotionMe,
+    /// Dropbox `POST /2/users/get_current_account` with no body and no Content-Type.
+    DropboxAccount,
+    /// Microsoft Graph `GET /me`: `id`, `displayName`, `userPrincipalName`.
+    MicrosoftGraph,
+    /// Trello `GET /1/members/me`, signed with OAuth 1.0a: `id`, `fullName`, `username`.
+    TrelloMember,
+}
+
+/// How disconnect revokes at the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevokeStyle {
+    /// No revocation endpoint (Microsoft): delete locally, tell the user where to remove access.
+    None,
+    /// GitHub: `DELETE /applications/{client_id}/grant`, Basic auth, JSON body.
+    GitHubGrant,
+    /// RFC 7009: form `token` (+ hint), client authentication as for the token endpoint.
+    Rfc7009,
+    /// Slack `auth.revoke` with the token as Bearer; `ok` flag.
+    SlackAuthRevoke,
+    /// Dropbox `POST /2/auth/token/revoke` with the token as Bearer and no body.
+    DropboxRevoke,
+    /// Notion `POST /v1/oauth/revoke`: Basic auth, JSON `{"token": …}`.
+    NotionRevoke,
+    /// Trello `DELETE /1/tokens/{token}`, signed with OAuth 1.0a.
+    TrelloDelete,
+}
+
+/// A built-in provider's facts, with its real endpoints.
+pub struct Definition {
+    pub service: &'static str,
+    pub display_name: &'static str,
+    /// Providers of one family share an authorization server (Google, Microsoft).
+    pub family: &'static str,
+    pub protocol: Protocol,
+    /// `{tenant}` is replaced by the configured Microsoft tenant.
+    pub authorize_url: &'static str,
+    pub token_url: &'static str,
+    pub userinfo_url: &'static str,
+    /// Empty when the provider has none.
+    pub revoke_url: &'static str,
+    /// OAuth 1.0a only: where the request token comes from.
+    pub request_token_url: &'static str,
+    pub scopes: &'static [&'static str],
+    pub scope_separator: &'static str,
+    /// The authorize parameter that carries the scopes (`user_scope` for Slack user tokens).
+    pub scope_param: &'static str,
+    /// Extra fixed authorize parameters (offline access, consent prompts, owner=user ...).
+    pub authorize_params: &'static [(&'static str, &'static str)],
+    pub pkce: bool,
+    pub client_auth: ClientAuth,
+    pub token_format: TokenFormat,
+    pub identity: Identity,
+    pub revocation: RevokeStyle,
+    /// The refresh request repeats the scopes (Microsoft).
+    pub refresh_with_scopes: bool,
+    /// The provider's logo in `public/logos/`.
+    pub logo: &'static str,
+}
+
+/// Where the provider's endpoints are: fixed, or found by OpenID discovery on first use.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    pub authorize_url: Url,
+    pub token_url: Url,
+    pub userinfo_url: Option<Url>,
+    pub revoke_url: Option<Url>,
+    /// OAuth 1.0a only.
+    pub request_token_url: Option<Url>,
+    /// The `iss` the authorization response must carry (RFC 9207), when the provider sends it.
+    pub issuer: Option<String>,
+}
+
+enum Source {
+    Fixed(Endpoints),
+    Discovered {
+        issuer: Url,
+        cell: OnceCell<Endpoints>,
+    },
+}
+
+/// One usable provider: definition plus credentials, ready for flows.
+pub struct Provider {
+    pub service: String,
+    pub display_name: String,
+    pub family: String,
+    pub protocol: Protocol,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub scope_separator: String,
+    pub scope_param: String,
+    pub authorize_params: Vec<(String, String)>,
+    pub pkce: bool,
+    pub client_auth: ClientAuth,
+    pub token_format: TokenFormat,
+    pub identity: Identity,
+    pub revocation: RevokeStyle,
+    /// The refresh request repeats the scopes (Microsoft).
+    pub refresh_with_scopes: bool,
+    /// Pointed at the local sandbox because no credentials were configured (development only).
+    pub sandbox: bool,
+    source: Source,
+}
+
+/// The logo's path on the hub: a built-in provider's own, any other service the generic one.
+pub fn logo(service: &str) -> String {
+    let file = BUILTIN
+        .iter()
+        .find(|d| d.service == service)
+        .map_or("generic.svg", |d| d.logo);
+    format!("/logos/{file}")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("provider {0}: {1}")]
+    Config(String, String),
+    #[error("provider discovery failed")]
+    Discovery,
+}
+
+impl Provider {
+    pub async fn endpoints(&self, http: &reqwest::Client) -> Result<&Endpoints, ProviderError> {
+        match &self.source {
+            Source::Fixed(endpoints) => Ok(endpoints),
+            Source::Discovered { issuer, cell } => {
+                cell.get_or_try_init(|| discover(http, issuer)).await
+            }
+        }
+    }
+
+    /// Whether the configuration holds everything a flow needs (no network call).
+    pub fn configured(&self) -> bool {
+        !self.client_id.is_empty()
+    }
+}

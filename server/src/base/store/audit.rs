@@ -1,0 +1,206 @@
+//! The append-only audit log, written in the same transaction as the change it records.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[sea_orm(table_name = "audit_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub seq: i32,
+    pub at: DateTimeUtc,
+    pub kind: String,
+    pub actor_user_id: Option<String>,
+    pub subject_user_id: Option<String>,
+    pub provider: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Appends the event (in the caller's transaction when it passes one). Nothing else: a change
+/// to a connection queues its webhook through `domain::connections::record_change`.
+pub async fn append(db: &impl ConnectionTrait, event: crate::base::audit::Event) -> Result<(), DbErr> {
+    ActiveModel {
+        at: Set(event.at),
+        kind: Set(event.kind.name().to_string()),
+        actor_user_id: Set(event.actor),
+        subject_user_id: Set(event.subject),
+        provider: Set(event.provider),
+        ip: Set(event.ip),
+        user_agent: Set(event.user_agent),
+        outcome: Set(if event.ok { "success" } else { "failure" }.to_string()),
+        reason: Set(event.reason),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Events after `seq`, oldest first (the live-update poller's feed).
+pub async fn after(db: &impl ConnectionTrait, seq: i32, limit: u64) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Seq.gt(seq))
+        .order_by_asc(Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i32, DbErr> {
+    let last = Entity::find().order_by_desc(Column::Seq).one(db).await?;
+    Ok(last.map(|e| e.seq).unwrap_or(0))
+}
+
+pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::SubjectUserId.eq(user_id))
+        .order_by_asc(Column::Seq)
+        .all(db)
+        .await
+}
+
+/// A provider's connect flows since a moment, from the audit log.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct FlowStats {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub last_success_at: Option<String>,
+    pub last_failure_at: Option<String>,
+    pub last_failure_reason: Option<String>,
+}
+
+pub async fn flow_stats(
+    db: &impl ConnectionTrait,
+    provider: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<FlowStats, DbErr> {
+    use crate::base::audit::Kind;
+    let kinds = [Kind::ConnectSucceeded.name(), Kind::ConnectFailed.name()];
+    let events = Entity::find()
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Kind.is_in(kinds))
+        .filter(Column::At.gte(since))
+        .order_by_asc(Column::Seq)
+        .all(db)
+        .await?;
+    Ok(events
+        .into_iter()
+        .fold(FlowStats::default(), |mut stats, event| {
+            if event.kind == kinds[0] {
+                stats.succeeded += 1;
+                stats.last_success_at = Some(event.at.to_rfc3339());
+            } else {
+                stats.failed += 1;
+                stats.last_failure_at = Some(event.at.to_rfc3339());
+                stats.last_failure_reason = event.reason;
+            }
+            stats
+        }))
+}
+
+/// When the provider last refused the app's client credentials on a refresh, if nothing has
+/// succeeded with them since (a refresh or a new connection).
+pub async fn client_rejected_at(
+    db: &impl ConnectionTrait,
+    provider: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbErr> {
+    use crate::base::audit::Kind;
+    let rejected = Entity::find()
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Kind.eq(Kind::Refreshed.name()))
+        .filter(Column::Reason.eq("invalid_client"))
+        .order_by_desc(Column::Seq)
+        .one(db)
+        .await?;
+    let Some(rejected) = rejected else {
+        return Ok(None);
+    };
+    let since = Entity::find()
+        .filter(Column::Provider.eq(provider))
+        .filter(Column::Kind.is_in([Kind::Refreshed.name(), Kind::ConnectSucceeded.name()]))
+        .filter(Column::Outcome.eq("success"))
+        .filter(Column::Seq.gt(rejected.seq))
+        .one(db)
+        .await?;
+    Ok(since.is_none().then_some(rejected.at))
+}
+
+/// What the audit viewer and its export filter by; every part optional.
+#[derive(Default)]
+pub struct Search {
+    /// Events where this user acted or was acted on.
+    pub user_id: Option<String>,
+    pub provider: Option<String>,
+    pub kind: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only events older than this sequence number (paging back).
+    pub before: Option<i32>,
+}
+
+/// Matching events, newest first.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    search: &Search,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::Condition;
+    let mut query = Entity::find();
+    if let Some(user) = &search.user_id {
+        query = query.filter(
+            Condition::any()
+                .add(Column::ActorUserId.eq(user.as_str()))
+                .add(Column::SubjectUserId.eq(user.as_str())),
+        );
+    }
+    if let Some(provider) = &search.provider {
+        query = query.filter(Column::Provider.eq(provider.as_str()));
+    }
+    if let Some(kind) = &search.kind {
+        query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(outcome) = &search.outcome {
+        query = query.filter(Column::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(from) = search.from {
+        query = query.filter(Column::At.gte(from));
+    }
+    if let Some(until) = search.until {
+        query = query.filter(Column::At.lt(until));
+    }
+    if let Some(before) = search.before {
+        query = query.filter(Column::Seq.lt(before));
+    }
+    query.order_by_desc(Column::Seq).limit(limit).all(db).await
+}
+
+/// Refreshes since `since` by outcome and reason, grouped by the database (a week of
+/// refreshes at 100,000 connections is millions of events).
+pub async fn refresh_outcomes(
+    db: &impl ConnectionTrait,
+    since: DateTimeUtc,
+) -> Result<Vec<(String, Option<String>, i64)>, DbErr> {
+    use crate::base::audit::Kind;
+    let kinds = [Kind::Refreshed.name(), Kind::NeedsReauth.name()];
+    Entity::find()
+        .select_only()
+        .column(Column::Outcome)
+        .column(Column::Reason)
+        .column_as(Column::Seq.count(), "n")
+        .filter(Column::Kind.is_in(kinds))
+        .filter(Column::At.gte(since))
+        .group_by(Column::Outcome)
+        .group_by(Column::Reason)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,122 @@
+//! Connect links: 256 random bits handed to a backend once, stored as a SHA-256 hash,
+//! consumed exactly once within their short lifetime.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use secrecy::SecretString;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "connect_links")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: String,
+    pub provider: String,
+    pub return_to: String,
+    /// The API key that created the link.
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub consumed_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// A link is usable for this long after it was created.
+pub const LINK_LIFETIME_MINUTES: i64 = 10;
+
+pub struct NewLink<'a> {
+    pub user_id: &'a str,
+    pub provider: &'a str,
+    pub return_to: &'a str,
+    pub created_by: &'a str,
+}
+
+/// Creates a link; returns its row and the token (the only time it exists in clear).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    link: NewLink<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Model, SecretString), DbErr> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let row = ActiveModel {
+        id: Set(super::new_id()),
+        token_hash: Set(super::digest(&token)),
+        user_id: Set(link.user_id.to_string()),
+        provider: Set(link.provider.to_string()),
+        return_to: Set(link.return_to.to_string()),
+        created_by: Set(link.created_by.to_string()),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::minutes(LINK_LIFETIME_MINUTES)),
+        consumed_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((row, SecretString::from(token)))
+}
+
+/// Why a presented token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    Unknown,
+    Used,
+    Expired,
+}
+
+impl Refused {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unknown => "link_unknown",
+            Self::Used => "link_used",
+            Self::Expired => "link_expired",
+        }
+    }
+}
+
+/// Atomically marks the link consumed if it is unused and unexpired; returns it only then.
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<Model, Refused>, DbErr> {
+    // Tokens are 43 characters; anything much longer is not one of ours (and is not hashed).
+    if token.is_empty() || token.len() > 64 {
+        return Ok(Err(Refused::Unknown));
+    }
+    let hash = super::digest(token);
+    let claimed = Entity::update_many()
+        .col_expr(Column::ConsumedAt, Expr::value(now))
+        .filter(Column::TokenHash.eq(hash.as_str()))
+        .filter(Column::ConsumedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(hash.as_str()))
+        .one(db)
+        .await?;
+    Ok(match row {
+        Some(row) if claimed.rows_affected == 1 => Ok(row),
+        Some(row) if row.consumed_at.is_some() => Err(Refused::Used),
+        Some(_) => Err(Refused::Expired),
+        None => Err(Refused::Unknown),
+    })
+}
+
+/// Forgets links that expired long ago.
+pub async fn delete_expired(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+    let cutoff = now - chrono::Duration::hours(1);
+    let result = Entity::delete_many()
+        .filter(Column::ExpiresAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

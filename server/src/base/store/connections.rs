@@ -1,0 +1,245 @@
+//! Connections: one per user and provider, tokens sealed by the vault.
+
+use app::model::ConnectionState;
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "connections")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub status: String,
+    pub tokens_sealed: Vec<u8>,
+    pub requested_scopes: String,
+    pub granted_scopes: String,
+    pub expires_at: Option<DateTimeUtc>,
+    pub account_id: String,
+    pub account_name: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub last_refreshed_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// The stored states: a usable connection, and one that waits for its user to reconnect
+/// (their names are `ConnectionState`'s).
+pub(crate) const CONNECTED: &str = "connected";
+const NEEDS_REAUTH: &str = "needs_reauth";
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    provider: &str,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Provider.eq(provider))
+        .one(db)
+        .await
+}
+
+/// How many connections each provider has in each stored state (`Connected` or
+/// `NeedsReauth`), counted by the database.
+pub async fn count_by_status(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(String, ConnectionState, i64)>, DbErr> {
+    let rows: Vec<(String, String, i64)> = Entity::find()
+        .select_only()
+        .column(Column::Provider)
+        .column(Column::Status)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Provider)
+        .group_by(Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(provider, status, n)| (provider, stored_state(&status), n))
+        .collect())
+}
+
+/// Usable connections per provider whose tokens expired by `now` (they are refreshed on the
+/// next hand-out, or wait for their user).
+pub async fn count_expired(
+    db: &impl ConnectionTrait,
+    now: DateTimeUtc,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::Provider)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::Status.eq(CONNECTED))
+        .filter(Column::ExpiresAt.lte(now))
+        .group_by(Column::Provider)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+fn stored_state(status: &str) -> ConnectionState {
+    if status == CONNECTED {
+        ConnectionState::Connected
+    } else {
+        ConnectionState::NeedsReauth
+    }
+}
+
+pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .all(db)
+        .await
+}
+
+/// Inserts the connection, or replaces the tokens and identity of the existing one.
+pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> {
+    let active = ActiveModel {
+        id: Set(row.id),
+        user_id: Set(row.user_id),
+        provider: Set(row.provider),
+        status: Set(row.status),
+        tokens_sealed: Set(row.tokens_sealed),
+        requested_scopes: Set(row.requested_scopes),
+        granted_scopes: Set(row.granted_scopes),
+        expires_at: Set(row.expires_at),
+        account_id: Set(row.account_id),
+        account_name: Set(row.account_name),
+        created_at: Set(row.created_at),
+        updated_at: Set(row.updated_at),
+        last_refreshed_at: Set(row.last_refreshed_at),
+    };
+    Entity::insert(active)
+        .on_conflict(
+            OnConflict::columns([Column::UserId, Column::Provider])
+                // The id moves with the tokens: they are sealed for it (see vault::Binding).
+                .update_columns([
+                    Column::Id,
+                    Column::Status,
+                    Column::TokensSealed,
+                    Column::RequestedScopes,
+                    Column::GrantedScopes,
+                    Column::ExpiresAt,
+                    Column::AccountId,
+                    Column::AccountName,
+                    Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(())
+}
+
+/// Stores refreshed tokens, fenced: only if nobody changed the row since `row` was read.
+/// True when the row was ours to update.
+pub async fn save_refreshed(
+    db: &impl ConnectionTrait,
+    row: &Model,
+    tokens_sealed: Vec<u8>,
+    expires_at: Option<DateTimeUtc>,
+    now: DateTimeUtc,
+) -> Result<bool, DbErr> {
+    let updated = Entity::update_many()
+        .col_expr(Column::TokensSealed, Expr::value(tokens_sealed))
+        .col_expr(Column::ExpiresAt, Expr::value(expires_at))
+        .col_expr(Column::LastRefreshedAt, Expr::value(Some(now)))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(row.id.as_str()))
+        .filter(Column::UpdatedAt.eq(row.updated_at))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// The grant is gone: the connection waits for its user to reconnect.
+pub async fn set_needs_reauth(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: DateTimeUtc,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value(NEEDS_REAUTH))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Usable connections whose tokens expire before `horizon`, soonest first (the refresher).
+pub async fn expiring_before(
+    db: &impl ConnectionTrait,
+    horizon: DateTimeUtc,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Status.eq(CONNECTED))
+        .filter(Column::ExpiresAt.lte(horizon))
+        .order_by_asc(Column::ExpiresAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Usable connections whose tokens never expire, least recently changed first (liveness).
+pub async fn never_expiring(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Status.eq(CONNECTED))
+        .filter(Column::ExpiresAt.is_null())
+        .order_by_asc(Column::UpdatedAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+impl Model {
+    /// Usable, as opposed to waiting for its user to reconnect.
+    pub fn is_connected(&self) -> bool {
+        self.status == CONNECTED
+    }
+}
+
+/// Connections in id order after `after` (key rotation walks them all in pages).
+pub async fn page_after(
+    db: &impl ConnectionTrait,
+    after: &str,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.gt(after))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Replaces a connection's sealed tokens if they are still `old` (key rotation: a refresh
+/// that wrote meanwhile wins); true if replaced.
+pub async fn swap_sealed(
+    db: &impl ConnectionTrait,
+    id: &str,
+    old: &[u8],
+    new: Vec<u8>,
+) -> Result<bool, DbErr> {
+    let swapped = Entity::update_many()
+        .col_expr(Column::TokensSealed, Expr::value(new))
+        .filter(Column::Id.eq(id))
+        .filter(Column::TokensSealed.eq(old.to_vec()))
+        .exec(db)
+        .await?;
+    Ok(swapped.rows_affected == 1)
+}

@@ -1,0 +1,127 @@
+//! Local users with argon2id password hashes.
+
+use app::model::Role;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: DateTimeUtc,
+    /// Sessions signed in under an older epoch are over (password or role changed).
+    pub session_epoch: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role)
+    }
+
+    pub fn current_user(&self) -> app::model::CurrentUser {
+        app::model::CurrentUser {
+            id: self.id.clone(),
+            username: self.username.clone(),
+            role: self.role(),
+        }
+    }
+}
+
+pub async fn by_username(db: &DatabaseConnection, username: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Username.eq(username))
+        .one(db)
+        .await
+}
+
+pub async fn by_id(db: &DatabaseConnection, id: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id.to_string()).one(db).await
+}
+
+pub async fn insert(
+    db: &impl sea_orm::ConnectionTrait,
+    username: &str,
+    password_hash: String,
+    admin: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Model, DbErr> {
+    ActiveModel {
+        id: Set(super::new_id()),
+        username: Set(username.to_string()),
+        password_hash: Set(password_hash),
+        role: Set(role_of(admin).as_str().to_string()),
+        disabled: Set(false),
+        created_at: Set(now),
+        session_epoch: Set(0),
+    }
+    .insert(db)
+    .await
+}
+
+/// The users with these ids (the audit viewer names a page's actors and subjects).
+pub async fn by_ids(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find().filter(Column::Id.is_in(ids)).all(db).await
+}
+
+pub async fn list(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<Model>, DbErr> {
+    Entity::find().order_by_asc(Column::Username).all(db).await
+}
+
+/// Active administrators: the setup link is offered only while there are none.
+pub async fn active_admins(db: &impl sea_orm::ConnectionTrait) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Column::Role.eq(Role::Admin.as_str()))
+        .filter(Column::Disabled.eq(false))
+        .count(db)
+        .await
+}
+
+/// What an update changes; every change ends the user's other sessions (a new epoch).
+pub enum Change {
+    Password(String),
+    Role { admin: bool },
+    Disabled(bool),
+}
+
+/// Applies the change and returns the user's new session epoch.
+pub async fn change(
+    db: &impl sea_orm::ConnectionTrait,
+    user: &Model,
+    change: Change,
+) -> Result<i64, DbErr> {
+    let epoch = user.session_epoch + 1;
+    let mut update = Entity::update_many()
+        .col_expr(Column::SessionEpoch, Expr::value(epoch))
+        .filter(Column::Id.eq(user.id.as_str()));
+    update = match change {
+        Change::Password(hash) => update.col_expr(Column::PasswordHash, Expr::value(hash)),
+        Change::Role { admin } => update.col_expr(
+            Column::Role,
+            Expr::value(role_of(admin).as_str()),
+        ),
+        Change::Disabled(disabled) => update.col_expr(Column::Disabled, Expr::value(disabled)),
+    };
+    update.exec(db).await?;
+    Ok(epoch)
+}
+
+fn role_of(admin: bool) -> Role {
+    if admin {
+        Role::Admin
+    } else {
+        Role::User
+    }
+}

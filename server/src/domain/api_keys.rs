@@ -1,0 +1,61 @@
+//! API keys: created and revoked together with their audit event, in one transaction. What a
+//! key may do is the one list [`ApiScope`], shared by the admin page, the API and the CLI.
+
+use crate::base::audit::Kind;
+use crate::base::store::{self, api_keys};
+use crate::domain::users::Actor;
+use app::model::admin::ApiScope;
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("a key needs a name of 1 to 64 characters")]
+    BadName,
+    #[error("a key needs at least one scope")]
+    NoScope,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Scope names to scopes; the first unknown name is the error.
+pub fn parse_scopes(names: &[String]) -> Result<Vec<ApiScope>, String> {
+    names
+        .iter()
+        .map(|name| ApiScope::parse(name).ok_or_else(|| name.clone()))
+        .collect()
+}
+
+/// A new key; returns its row and the key itself, in clear this once.
+pub async fn create(
+    db: &DatabaseConnection,
+    name: &str,
+    scopes: &[ApiScope],
+    actor: &Actor,
+) -> Result<(api_keys::Model, SecretString), KeyError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(KeyError::BadName);
+    }
+    if scopes.is_empty() {
+        return Err(KeyError::NoScope);
+    }
+    let names: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
+    let txn = db.begin().await?;
+    let now = actor.origin.clock.now();
+    let (row, key) = api_keys::create(&txn, name, &names, now).await?;
+    store::audit::append(&txn, actor.key_event(Kind::ApiKeyCreated, &row.id)).await?;
+    txn.commit().await?;
+    Ok((row, key))
+}
+
+/// Revokes a live key; false when there is none with that id.
+pub async fn revoke(db: &DatabaseConnection, id: &str, actor: &Actor) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    if !api_keys::revoke(&txn, id, actor.origin.clock.now()).await? {
+        return Ok(false);
+    }
+    store::audit::append(&txn, actor.key_event(Kind::ApiKeyRevoked, id)).await?;
+    txn.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,86 @@
+//! The audit viewer's reads: the admin's filter made into a store search, user ids made into
+//! names. Shared by the viewer's server function and the export route.
+
+use crate::base::store;
+use app::model::admin::{AuditFilter, AuditRow};
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("Dates are written YYYY-MM-DD.")]
+    BadDate,
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// The store search for a filter; None when it names a user that does not exist (no events).
+pub async fn search(
+    db: &DatabaseConnection,
+    filter: &AuditFilter,
+) -> Result<Option<store::audit::Search>, FilterError> {
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    let day = |v: &Option<String>, offset: i64| -> Result<_, FilterError> {
+        given(v)
+            .map(|text| {
+                chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                    .map(|d| {
+                        d.and_time(chrono::NaiveTime::MIN).and_utc()
+                            + chrono::Duration::days(offset)
+                    })
+                    .map_err(|_| FilterError::BadDate)
+            })
+            .transpose()
+    };
+    let user_id = match given(&filter.user) {
+        None => None,
+        Some(name) => match store::users::by_username(db, name.trim()).await? {
+            Some(user) => Some(user.id),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(store::audit::Search {
+        user_id,
+        provider: given(&filter.provider),
+        kind: given(&filter.kind),
+        outcome: given(&filter.outcome),
+        from: day(&filter.from, 0)?,
+        // `to` is inclusive: up to the end of that day.
+        until: day(&filter.to, 1)?,
+        before: filter.before,
+    }))
+}
+
+/// Rows as the viewer shows them, with usernames for user ids.
+pub async fn rows(
+    db: &DatabaseConnection,
+    events: Vec<store::audit::Model>,
+) -> Result<Vec<AuditRow>, sea_orm::DbErr> {
+    let mut ids: Vec<String> = events
+        .iter()
+        .flat_map(|e| [e.actor_user_id.clone(), e.subject_user_id.clone()])
+        .flatten()
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let names: HashMap<String, String> = store::users::by_ids(db, ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    let name = |id: Option<String>| id.map(|id| names.get(&id).cloned().unwrap_or(id));
+    Ok(events
+        .into_iter()
+        .map(|e| AuditRow {
+            seq: e.seq,
+            at: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            kind: e.kind,
+            outcome: e.outcome,
+            actor: name(e.actor_user_id),
+            subject: name(e.subject_user_id),
+            provider: e.provider,
+            ip: e.ip,
+            reason: e.reason,
+        })
+        .collect())
+}

@@ -1,0 +1,168 @@
+//! Connections: saving one (tokens sealed, bound to their row), how one looks to its user
+//! (state, scopes), and the one way a change to a connection is recorded: its audit event and
+//! its webhook in the outbox, in the caller's transaction.
+
+use crate::base::audit::Event;
+use crate::base::providers::Provider;
+use crate::base::store::{self, connections};
+use crate::base::vault::Binding;
+use crate::domain::oauth::identity::Account;
+use crate::domain::oauth::TokenSet;
+use crate::domain::Ctx;
+use app::model::ConnectionState;
+use sea_orm::{ConnectionTrait, DbErr};
+
+/// A connection a completed flow yields, ready to be saved.
+pub struct NewConnection<'a> {
+    pub user_id: &'a str,
+    pub provider: &'a Provider,
+    pub tokens: &'a TokenSet,
+    pub expires_in: Option<i64>,
+    /// As the provider reported them (any separator); the requested scopes when absent.
+    pub granted_scopes: Option<String>,
+    pub account: Account,
+}
+
+/// Seals the tokens and saves (or replaces) the user's connection to the provider, with its
+/// `event`, in the caller's transaction.
+pub async fn save(
+    ctx: &Ctx,
+    txn: &impl ConnectionTrait,
+    new: NewConnection<'_>,
+    event: Event,
+) -> Result<(), DbErr> {
+    let now = ctx.clock.now();
+    let service = &new.provider.service;
+    let existing = connections::find(txn, new.user_id, service).await?;
+    let id = existing
+        .as_ref()
+        .map(|c| c.id.clone())
+        .unwrap_or_else(store::new_id);
+    let requested = new.provider.scopes.join(" ");
+    let row = connections::Model {
+        tokens_sealed: seal_tokens(ctx, &id, new.user_id, service, new.tokens)?,
+        id,
+        user_id: new.user_id.to_string(),
+        provider: service.clone(),
+        status: connections::CONNECTED.to_string(),
+        granted_scopes: new
+            .granted_scopes
+            .map(|s| normalise_scopes(&s))
+            .unwrap_or_else(|| requested.clone()),
+        requested_scopes: requested,
+        expires_at: new.expires_in.map(|s| now + chrono::Duration::seconds(s)),
+        account_id: new.account.id,
+        account_name: new.account.name,
+        created_at: existing.as_ref().map_or(now, |c| c.created_at),
+        updated_at: now,
+        last_refreshed_at: None,
+    };
+    connections::upsert(txn, row).await?;
+    record_change(txn, event).await
+}
+
+/// Seals a connection's tokens, bound to its row, user, provider and field.
+pub fn seal_tokens(
+    ctx: &Ctx,
+    connection_id: &str,
+    user_id: &str,
+    provider: &str,
+    tokens: &TokenSet,
+) -> Result<Vec<u8>, DbErr> {
+    let plain = serde_json::to_vec(tokens).map_err(|e| DbErr::Custom(e.to_string()))?;
+    Ok(ctx
+        .vault
+        .seal(&plain, &token_binding(connection_id, user_id, provider)))
+}
+
+/// What a connection's sealed tokens are bound to.
+pub fn token_binding<'a>(
+    connection_id: &'a str,
+    user_id: &'a str,
+    provider: &'a str,
+) -> Binding<'a> {
+    Binding {
+        table: "connections",
+        row_id: connection_id,
+        user_id,
+        provider,
+        field: "tokens",
+    }
+}
+
+/// Scopes stored space-separated whatever the provider's separator (GitHub uses commas).
+fn normalise_scopes(raw: &str) -> String {
+    raw.split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Records a change to a connection (connected, refreshed, needs re-authorization,
+/// disconnected): the audit event, and the webhook that tells the platform, written to the
+/// outbox in the same transaction so one exists exactly when the other does.
+pub async fn record_change(db: &impl ConnectionTrait, event: Event) -> Result<(), DbErr> {
+    if let (Some(user_id), Some(provider)) = (&event.subject, &event.provider) {
+        store::webhooks::add(db, event.kind.name(), user_id, provider, event.at).await?;
+    }
+    store::audit::append(db, event).await
+}
+
+/// How a stored connection looks to its user right now.
+pub fn connection_state(
+    row: Option<&store::connections::Model>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ConnectionState {
+    match row {
+        None => ConnectionState::NotConnected,
+        Some(c) if c.is_connected() => match c.expires_at {
+            Some(at) if at <= now => ConnectionState::Expired,
+            _ => ConnectionState::Connected,
+        },
+        Some(_) => ConnectionState::NeedsReauth,
+    }
+}
+
+/// Scopes as stored (space-separated) to a list.
+pub fn split_scopes(scopes: &str) -> Vec<String> {
+    scopes
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Requested scopes the provider did not grant. Google answers the OpenID short names in long
+/// form, so those count as granted under either name.
+pub fn missing_scopes(requested: &str, granted: &str) -> Vec<String> {
+    let granted = split_scopes(granted);
+    let long_form = |scope: &str| match scope {
+        "email" => Some("https://www.googleapis.com/auth/userinfo.email"),
+        "profile" => Some("https://www.googleapis.com/auth/userinfo.profile"),
+        _ => None,
+    };
+    split_scopes(requested)
+        .into_iter()
+        .filter(|scope| {
+            // offline_access is a request for a refresh token, not a permission granted back.
+            scope != "offline_access"
+                && !granted
+                    .iter()
+                    .any(|g| g == scope || Some(g.as_str()) == long_form(scope))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_scopes;
+
+    #[test]
+    fn missing_scopes_are_the_requested_ones_not_granted() {
+        assert_eq!(missing_scopes("a b c", "c a"), vec!["b"]);
+        let google = "openid https://www.googleapis.com/auth/userinfo.email \
+                      https://www.googleapis.com/auth/userinfo.profile";
+        assert!(missing_scopes("openid email profile offline_access", google).is_empty());
+        assert!(missing_scopes("", "x").is_empty());
+    }
+}

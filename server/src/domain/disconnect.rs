@@ -1,0 +1,91 @@
+//! Disconnecting: revoke at the provider where it can be done, then always delete the local
+//! tokens, with the audit event in the same transaction as the delete. A revocation that
+//! fails is recorded for retry (jobs::revocations), its tokens sealed to the retry row.
+
+use crate::base::audit::Event;
+use crate::domain::connections::token_binding;
+use crate::domain::oauth::{revoke, TokenSet};
+use app::model::Revocation;
+use crate::base::providers::Provider;
+use crate::domain::Ctx;
+use crate::base::store;
+use crate::base::vault::Binding;
+use sea_orm::TransactionTrait;
+use secrecy::ExposeSecret;
+
+/// Returns how revocation at the provider went (`NotConnected` when there was nothing to
+/// disconnect). `event` names who and from where.
+pub async fn disconnect(
+    ctx: &Ctx,
+    provider: &Provider,
+    user_id: &str,
+    event: Event,
+) -> Result<Revocation, sea_orm::DbErr> {
+    let Some(row) = store::connections::find(&ctx.db, user_id, &provider.service).await? else {
+        return Ok(Revocation::NotConnected);
+    };
+    let binding = token_binding(&row.id, &row.user_id, &row.provider);
+    let tokens = open(ctx, &row.tokens_sealed, &binding);
+    let revoked = match &tokens {
+        Some(tokens) => revoke_with(ctx, provider, tokens).await,
+        None => Revocation::RevocationFailed,
+    };
+    let txn = ctx.db.begin().await?;
+    store::connections::delete(&txn, &row.id).await?;
+    if let (Revocation::RevocationFailed, Some(tokens)) = (revoked, &tokens) {
+        let id = store::new_id();
+        let plain =
+            serde_json::to_vec(tokens).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        let now = ctx.clock.now();
+        let retry = store::revocations::Model {
+            tokens_sealed: ctx
+                .vault
+                .seal(&plain, &retry_binding(&id, user_id, &provider.service)),
+            id,
+            user_id: user_id.to_string(),
+            provider: provider.service.clone(),
+            attempts: 0,
+            next_attempt_at: now + chrono::Duration::minutes(1),
+            created_at: now,
+        };
+        store::revocations::insert(&txn, retry).await?;
+    }
+    let mut event = event.provider(&provider.service).reason(revoked.code());
+    event.subject = Some(user_id.to_string());
+    crate::domain::connections::record_change(&txn, event).await?;
+    txn.commit().await?;
+    Ok(revoked)
+}
+
+pub fn retry_binding<'a>(id: &'a str, user_id: &'a str, provider: &'a str) -> Binding<'a> {
+    Binding {
+        table: "revocation_retries",
+        row_id: id,
+        user_id,
+        provider,
+        field: "tokens",
+    }
+}
+
+pub fn open(ctx: &Ctx, sealed: &[u8], binding: &Binding) -> Option<TokenSet> {
+    let tokens = ctx
+        .vault
+        .open(sealed, binding)
+        .ok()
+        .and_then(|plain| serde_json::from_slice::<TokenSet>(plain.expose_secret()).ok());
+    if tokens.is_none() {
+        tracing::error!(provider = %binding.provider, row = %binding.row_id, "stored tokens did not open");
+    }
+    tokens
+}
+
+pub async fn revoke_with(
+    ctx: &Ctx,
+    provider: &Provider,
+    tokens: &TokenSet,
+) -> Revocation {
+    match provider.endpoints(&ctx.http).await {
+        Ok(endpoints) => revoke::revoke(&ctx.http, provider, endpoints, tokens).await,
+        Err(_) => Revocation::RevocationFailed,
+    }
+}

@@ -1,0 +1,254 @@
+//! The flow engine: one connect flow, whatever the protocol. Starting stores a pending flow
+//! (the hash of the state, the sealed secret that finishing needs) and gives the provider's
+//! authorize URL; completing consumes that flow (this session's, this provider's, unexpired,
+//! unused), checks `iss`, honours a provider error, and only then has the protocol adapter
+//! exchange the code and read the identity. The steps return what happened; the recorder
+//! (`record.rs`) writes analytics, metrics and audit once, at the end.
+//!
+//! Order of checks (docs/security.md): state before anything else, `iss` before the error
+//! parameter, the exchange last.
+
+use super::callback::CallbackParams;
+use super::record::{self, Steps};
+use super::{oauth1, oauth2};
+use crate::base::audit::Origin;
+use crate::base::providers::{Protocol, Provider, ProviderError};
+use crate::base::store::{self, flows::NewFlow};
+use crate::base::vault::Binding;
+use crate::domain::Ctx;
+use app::model::{ConnectFailure, CurrentUser};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// A flow left unfinished for this long cannot be completed.
+pub const FLOW_LIFETIME_MINUTES: i64 = 10;
+
+/// Who runs the flow: the user, the browser session it is bound to, where the request came
+/// from.
+pub struct Who<'a> {
+    pub user: &'a CurrentUser,
+    pub session_binding: &'a str,
+    pub origin: &'a Origin,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the provider's endpoints could not be found")]
+    Provider(#[from] ProviderError),
+    #[error("storage failed")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("this provider's protocol is not supported yet")]
+    Unsupported,
+    #[error("the provider refused a request token")]
+    RequestToken,
+    #[error("an administrator turned this provider off")]
+    Disabled,
+}
+
+/// Why a flow did not complete: a [`ConnectFailure`], which the Connections page explains.
+#[derive(Debug, thiserror::Error)]
+#[error("the connect flow failed: {}", .0.code())]
+pub struct CompleteError(pub ConnectFailure);
+
+impl From<sea_orm::DbErr> for CompleteError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %e, "database error while completing a flow");
+        Self(ConnectFailure::Internal)
+    }
+}
+
+/// What an adapter's start leg yields: the value the callback will carry back (its hash is
+/// stored), the secret finishing needs (sealed in the pending flow), the URL to send the
+/// browser to.
+pub(super) struct Begun {
+    pub state: SecretString,
+    pub secret: SecretString,
+    pub expected_issuer: Option<String>,
+    pub authorize_url: Url,
+}
+
+/// What an adapter's exchange yields, ready to be saved.
+pub struct Grant {
+    pub tokens: super::TokenSet,
+    pub expires_in: Option<i64>,
+    /// As the provider reported them (any separator); None when it did not say.
+    pub granted_scopes: Option<String>,
+}
+
+/// The vault fields of the secret a pending flow keeps: OAuth 2's PKCE verifier, OAuth
+/// 1.0a's request-token secret.
+pub const SECRET_FIELDS: [&str; 2] = ["pkce_verifier", "request_token_secret"];
+
+fn secret_field(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::OAuth2 => SECRET_FIELDS[0],
+        Protocol::OAuth1 => SECRET_FIELDS[1],
+    }
+}
+
+fn flow_binding<'a>(flow_id: &'a str, user_id: &'a str, provider: &'a Provider) -> Binding<'a> {
+    Binding {
+        table: "pending_flows",
+        row_id: flow_id,
+        user_id,
+        provider: &provider.service,
+        field: secret_field(provider.protocol),
+    }
+}
+
+/// Starts a connect flow; returns the provider's authorize URL.
+#[tracing::instrument(skip_all, fields(provider = %provider.service))]
+pub async fn start(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    return_to: &str,
+) -> Result<Url, StartError> {
+    if !store::provider_settings::is_enabled(&ctx.db, &provider.service).await? {
+        return Err(StartError::Disabled);
+    }
+    let redirect_uri = ctx.redirect_uri(&provider.service);
+    let begun = match provider.protocol {
+        Protocol::OAuth2 => oauth2::begin(ctx, provider, &redirect_uri).await?,
+        Protocol::OAuth1 => oauth1::begin(ctx, provider, &redirect_uri).await?,
+    };
+    let flow_id = store::new_id();
+    let binding = flow_binding(&flow_id, &who.user.id, provider);
+    let flow = NewFlow {
+        verifier_sealed: ctx.vault.seal(begun.secret.expose_secret().as_bytes(), &binding),
+        id: flow_id,
+        state_hash: store::digest(begun.state.expose_secret()),
+        user_id: who.user.id.clone(),
+        session_binding: who.session_binding.to_string(),
+        provider: provider.service.clone(),
+        expected_issuer: begun.expected_issuer,
+        redirect_uri,
+        return_to: return_to.to_string(),
+        lifetime: chrono::Duration::minutes(FLOW_LIFETIME_MINUTES),
+    };
+    record::started(ctx, flow, who.origin).await?;
+    Ok(begun.authorize_url)
+}
+
+/// Completes a connect flow; returns the path to send the browser back to.
+#[tracing::instrument(skip_all, fields(provider = %provider.service))]
+pub async fn complete(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    params: CallbackParams,
+) -> Result<String, CompleteError> {
+    let mut steps = Steps::default();
+    let result = run(ctx, who, provider, params, &mut steps).await;
+    record::ended(ctx, who, provider, steps, result).await
+}
+
+async fn run(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    params: CallbackParams,
+    steps: &mut Steps,
+) -> Result<(store::flows::Model, Grant, super::identity::Account), ConnectFailure> {
+    // An OAuth 1.0a answer to an OAuth 2 flow (or the reverse) names no flow of ours.
+    if params.oauth1 != (provider.protocol == Protocol::OAuth1) {
+        return Err(ConnectFailure::InvalidState);
+    }
+    let flow = store::flows::consume(
+        &ctx.db,
+        &store::digest(&params.state),
+        &who.user.id,
+        who.session_binding,
+        &provider.service,
+        ctx.clock.now(),
+    )
+    .await
+    .map_err(|e| CompleteError::from(e).0)?
+    .ok_or(ConnectFailure::InvalidState)?;
+    steps.returned(&flow.id, ctx.clock.now());
+
+    if let Some(expected) = &flow.expected_issuer {
+        if params.iss.as_deref() != Some(expected.as_str()) {
+            return Err(ConnectFailure::IssuerMismatch);
+        }
+    }
+    if let Some(error) = &params.error {
+        return Err(match error.as_str() {
+            "access_denied" => ConnectFailure::AccessDenied,
+            _ => ConnectFailure::ProviderError,
+        });
+    }
+    let code = params.code.as_ref().ok_or(ConnectFailure::ExchangeFailed)?;
+    let secret = open_secret(ctx, &flow, provider)?;
+    let endpoints = provider
+        .endpoints(&ctx.http)
+        .await
+        .map_err(|_| ConnectFailure::ExchangeFailed)?;
+    let grant = match provider.protocol {
+        Protocol::OAuth2 => oauth2::exchange(ctx, provider, endpoints, &flow, code, secret).await,
+        Protocol::OAuth1 => oauth1::exchange(ctx, provider, endpoints, &params.state, code, secret).await,
+    }?;
+    steps.exchanged(ctx.clock.now());
+    let account = match provider.protocol {
+        Protocol::OAuth2 => oauth2::identify(ctx, provider, endpoints, &grant.tokens).await,
+        Protocol::OAuth1 => oauth1::identify(ctx, provider, endpoints, &grant.tokens).await,
+    }
+    .ok_or(ConnectFailure::IdentityFailed)?;
+    Ok((flow, grant, account))
+}
+
+/// Opens the secret the pending flow keeps (PKCE verifier, request-token secret).
+fn open_secret(
+    ctx: &Ctx,
+    flow: &store::flows::Model,
+    provider: &Provider,
+) -> Result<SecretString, ConnectFailure> {
+    let binding = flow_binding(&flow.id, &flow.user_id, provider);
+    let plain = ctx.vault.open(&flow.verifier_sealed, &binding).map_err(|e| {
+        tracing::error!(error = %e, "a pending flow's secret did not open");
+        ConnectFailure::Internal
+    })?;
+    String::from_utf8(plain.expose_secret().clone())
+        .map(SecretString::from)
+        .map_err(|_| ConnectFailure::Internal)
+}
+
+/// `return_to` may only be a relative same-origin path; anything else gets the default page.
+pub fn safe_return_to(candidate: Option<&str>) -> String {
+    const DEFAULT: &str = "/connections";
+    let Some(path) = candidate else {
+        return DEFAULT.to_string();
+    };
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && path.len() <= 512
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    if ok {
+        path.to_string()
+    } else {
+        DEFAULT.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn return_to_accepts_only_relative_paths() {
+        assert_eq!(safe_return_to(Some("/connections?x=1")), "/connections?x=1");
+        for bad in [
+            "//evil.test",
+            "/\\evil.test",
+            "https:evil",
+            "javascript:alert(1)",
+            "x",
+            "/a\\b",
+            "/\n",
+        ] {
+            assert_eq!(safe_return_to(Some(bad)), "/connections", "{bad}");
+        }
+        assert_eq!(safe_return_to(None), "/connections");
+    }
+}

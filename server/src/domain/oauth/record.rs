@@ -1,0 +1,133 @@
+//! The flow recorder: the one place a flow's analytics, metrics and audit events are written.
+//! A start is written with its pending flow in one transaction; an end once, after the last
+//! step, with the connection (when there is one) in one transaction.
+
+use super::flow::{CompleteError, Grant, Who};
+use super::identity::Account;
+use crate::base::audit::{Event, Kind, Origin};
+use crate::base::metrics;
+use crate::base::providers::Provider;
+use crate::base::store::{self, flow_stats, flows};
+use crate::domain::connections::{self, NewConnection};
+use crate::domain::Ctx;
+use app::model::ConnectFailure;
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+
+/// When each step of a flow that came back happened.
+#[derive(Default)]
+pub(super) struct Steps {
+    /// The pending flow the callback consumed, and when.
+    returned: Option<(String, DateTime<Utc>)>,
+    exchanged_at: Option<DateTime<Utc>>,
+}
+
+impl Steps {
+    pub fn returned(&mut self, flow_id: &str, at: DateTime<Utc>) {
+        self.returned = Some((flow_id.to_string(), at));
+    }
+
+    pub fn exchanged(&mut self, at: DateTime<Utc>) {
+        self.exchanged_at = Some(at);
+    }
+
+    fn end(&self, at: DateTime<Utc>, failure: Option<ConnectFailure>) -> Option<(&str, flow_stats::Ended<'static>)> {
+        let (id, returned_at) = self.returned.as_ref()?;
+        Some((
+            id,
+            flow_stats::Ended {
+                returned_at: *returned_at,
+                exchanged_at: self.exchanged_at,
+                finished_at: at,
+                reason: failure.map(ConnectFailure::code),
+            },
+        ))
+    }
+}
+
+/// A flow started: the pending flow, its analytics row and its audit event, in one
+/// transaction.
+pub(super) async fn started(
+    ctx: &Ctx,
+    flow: flows::NewFlow,
+    origin: &Origin,
+) -> Result<(), sea_orm::DbErr> {
+    metrics::flow(&flow.provider, "started", "none");
+    let event = Event::new(Kind::ConnectStarted, origin)
+        .by(&flow.user_id)
+        .provider(&flow.provider);
+    let now = ctx.clock.now();
+    let txn = ctx.db.begin().await?;
+    flow_stats::started(&txn, &flow.id, &flow.provider, now).await?;
+    flows::insert(&txn, flow, now).await?;
+    store::audit::append(&txn, event).await?;
+    txn.commit().await
+}
+
+/// A flow ended. Completed: the connection, its audit event and webhook, and the flow's
+/// analytics commit together. Failed: the analytics and the failure's audit event.
+pub(super) async fn ended(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    steps: Steps,
+    result: Result<(flows::Model, Grant, Account), ConnectFailure>,
+) -> Result<String, CompleteError> {
+    let failure = match result {
+        Ok((flow, grant, account)) => match save(ctx, who, provider, &steps, grant, account).await {
+            Ok(()) => {
+                metrics::flow(&provider.service, "completed", "none");
+                metrics::flow_duration(&provider.service, ctx.clock.now() - flow.created_at);
+                return Ok(flow.return_to);
+            }
+            Err(e) => CompleteError::from(e).0,
+        },
+        Err(failure) => failure,
+    };
+    metrics::flow(&provider.service, "failed", failure.code());
+    if let Some((id, end)) = steps.end(ctx.clock.now(), Some(failure)) {
+        if let Err(e) = flow_stats::ended(&ctx.db, id, end).await {
+            // Analytics never fail a flow that has failed already.
+            tracing::warn!(error = %e, "could not record flow analytics");
+        }
+    }
+    let kind = match failure {
+        ConnectFailure::InvalidState | ConnectFailure::IssuerMismatch => Kind::StateRejected,
+        _ => Kind::ConnectFailed,
+    };
+    let event = Event::new(kind, who.origin)
+        .by(&who.user.id)
+        .provider(&provider.service)
+        .failed(failure.code());
+    if let Err(e) = store::audit::append(&ctx.db, event).await {
+        tracing::error!(error = %e, "could not write the audit event");
+    }
+    Err(CompleteError(failure))
+}
+
+async fn save(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    steps: &Steps,
+    grant: Grant,
+    account: Account,
+) -> Result<(), sea_orm::DbErr> {
+    let connection = NewConnection {
+        user_id: &who.user.id,
+        provider,
+        tokens: &grant.tokens,
+        expires_in: grant.expires_in,
+        granted_scopes: grant.granted_scopes.or(account.scopes.clone()),
+        account,
+    };
+    let event = Event::new(Kind::ConnectSucceeded, who.origin)
+        .by(&who.user.id)
+        .provider(&provider.service);
+    let txn = ctx.db.begin().await?;
+    connections::save(ctx, &txn, connection, event).await?;
+    if let Some((id, end)) = steps.end(ctx.clock.now(), None) {
+        flow_stats::ended(&txn, id, end).await?;
+    }
+    txn.commit().await
+}

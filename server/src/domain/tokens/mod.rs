@@ -1,0 +1,253 @@
+//! Fresh access tokens for the platform's backends. A token close to expiry is refreshed on
+//! demand with at most one provider call per connection at a time: an in-process lock makes
+//! concurrent callers wait for the one refresh, and a lease in the database does the same
+//! across instances.
+//!
+//! Order of writes on refresh (crash safety): claim the lease; call the provider; store the
+//! new token set (a rotated refresh token replaces the old one, a missing one keeps the old)
+//! in one UPDATE fenced on the row's `updated_at`; write the audit event; release the lease;
+//! only then hand out the access token. A crash before the UPDATE keeps the old tokens (the
+//! lease expires by itself); a crash after it loses nothing.
+
+mod refresh;
+
+pub(crate) use refresh::mark_needs_reauth;
+
+use crate::domain::connections::token_binding;
+use crate::domain::oauth::TokenSet;
+use crate::base::providers::Provider;
+use crate::domain::Ctx;
+use crate::base::store::{self, connections};
+use oauth2::AccessToken;
+use refresh::refresh;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Tokens this close to expiry are refreshed before being handed out.
+const MARGIN_SECONDS: i64 = 60;
+const LEASE_SECONDS: i64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("not connected")]
+    NotConnected,
+    #[error("the connection needs re-authorization")]
+    NeedsReauth,
+    #[error("the provider is unavailable; try again later")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<sea_orm::DbErr> for TokenError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %e, "database error while handing out a token");
+        Self::Internal
+    }
+}
+
+pub struct FreshToken {
+    pub connection_id: String,
+    pub access_token: AccessToken,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub scopes: Vec<String>,
+}
+
+/// Per-connection locks of this process, and this process's name on leases.
+pub struct RefreshLocks {
+    pub(crate) owner: String,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl RefreshLocks {
+    pub fn new() -> Self {
+        Self {
+            owner: store::new_id(),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock_for(&self, connection_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Locks nobody waits on are dropped as the map is used.
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        locks.entry(connection_id.to_string()).or_default().clone()
+    }
+}
+
+impl Default for RefreshLocks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether a token expiring at `expires_at` should be refreshed now; never for tokens that
+/// do not expire.
+pub fn is_due(
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    margin: chrono::Duration,
+) -> bool {
+    expires_at.is_some_and(|at| at - margin <= now)
+}
+
+/// A working access token: refreshed first when it expires within a minute.
+pub async fn access_token(
+    ctx: &Ctx,
+    user_id: &str,
+    provider: &Provider,
+) -> Result<FreshToken, TokenError> {
+    ensure_fresh(ctx,
+        user_id,
+        provider,
+        chrono::Duration::seconds(MARGIN_SECONDS),
+    )
+    .await
+}
+
+/// Refreshes the connection if it expires within `margin` (the background refresher asks
+/// with a wider margin than callers do), then returns its access token.
+#[tracing::instrument(skip_all, fields(provider = %provider.service))]
+pub async fn ensure_fresh(
+    ctx: &Ctx,
+    user_id: &str,
+    provider: &Provider,
+    margin: chrono::Duration,
+) -> Result<FreshToken, TokenError> {
+    let due = |expires_at| is_due(expires_at, ctx.clock.now(), margin);
+    let row = current(ctx, user_id, provider).await?;
+    if !due(row.expires_at) {
+        return open(ctx, &row);
+    }
+    let lock = ctx.refresh_locks.lock_for(&row.id);
+    let _one_at_a_time = lock.lock().await;
+    // Whoever held the lock before us may have refreshed already.
+    let mut row = current(ctx, user_id, provider).await?;
+    let owner = ctx.refresh_locks.owner.clone();
+    for attempt in 0..100u32 {
+        if !due(row.expires_at) {
+            return open(ctx, &row);
+        }
+        if store::leases::claim(
+            &ctx.db,
+            &row.id,
+            &owner,
+            chrono::Duration::seconds(LEASE_SECONDS),
+            ctx.clock.now(),
+        )
+        .await?
+        {
+            // Another instance may have refreshed between our read and our claim: read
+            // again under the lease, or we would spend a rotated refresh token twice.
+            let result = match current(ctx, user_id, provider).await {
+                Ok(row) if due(row.expires_at) => refresh(ctx, provider, &row).await,
+                Ok(row) => open(ctx, &row),
+                Err(e) => Err(e),
+            };
+            store::leases::release(&ctx.db, &row.id, &owner).await?;
+            return result;
+        }
+        // Another instance is refreshing this connection: wait for its result (10 ms, then
+        // longer, up to 100 ms between looks).
+        tokio::time::sleep(Duration::from_millis((10u64 << attempt.min(4)).min(100))).await;
+        row = current(ctx, user_id, provider).await?;
+    }
+    Err(TokenError::Unavailable)
+}
+
+async fn current(
+    ctx: &Ctx,
+    user_id: &str,
+    provider: &Provider,
+) -> Result<connections::Model, TokenError> {
+    let row = connections::find(&ctx.db, user_id, &provider.service)
+        .await?
+        .ok_or(TokenError::NotConnected)?;
+    if !row.is_connected() {
+        return Err(TokenError::NeedsReauth);
+    }
+    Ok(row)
+}
+
+pub(crate) fn open_tokens(
+    ctx: &Ctx,
+    row: &connections::Model,
+) -> Result<TokenSet, TokenError> {
+    let plain = ctx
+        .vault
+        .open(
+            &row.tokens_sealed,
+            &token_binding(&row.id, &row.user_id, &row.provider),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, connection_id = %row.id, "stored tokens did not open");
+            audit_decrypt_failure(ctx, row);
+            TokenError::Internal
+        })?;
+    serde_json::from_slice(plain.expose_secret()).map_err(|_| TokenError::Internal)
+}
+
+/// A ciphertext that does not open was tampered with, moved or sealed under another key:
+/// the audit log records it (in the background: opening is synchronous).
+fn audit_decrypt_failure(ctx: &Ctx, row: &connections::Model) {
+    use crate::base::audit::{Event, Kind, Origin};
+    let mut event = Event::new(Kind::DecryptFailed, &Origin::internal(&ctx.clock))
+        .provider(&row.provider)
+        .failed("decrypt_failed");
+    event.subject = Some(row.user_id.clone());
+    let db = ctx.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::base::store::audit::append(&db, event).await {
+            tracing::error!(error = %e, "auditing a decryption failure failed");
+        }
+    });
+}
+
+fn open(ctx: &Ctx, row: &connections::Model) -> Result<FreshToken, TokenError> {
+    Ok(FreshToken {
+        connection_id: row.id.clone(),
+        access_token: open_tokens(ctx, row)?.access_token,
+        expires_at: row.expires_at,
+        scopes: crate::domain::connections::split_scopes(&row.granted_scopes),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_due_a_minute_before_expiry() {
+        let now = chrono::Utc::now();
+        let minute = chrono::Duration::seconds(MARGIN_SECONDS);
+        assert!(
+            !is_due(None, now, minute),
+            "tokens without expiry never are"
+        );
+        assert!(!is_due(
+            Some(now + chrono::Duration::seconds(61)),
+            now,
+            minute
+        ));
+        assert!(is_due(
+            Some(now + chrono::Duration::seconds(59)),
+            now,
+            minute
+        ));
+        assert!(is_due(
+            Some(now - chrono::Duration::seconds(1)),
+            now,
+            minute
+        ));
+    }
+
+    #[test]
+    fn only_dead_grant_codes_stop_refreshing() {
+        use super::refresh::grant_is_dead;
+        assert!(grant_is_dead("invalid_grant"));
+        assert!(!grant_is_dead("temporarily_unavailable"));
+        assert!(!grant_is_dead("server_error"));
+    }
+}

@@ -1,0 +1,137 @@
+//! The refresh call itself, its failure taxonomy and the fenced write of the new tokens.
+
+use super::{open_tokens, FreshToken, TokenError};
+use crate::base::audit::{Event, Kind, Origin};
+use crate::domain::connections::seal_tokens;
+use crate::domain::oauth::exchange::{parse_token_response, token_request, ExchangeError};
+use crate::domain::oauth::TokenSet;
+use crate::base::providers::Provider;
+use crate::domain::Ctx;
+use crate::base::store::connections;
+use crate::domain::connections::record_change;
+use sea_orm::TransactionTrait;
+
+/// Provider answers that mean the grant is gone: stop, and ask the user to reconnect.
+pub(super) fn grant_is_dead(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_grant"
+            | "unauthorized_client"
+            | "invalid_refresh_token"
+            | "token_revoked"
+            | "token_expired"
+    )
+}
+
+pub(super) async fn refresh(
+    ctx: &Ctx,
+    provider: &Provider,
+    row: &connections::Model,
+) -> Result<FreshToken, TokenError> {
+    let tokens = open_tokens(ctx, row)?;
+    let Some(refresh_token) = tokens.refresh_token.as_ref() else {
+        return mark_needs_reauth(ctx, row, "no_refresh_token").await;
+    };
+    let endpoints = provider
+        .endpoints(&ctx.http)
+        .await
+        .map_err(|_| TokenError::Unavailable)?;
+    let scope = provider.scopes.join(&provider.scope_separator);
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret().as_str()),
+    ];
+    if provider.refresh_with_scopes {
+        form.push(("scope", &scope));
+    }
+    let sent = token_request(&ctx.http, provider, endpoints, form)
+        .send()
+        .await;
+    let grant = match sent {
+        Ok(response) => parse_token_response(provider.token_format, response).await,
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "refresh request failed");
+            Err(ExchangeError::Network)
+        }
+    };
+    let grant = match grant {
+        Ok(grant) => grant,
+        Err(ExchangeError::Rejected(code)) if grant_is_dead(&code) => {
+            return mark_needs_reauth(ctx, row, &code).await;
+        }
+        Err(ExchangeError::Rejected(code)) if code == "invalid_client" => {
+            // The app's credentials, not this user's grant: keep the tokens, tell the
+            // operator through the provider's health, not the user.
+            tracing::error!(provider = %row.provider, "the provider refuses the client credentials");
+            crate::base::metrics::refresh(&row.provider, "client_rejected");
+            let event = Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("invalid_client");
+            audit(ctx, row, event).await;
+            return Err(TokenError::Unavailable);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
+            crate::base::metrics::refresh(&row.provider, "transient_failure");
+            audit(ctx,
+                row,
+                Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("transient"),
+            )
+            .await;
+            return Err(TokenError::Unavailable);
+        }
+    };
+    let now = ctx.clock.now();
+    let new_tokens = TokenSet {
+        access_token: grant.tokens.access_token,
+        // A rotated refresh token replaces the old one; none in the answer keeps the old.
+        refresh_token: grant.tokens.refresh_token.or(tokens.refresh_token),
+        token_secret: tokens.token_secret,
+    };
+    let sealed = seal_tokens(ctx, &row.id, &row.user_id, &row.provider, &new_tokens)?;
+    let expires_at = grant.expires_in.map(|s| now + chrono::Duration::seconds(s));
+    // The new tokens, the audit event and its webhook row commit together, or none do.
+    let txn = ctx.db.begin().await?;
+    let updated =
+        connections::save_refreshed(&txn, row, sealed, expires_at, now).await?;
+    if !updated {
+        tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
+        return Err(TokenError::Unavailable);
+    }
+    let event = Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock));
+    record_change(&txn, row_event(row, event)).await?;
+    txn.commit().await?;
+    crate::base::metrics::refresh(&row.provider, "succeeded");
+    Ok(FreshToken {
+        connection_id: row.id.clone(),
+        access_token: new_tokens.access_token,
+        expires_at,
+        scopes: crate::domain::connections::split_scopes(&row.granted_scopes),
+    })
+}
+
+pub(crate) async fn mark_needs_reauth(
+    ctx: &Ctx,
+    row: &connections::Model,
+    reason: &str,
+) -> Result<FreshToken, TokenError> {
+    crate::base::metrics::refresh(&row.provider, "needs_reauth");
+    let reason = crate::domain::oauth::safe_code(reason);
+    let txn = ctx.db.begin().await?;
+    connections::set_needs_reauth(&txn, &row.id, ctx.clock.now()).await?;
+    let event = Event::new(Kind::NeedsReauth, &Origin::internal(&ctx.clock)).failed(&reason);
+    record_change(&txn, row_event(row, event)).await?;
+    txn.commit().await?;
+    Err(TokenError::NeedsReauth)
+}
+
+/// The event about this connection: its user and provider.
+fn row_event(row: &connections::Model, mut event: Event) -> Event {
+    event.subject = Some(row.user_id.clone());
+    event.provider = Some(row.provider.clone());
+    event
+}
+
+async fn audit(ctx: &Ctx, row: &connections::Model, event: Event) {
+    if let Err(e) = record_change(&ctx.db, row_event(row, event)).await {
+        tracing::error!(error = %e, "could not write the audit event");
+    }
+}
