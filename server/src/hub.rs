@@ -3,7 +3,8 @@
 use crate::domain::connections::{connection_state, missing_scopes, split_scopes};
 use crate::state::AppState;
 use crate::base::{providers, store};
-use app::hub::{Hub, HubError};
+use app::hub::Hub;
+use app::model::error::{AppError, Loadable};
 use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
 use app::model::overview::{Overview, Window};
 use app::model::{ConnectionCard, ConnectionsView, CurrentUser};
@@ -21,16 +22,16 @@ impl ServerHub {
 
 #[async_trait::async_trait]
 impl Hub for ServerHub {
-    async fn connections(&self, user: &CurrentUser) -> Result<ConnectionsView, HubError> {
+    async fn connections(&self, user: &CurrentUser) -> Result<ConnectionsView, AppError> {
         let rows = store::connections::for_user(&self.state.db, &user.id)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "listing connections failed");
-                HubError::Unavailable("Your connections could not be loaded. Try again.".into())
+                AppError::Unavailable(Loadable::Connections)
             })?;
         let disabled = store::provider_settings::disabled(&self.state.db)
             .await
-            .map_err(unavailable("Your connections"))?;
+            .map_err(unavailable(Loadable::Connections))?;
         let cards = self
             .state
             .catalog
@@ -67,10 +68,10 @@ impl Hub for ServerHub {
         })
     }
 
-    async fn users(&self, admin: &CurrentUser) -> Result<Vec<UserRow>, HubError> {
+    async fn users(&self, admin: &CurrentUser) -> Result<Vec<UserRow>, AppError> {
         let rows = store::users::list(&self.state.db)
             .await
-            .map_err(unavailable("The users"))?;
+            .map_err(unavailable(Loadable::Users))?;
         Ok(rows
             .into_iter()
             .map(|u| UserRow {
@@ -84,10 +85,10 @@ impl Hub for ServerHub {
             .collect())
     }
 
-    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, HubError> {
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRow>, AppError> {
         let rows = store::api_keys::list(&self.state.db)
             .await
-            .map_err(unavailable("The API keys"))?;
+            .map_err(unavailable(Loadable::ApiKeys))?;
         Ok(rows
             .into_iter()
             .map(|k| ApiKeyRow {
@@ -102,7 +103,7 @@ impl Hub for ServerHub {
             .collect())
     }
 
-    async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, HubError> {
+    async fn audit(&self, filter: AuditFilter) -> Result<AuditPage, AppError> {
         let db = &self.state.db;
         let search = match crate::domain::audit_log::search(db, &filter).await {
             Ok(Some(search)) => search,
@@ -113,31 +114,29 @@ impl Hub for ServerHub {
                 })
             }
             Err(crate::domain::audit_log::FilterError::BadDate) => {
-                return Err(HubError::Unavailable(
-                    "Dates are written YYYY-MM-DD.".into(),
-                ))
+                return Err(AppError::BadDate)
             }
             Err(crate::domain::audit_log::FilterError::Db(e)) => {
-                return Err(unavailable("The audit log")(e))
+                return Err(unavailable(Loadable::AuditLog)(e))
             }
         };
         let mut events = store::audit::search(db, &search, AUDIT_PAGE + 1)
             .await
-            .map_err(unavailable("The audit log"))?;
+            .map_err(unavailable(Loadable::AuditLog))?;
         let more = events.len() as u64 > AUDIT_PAGE;
         events.truncate(AUDIT_PAGE as usize);
         let older = more.then(|| events.last().map(|e| e.seq)).flatten();
         let rows = crate::domain::audit_log::rows(db, events)
             .await
-            .map_err(unavailable("The audit log"))?;
+            .map_err(unavailable(Loadable::AuditLog))?;
         Ok(AuditPage { rows, older })
     }
 
-    async fn providers(&self) -> Result<Vec<ProviderRow>, HubError> {
+    async fn providers(&self) -> Result<Vec<ProviderRow>, AppError> {
         let state = &self.state;
         let disabled = store::provider_settings::disabled(&state.db)
             .await
-            .map_err(unavailable("The providers"))?;
+            .map_err(unavailable(Loadable::Providers))?;
         let mut rows = Vec::new();
         for service in state.catalog.names() {
             let redirect_uri = state.config.redirect_uri(&service);
@@ -162,7 +161,7 @@ impl Hub for ServerHub {
             };
             let health = crate::domain::health::of(state, &state.probes, &service)
                 .await
-                .map_err(unavailable("The providers"))?;
+                .map_err(unavailable(Loadable::Providers))?;
             rows.push(ProviderRow {
                 service,
                 display_name: provider.display_name.clone(),
@@ -184,10 +183,10 @@ impl Hub for ServerHub {
         Ok(rows)
     }
 
-    async fn overview(&self, window: Window) -> Result<Overview, HubError> {
+    async fn overview(&self, window: Window) -> Result<Overview, AppError> {
         crate::domain::overview::build(&self.state, window)
             .await
-            .map_err(unavailable("The overview"))
+            .map_err(unavailable(Loadable::Overview))
     }
 }
 
@@ -201,9 +200,9 @@ fn minute(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Logs the cause; the user sees only which thing could not be loaded.
-fn unavailable(what: &'static str) -> impl Fn(sea_orm::DbErr) -> HubError {
+fn unavailable(what: Loadable) -> impl Fn(sea_orm::DbErr) -> AppError {
     move |e| {
-        tracing::error!(error = %e, "{what} could not be loaded");
-        HubError::Unavailable(format!("{what} could not be loaded. Try again."))
+        tracing::error!(error = %e, ?what, "could not be loaded");
+        AppError::Unavailable(what)
     }
 }

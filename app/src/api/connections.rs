@@ -1,11 +1,8 @@
 use crate::model::ConnectionsView;
+use crate::model::error::AppError;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "list_connections")]
-pub async fn list_connections() -> Result<ConnectionsView, ServerFnError> {
-    let user = super::current_user()?;
-    super::hub()?
-        .connections(&user)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+pub async fn list_connections() -> Result<ConnectionsView, AppError> {
+    super::answer(async { super::hub()?.connections(&super::current_user()?).await }.await)
 }

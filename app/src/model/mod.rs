@@ -1,6 +1,7 @@
 //! Data shapes shared by the browser and the server. Never a secret in them.
 
 pub mod admin;
+pub mod error;
 pub mod notice;
 pub mod outcomes;
 pub mod overview;

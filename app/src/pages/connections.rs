@@ -34,7 +34,7 @@ pub fn ConnectionsPage() -> impl IntoView {
                         }.into_any()
                     }
                     (Err(error), None) => view! {
-                        <p role="alert" class="text-red-800">{error_text(&error)}</p>
+                        <p role="alert" class="text-red-800">{error.to_string()}</p>
                     }.into_any(),
                 })}
             </Transition>
@@ -50,12 +50,6 @@ fn retry_soon(again: impl Fn() + 'static) {
     let _ = again;
 }
 
-fn error_text(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(text) => text.clone(),
-        _ => "The hub could not be reached. Try again in a moment.".to_string(),
-    }
-}
 
 #[component]
 fn Connections(view: ConnectionsView) -> impl IntoView {

@@ -10,12 +10,70 @@ use crate::base::store;
 use crate::domain::tokens::{access_token, TokenError};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{header, request::Parts, StatusCode};
-use axum::response::{IntoResponse, Response};
+use app::model::admin::ApiScope;
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-pub const SCOPE_TOKENS_READ: &str = "tokens:read";
-pub const SCOPE_CONNECTIONS_WRITE: &str = "connections:write";
+/// Every error of the API: a fixed code and a human-readable message.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// A fixed code (`invalid_api_key`, `needs_reauth`, ...).
+    pub error: String,
+    pub message: String,
+}
+
+/// A user's connection, never its tokens.
+#[derive(Serialize, ToSchema)]
+pub struct Connection {
+    pub service: String,
+    /// `connected`, `expired` or `needs_reauth`.
+    pub status: String,
+    pub account: Account,
+    pub scopes: Vec<String>,
+    /// RFC 3339; null for tokens that do not expire.
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub connected_at: String,
+}
+
+/// The provider account a connection belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+}
+
+/// `GET /api/v1/users/{user_id}/connections`.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionList {
+    pub user_id: String,
+    pub connections: Vec<Connection>,
+}
+
+/// A working access token.
+#[derive(Serialize, ToSchema)]
+pub struct Token {
+    pub service: String,
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// A connection deleted, and how revocation at the provider went.
+#[derive(Serialize, ToSchema)]
+pub struct Disconnected {
+    pub service: String,
+    /// Always false.
+    pub connected: bool,
+    /// `revoked`, `no_revocation_endpoint`, `revocation_failed` or `not_connected`.
+    pub revocation: String,
+}
 
 /// The API key that authenticated this request.
 pub struct ApiKey(pub store::api_keys::Model);
@@ -52,14 +110,14 @@ impl FromRequestParts<AppState> for ApiKey {
 }
 
 impl ApiKey {
-    pub(super) fn require(&self, scope: &str) -> Result<(), ApiError> {
-        if self.0.has_scope(scope) {
+    pub(super) fn require(&self, scope: ApiScope) -> Result<(), ApiError> {
+        if self.0.has_scope(scope.as_str()) {
             return Ok(());
         }
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
-            format!("This API key lacks the {scope} scope."),
+            format!("This API key lacks the {} scope.", scope.as_str()),
         ))
     }
 
@@ -92,39 +150,72 @@ fn ready_provider(
         .ok_or_else(|| ApiError::unknown_service(state.catalog.names()))
 }
 
-/// `GET /api/v1/users/{user_id}/connections`
+/// The user's connections (never their tokens)
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{user_id}/connections",
+    operation_id = "listConnections",
+    description = "Requires an API key with the `tokens:read` scope.",
+    params(("user_id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "Success", body = ConnectionList),
+        (status = 404, description = "`unknown_user`", body = ErrorBody),
+    ),
+    extensions(("x-required-scope" = json!("tokens:read"))),
+)]
 pub async fn list_connections(
     State(state): State<AppState>,
     key: ApiKey,
     Path(user_id): Path<String>,
-) -> Result<Response, ApiError> {
-    key.require(SCOPE_TOKENS_READ)?;
+) -> Result<Json<ConnectionList>, ApiError> {
+    key.require(ApiScope::TokensRead)?;
     user_exists(&state, &user_id).await?;
     let rows = store::connections::for_user(&state.db, &user_id).await?;
-    let list: Vec<_> = rows
+    let connections = rows
         .iter()
-        .map(|row| {
-            json!({
-                "service": row.provider,
-                "status": connection_state(Some(row), state.clock.now()).as_str(),
-                "account": { "id": row.account_id, "name": row.account_name },
-                "scopes": split_scopes(&row.granted_scopes),
-                "expires_at": row.expires_at.map(|t| t.to_rfc3339()),
-                "connected_at": row.created_at.to_rfc3339(),
-            })
+        .map(|row| Connection {
+            service: row.provider.clone(),
+            status: connection_state(Some(row), state.clock.now()).as_str().to_string(),
+            account: Account {
+                id: row.account_id.clone(),
+                name: row.account_name.clone(),
+            },
+            scopes: split_scopes(&row.granted_scopes),
+            expires_at: row.expires_at.map(|t| t.to_rfc3339()),
+            connected_at: row.created_at.to_rfc3339(),
         })
         .collect();
-    Ok(Json(json!({ "user_id": user_id, "connections": list })).into_response())
+    Ok(Json(ConnectionList {
+        user_id,
+        connections,
+    }))
 }
 
-/// `GET /api/v1/users/{user_id}/connections/{service}/token`: a working access token.
+/// A working access token, refreshed first when it expires within a minute
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{user_id}/connections/{service}/token",
+    operation_id = "getToken",
+    description = "Requires an API key with the `tokens:read` scope.",
+    params(
+        ("user_id" = String, Path, description = "The user's id"),
+        ("service" = String, Path, description = "The service, e.g. `gmail`"),
+    ),
+    responses(
+        (status = 200, description = "Success", body = Token),
+        (status = 404, description = "`unknown_user`, `unknown_service` or `not_connected`", body = ErrorBody),
+        (status = 409, description = "`needs_reauth`: the user must reconnect", body = ErrorBody),
+        (status = 503, description = "`provider_unavailable`: transient, try again", body = ErrorBody),
+    ),
+    extensions(("x-required-scope" = json!("tokens:read"))),
+)]
 pub async fn token(
     State(state): State<AppState>,
     key: ApiKey,
     origin: Origin,
     Path((user_id, service)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    key.require(SCOPE_TOKENS_READ)?;
+) -> Result<Json<Token>, ApiError> {
+    key.require(ApiScope::TokensRead)?;
     let provider = ready_provider(&state, &service)?;
     user_exists(&state, &user_id).await?;
     let fresh = access_token(&state, &user_id, &provider)
@@ -152,30 +243,45 @@ pub async fn token(
         .provider(&service)
         .reason(&format!("connection:{}", fresh.connection_id));
     store::audit::append(&state.db, event).await?;
-    Ok(Json(json!({
-        "service": service,
-        "access_token": fresh.access_token.secret(),
-        "token_type": "bearer",
-        "expires_at": fresh.expires_at.map(|t| t.to_rfc3339()),
-        "scopes": fresh.scopes,
+    Ok(Json(Token {
+        service,
+        access_token: fresh.access_token.secret().clone(),
+        token_type: "bearer".into(),
+        expires_at: fresh.expires_at.map(|t| t.to_rfc3339()),
+        scopes: fresh.scopes,
     }))
-    .into_response())
 }
 
-/// `DELETE /api/v1/users/{user_id}/connections/{service}`: revoke where possible, delete.
+/// Revoke at the provider where possible, then delete
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{user_id}/connections/{service}",
+    operation_id = "deleteConnection",
+    description = "Requires an API key with the `connections:write` scope.",
+    params(
+        ("user_id" = String, Path, description = "The user's id"),
+        ("service" = String, Path, description = "The service, e.g. `gmail`"),
+    ),
+    responses(
+        (status = 200, description = "Success", body = Disconnected),
+        (status = 404, description = "`unknown_user` or `unknown_service`", body = ErrorBody),
+    ),
+    extensions(("x-required-scope" = json!("connections:write"))),
+)]
 pub async fn delete_connection(
     State(state): State<AppState>,
     key: ApiKey,
     origin: Origin,
     Path((user_id, service)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    key.require(SCOPE_CONNECTIONS_WRITE)?;
+) -> Result<Json<Disconnected>, ApiError> {
+    key.require(ApiScope::ConnectionsWrite)?;
     let provider = ready_provider(&state, &service)?;
     user_exists(&state, &user_id).await?;
     let event = key.event(Kind::Disconnected, &origin, &user_id);
     let revoked = crate::domain::disconnect::disconnect(&state, &provider, &user_id, event).await?;
-    Ok(
-        Json(json!({ "service": service, "connected": false, "revocation": revoked.code() }))
-            .into_response(),
-    )
+    Ok(Json(Disconnected {
+        service,
+        connected: false,
+        revocation: revoked.code().to_string(),
+    }))
 }

@@ -1,7 +1,7 @@
 //! Connect links: a backend asks for a short-lived, single-use URL; the browser that opens it
 //! may connect that one service for that one user, and nothing else (see session::grant_link).
 
-use super::api_v1::{user_exists, ApiKey, SCOPE_CONNECTIONS_WRITE};
+use super::api_v1::{user_exists, ApiKey, ErrorBody};
 use super::error::ApiError;
 use super::limits::take;
 use crate::base::audit::{Event, Kind, Origin};
@@ -14,26 +14,52 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use app::model::admin::ApiScope;
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use tower_sessions::Session;
 
-#[derive(Deserialize)]
+/// What a backend asks a connect link for.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
     user_id: String,
     service: String,
+    /// A relative path on the hub to come back to (default `/connections`).
     return_to: Option<String>,
 }
 
-/// `POST /api/v1/connect-links`: `{url, expires_at}`, the token shown this once.
+/// A connect link: its URL holds the token, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct LinkCreated {
+    pub url: String,
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+/// A single-use URL, valid 10 minutes, that lets the browser opening it connect this service for this user only
+#[utoipa::path(
+    post,
+    path = "/api/v1/connect-links",
+    operation_id = "createConnectLink",
+    description = "Requires an API key with the `connections:write` scope.",
+    request_body = NewLink,
+    responses(
+        (status = 201, description = "Success", body = LinkCreated),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 404, description = "`unknown_user` or `unknown_service`", body = ErrorBody),
+        (status = 409, description = "`provider_not_configured`", body = ErrorBody),
+    ),
+    extensions(("x-required-scope" = json!("connections:write"))),
+)]
 pub async fn create(
     State(state): State<AppState>,
     key: ApiKey,
     origin: Origin,
     body: Result<Json<NewLink>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    key.require(SCOPE_CONNECTIONS_WRITE)?;
+) -> Result<(StatusCode, Json<LinkCreated>), ApiError> {
+    key.require(ApiScope::ConnectionsWrite)?;
     let Json(body) = body.map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -67,21 +93,26 @@ pub async fn create(
         return_to: &return_to,
         created_by: &key.0.id,
     };
-    let (row, token) = connect_links::create(&state.db, link, state.clock.now()).await?;
+    // The link and its audit event commit together.
+    let txn = state.db.begin().await?;
+    let (row, token) = connect_links::create(&txn, link, state.clock.now()).await?;
     let event = key
         .event(Kind::ConnectLinkCreated, &origin, &body.user_id)
         .provider(&body.service)
         .reason(&format!("link:{}", row.id));
-    store::audit::append(&state.db, event).await?;
+    store::audit::append(&txn, event).await?;
+    txn.commit().await?;
     use secrecy::ExposeSecret;
     let mut url = state.config.server.public_url.clone();
     url.set_path(&format!("/connect/{}", token.expose_secret()));
     url.set_query(None);
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "url": url.as_str(), "expires_at": row.expires_at.to_rfc3339() })),
-    )
-        .into_response())
+        Json(LinkCreated {
+            url: url.to_string(),
+            expires_at: row.expires_at.to_rfc3339(),
+        }),
+    ))
 }
 
 /// `GET /connect/{token}`: consumes the link, then 303 to the provider for its user and service.

@@ -191,10 +191,15 @@ async fn a_database_failure_fails_closed_with_a_generic_message() {
         .await
         .expect("form post");
     assert!(form.status().is_redirection(), "{}", form.status());
-    // Leptos puts the error in the URL's last parameter, base64-encoded.
+    // Leptos puts the error in the URL's `__err` parameter, base64-encoded (and then
+    // percent-encoded, as any query value).
     let target = location(&form);
-    let encoded = target.rsplit('=').next().unwrap_or_default();
-    let target = base64_text(encoded);
+    let query = target.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let encoded = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "__err")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let target = base64_text(&encoded);
     assert!(
         target.contains("Your connections could not be loaded"),
         "{target}"

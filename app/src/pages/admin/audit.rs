@@ -30,11 +30,8 @@ pub fn AuditPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || page.get().map(|result| match result {
                     Ok(page) => view! { <Events page filter=filter.get_untracked()/> }.into_any(),
-                    Err(ServerFnError::ServerError(text)) => view! {
-                        <p role="alert" class="text-red-800">{text}</p>
-                    }.into_any(),
-                    Err(_) => view! {
-                        <p role="alert" class="text-red-800">"The audit log could not be loaded."</p>
+                    Err(error) => view! {
+                        <p role="alert" class="text-red-800">{error.to_string()}</p>
                     }.into_any(),
                 })}
             </Suspense>
