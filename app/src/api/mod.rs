@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod connections;
 
+#[cfg(feature = "ssr")]
 use crate::model::error::AppError;
 
 /// The prefix of every administrators' function (`#[server(prefix = "/rpc/admin")]`): the

@@ -6,10 +6,13 @@ use app::model::admin::{AuditFilter, AuditRow};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 
+/// Why a filter could not be searched.
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
+/// A date is not `YYYY-MM-DD`.
     #[error("Dates are written YYYY-MM-DD.")]
     BadDate,
+/// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }

@@ -57,6 +57,7 @@ pub async fn disconnect(
     Ok(revoked)
 }
 
+/// What the tokens of a revocation retry are sealed to.
 pub fn retry_binding<'a>(id: &'a str, user_id: &'a str, provider: &'a str) -> Binding<'a> {
     Binding {
         table: "revocation_retries",
@@ -67,6 +68,7 @@ pub fn retry_binding<'a>(id: &'a str, user_id: &'a str, provider: &'a str) -> Bi
     }
 }
 
+/// Opens sealed tokens; None (logged) when they do not open.
 pub fn open(ctx: &Ctx, sealed: &[u8], binding: &Binding) -> Option<TokenSet> {
     let tokens = ctx
         .vault
@@ -79,6 +81,7 @@ pub fn open(ctx: &Ctx, sealed: &[u8], binding: &Binding) -> Option<TokenSet> {
     tokens
 }
 
+/// Revokes the tokens at the provider, however it does that.
 pub async fn revoke_with(
     ctx: &Ctx,
     provider: &Provider,

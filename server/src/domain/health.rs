@@ -8,10 +8,14 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+/// The newest reachability probe of one provider.
 #[derive(Clone, Debug, Serialize)]
 pub struct Probe {
+/// Any HTTP answer from the token endpoint.
     pub reachable: bool,
+/// When, RFC 3339.
     pub checked_at: String,
+/// How long the answer took.
     pub latency_ms: u64,
     /// timeout, connect, discovery or other: never the provider's text.
     pub error: Option<&'static str>,
@@ -24,6 +28,7 @@ pub struct Probes {
 }
 
 impl Probes {
+/// The newest probe of a service, if there was one yet.
     pub fn get(&self, service: &str) -> Option<Probe> {
         self.results
             .read()
@@ -41,15 +46,21 @@ impl Probes {
     }
 }
 
+/// A provider's health, as its health route and the Providers page show it.
 pub struct Health {
     /// ok, degraded, unreachable or client_rejected.
     pub status: &'static str,
+/// The newest reachability probe.
     pub reachability: Option<Probe>,
+/// Connect flows in the last day.
     pub flows_24h: FlowStats,
+/// Their success rate, when there were any.
     pub success_rate_24h: Option<f64>,
+/// When the provider last refused the hub's client credentials.
     pub client_rejected_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// The health of `service` now.
 pub async fn of(ctx: &Ctx, probes: &Probes, service: &str) -> Result<Health, sea_orm::DbErr> {
     let since = ctx.clock.now() - chrono::Duration::hours(24);
     let flows = store::audit::flow_stats(&ctx.db, service, since).await?;

@@ -3,6 +3,8 @@
 //! function takes the narrow [`Ctx`] (database, vault, HTTP client, catalogue, clock). See
 //! docs/architecture.md.
 
+#![warn(missing_docs)]
+
 pub mod api_keys;
 pub mod audit_log;
 pub mod connections;

@@ -17,6 +17,7 @@ const MAX_FLOWS: u64 = 200_000;
 /// The newest audit events shown under the charts.
 const RECENT: u64 = 8;
 
+/// The admin overview for the `window` ending now.
 pub async fn build(ctx: &Ctx, window: Window) -> Result<Overview, DbErr> {
     let now = ctx.clock.now();
     let (count, width) = window.buckets();

@@ -18,6 +18,7 @@ use std::ops::ControlFlow;
 
 const BATCH: u64 = 200;
 
+/// What a rotation did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     /// Ciphertexts found under an older key.

@@ -8,18 +8,25 @@ use crate::base::store::users::{Change, Model};
 use app::model::Role;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
+/// Why a change to a user was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
+/// The username has characters or a length it may not have.
     #[error("a username is 1 to 64 letters, digits, '.', '_', '-' or '@'")]
     BadName,
+/// The password is shorter than 8 or longer than 256 characters.
     #[error("a password needs 8 to 256 characters")]
     WeakPassword,
+/// The username is taken.
     #[error("user {0} already exists")]
     Exists(String),
+/// No user has that name.
     #[error("there is no user {0}")]
     Unknown(String),
+/// The last active administrator would lose the role.
     #[error("the last active administrator cannot lose the role or be disabled")]
     LastAdmin,
+/// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -27,8 +34,11 @@ pub enum UserError {
 /// Who makes a change: an administrator from a browser (`id`), or no one signed in: the
 /// command line or the one-time setup link (`via` says which).
 pub struct Actor {
+/// The administrator, or None for the command line and the setup link.
     pub id: Option<String>,
+/// Where the change came from.
     pub origin: Origin,
+/// `admin`, `cli` or `setup_link`.
     pub via: &'static str,
 }
 
@@ -42,6 +52,7 @@ impl Actor {
         }
     }
 
+/// An administrator, from a browser.
     pub fn admin(id: &str, origin: Origin) -> Self {
         Self {
             id: Some(id.to_string()),
@@ -64,6 +75,7 @@ impl Actor {
     }
 }
 
+/// A username is 1 to 64 letters, digits, `.`, `_`, `-` or `@`.
 pub fn check_username(username: &str) -> Result<(), UserError> {
     let valid = !username.is_empty()
         && username.len() <= 64
@@ -77,6 +89,7 @@ pub fn check_username(username: &str) -> Result<(), UserError> {
     }
 }
 
+/// A password has 8 to 256 characters.
 pub fn check_password(password: &str) -> Result<(), UserError> {
     let length = password.chars().count();
     if (8..=256).contains(&length) {
@@ -93,6 +106,7 @@ async fn hash(password: &str) -> Result<String, UserError> {
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()).into())
 }
 
+/// A new user (an administrator when `admin`), with its audit event.
 pub async fn add(
     db: &DatabaseConnection,
     username: &str,

@@ -366,3 +366,39 @@ async fn a_backup_taken_while_the_hub_runs_restores_every_connection() {
         "the restored connection opens with the same key"
     );
 }
+
+#[tokio::test]
+async fn background_jobs_end_with_the_server() {
+    // The refresher runs every second: while the hub runs it renews a token about to expire
+    // (backend_api::the_background_refresher_renews_tokens_before_anyone_asks).
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, running) = spawn_app_until(
+        |c| c.jobs.refresh_interval_seconds = 1,
+        async move {
+            let _ = stopped.await;
+        },
+    )
+    .await;
+    app.signed_in("jobs").await;
+    app.connect("outlook", "sandbox-user").await;
+    stop.send(()).expect("stop");
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("the hub and its jobs stopped")
+        .expect("task")
+        .expect("clean exit");
+    // Stopped: a token about to expire stays as it is, whatever the refresher's interval.
+    app.set_expiry(chrono::Utc::now() + chrono::Duration::minutes(3))
+        .await;
+    let refreshes = || async {
+        app.audit_kinds()
+            .await
+            .into_iter()
+            .filter(|(kind, _, _)| kind == "connection.refreshed")
+            .count()
+    };
+    let before = refreshes().await;
+    // Waiting for something not to happen: three of the refresher's intervals.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(refreshes().await, before, "no job ran after the server stopped");
+}

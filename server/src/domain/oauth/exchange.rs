@@ -9,38 +9,35 @@ use oauth2::{AccessToken, AuthorizationCode, PkceCodeVerifier, RefreshToken};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
+/// Why a token request (code exchange or refresh) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
+/// No answer.
     #[error("the token endpoint could not be reached")]
     Network,
+/// An HTTP error without an OAuth error code.
     #[error("the token endpoint answered HTTP {0}")]
     Status(u16),
+/// The provider's OAuth error code (code-shaped, never free text).
     #[error("the token endpoint refused: {0}")]
     Rejected(String),
+/// HTTP 200 without a usable token.
     #[error("the token response is malformed")]
     Malformed,
 }
 
-/// What a successful exchange yields besides the tokens.
+/// What a successful exchange yields besides the tokens. Debug prints no token.
+#[derive(Debug)]
 pub struct Grant {
+/// The tokens.
     pub tokens: TokenSet,
+/// Seconds until the access token expires; None when it does not.
     pub expires_in: Option<i64>,
     /// The scopes the provider says it granted, as sent (separator varies by provider).
     pub scope: Option<String>,
-    /// The whole response, for identity facts some providers put there. Holds secrets:
-    /// never log it.
-    pub response: Value,
 }
 
-impl std::fmt::Debug for Grant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Grant")
-            .field("tokens", &self.tokens)
-            .field("expires_in", &self.expires_in)
-            .finish()
-    }
-}
-
+/// Exchanges an authorization code (with the PKCE verifier when the provider takes one).
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
 pub async fn exchange_code(
     http: &reqwest::Client,
@@ -141,7 +138,6 @@ pub async fn parse_token_response(
         },
         expires_in: tokens_at.get("expires_in").and_then(seconds),
         scope: text("scope").map(str::to_string),
-        response: body.clone(),
     })
 }
 

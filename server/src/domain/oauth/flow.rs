@@ -26,21 +26,30 @@ pub const FLOW_LIFETIME_MINUTES: i64 = 10;
 /// Who runs the flow: the user, the browser session it is bound to, where the request came
 /// from.
 pub struct Who<'a> {
+/// The signed-in user (or the one a connect link names).
     pub user: &'a CurrentUser,
+/// The browser session's flow binding.
     pub session_binding: &'a str,
+/// Where the request came from.
     pub origin: &'a Origin,
 }
 
+/// Why a flow did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+/// OpenID discovery failed.
     #[error("the provider's endpoints could not be found")]
     Provider(#[from] ProviderError),
+/// The database failed.
     #[error("storage failed")]
     Db(#[from] sea_orm::DbErr),
+/// The provider's definition lacks what its protocol needs.
     #[error("this provider's protocol is not supported yet")]
     Unsupported,
+/// OAuth 1.0a: no request token.
     #[error("the provider refused a request token")]
     RequestToken,
+/// An administrator turned the provider off.
     #[error("an administrator turned this provider off")]
     Disabled,
 }
@@ -69,7 +78,9 @@ pub(super) struct Begun {
 
 /// What an adapter's exchange yields, ready to be saved.
 pub struct Grant {
+/// The tokens.
     pub tokens: super::TokenSet,
+/// Seconds until the access token expires; None when it does not.
     pub expires_in: Option<i64>,
     /// As the provider reported them (any separator); None when it did not say.
     pub granted_scopes: Option<String>,

@@ -23,10 +23,12 @@ pub(super) struct Steps {
 }
 
 impl Steps {
+/// The browser came back and consumed the flow.
     pub fn returned(&mut self, flow_id: &str, at: DateTime<Utc>) {
         self.returned = Some((flow_id.to_string(), at));
     }
 
+/// The provider answered the exchange.
     pub fn exchanged(&mut self, at: DateTime<Utc>) {
         self.exchanged_at = Some(at);
     }

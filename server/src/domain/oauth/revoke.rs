@@ -5,6 +5,7 @@ use crate::base::providers::{ClientAuth, Endpoints, Provider, RevokeStyle};
 use app::model::Revocation;
 use secrecy::ExposeSecret;
 
+/// Revokes at the provider in its own way; says how it went.
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
 pub async fn revoke(
     http: &reqwest::Client,

@@ -29,14 +29,19 @@ use std::time::Duration;
 const MARGIN_SECONDS: i64 = 60;
 const LEASE_SECONDS: i64 = 30;
 
+/// Why no token was handed out.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+/// The user has not connected the service.
     #[error("not connected")]
     NotConnected,
+/// The grant is gone: the user must reconnect.
     #[error("the connection needs re-authorization")]
     NeedsReauth,
+/// The provider did not answer; the old tokens are kept.
     #[error("the provider is unavailable; try again later")]
     Unavailable,
+/// Something failed on our side (logged).
     #[error("internal error")]
     Internal,
 }
@@ -48,10 +53,15 @@ impl From<sea_orm::DbErr> for TokenError {
     }
 }
 
+/// An access token fit to use for at least a minute.
 pub struct FreshToken {
+/// The connection it belongs to.
     pub connection_id: String,
+/// The token itself (prints `[redacted]`).
     pub access_token: AccessToken,
+/// When it expires; None when it does not.
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+/// What it allows.
     pub scopes: Vec<String>,
 }
 
@@ -62,6 +72,7 @@ pub struct RefreshLocks {
 }
 
 impl RefreshLocks {
+/// Locks for a new process, under a fresh lease name.
     pub fn new() -> Self {
         Self {
             owner: store::new_id(),
