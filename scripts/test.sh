@@ -7,6 +7,9 @@ scripts/setup.sh --tests
 source scripts/env.sh
 step() { printf '\n==> %s\n' "$*"; }
 
+step "formatting (cargo fmt --check)"
+cargo fmt --all --check
+
 step "build (cargo leptos build)"
 cargo leptos build
 

@@ -1,8 +1,8 @@
 //! The port the server implements: server functions reach the server's logic only through it.
 
 use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
-use crate::model::overview::{Overview, Window};
 use crate::model::error::AppError;
+use crate::model::overview::{Overview, Window};
 use crate::model::{ConnectionsView, CurrentUser};
 
 #[async_trait::async_trait]

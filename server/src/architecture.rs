@@ -78,7 +78,11 @@ fn each_layer_imports_only_what_is_below_it() {
         }
     }
     assert!(files.len() > 50, "the walk found the sources");
-    assert!(wrong.is_empty(), "imports against the layers:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! The Hub the UI's server functions call: read models for the screens, never a secret.
 
+use crate::base::{providers, store};
 use crate::domain::connections::{connection_state, missing_scopes, split_scopes};
 use crate::state::AppState;
-use crate::base::{providers, store};
 use app::hub::Hub;
-use app::model::error::{AppError, Loadable};
 use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
+use app::model::error::{AppError, Loadable};
 use app::model::overview::{Overview, Window};
 use app::model::{ConnectionCard, ConnectionsView, CurrentUser};
 
@@ -18,7 +18,6 @@ impl ServerHub {
         Self { state }
     }
 }
-
 
 #[async_trait::async_trait]
 impl Hub for ServerHub {
@@ -113,9 +112,7 @@ impl Hub for ServerHub {
                     older: None,
                 })
             }
-            Err(crate::domain::audit_log::FilterError::BadDate) => {
-                return Err(AppError::BadDate)
-            }
+            Err(crate::domain::audit_log::FilterError::BadDate) => return Err(AppError::BadDate),
             Err(crate::domain::audit_log::FilterError::Db(e)) => {
                 return Err(unavailable(Loadable::AuditLog)(e))
             }
@@ -189,7 +186,6 @@ impl Hub for ServerHub {
             .map_err(unavailable(Loadable::Overview))
     }
 }
-
 
 /// Events per page in the audit viewer.
 const AUDIT_PAGE: u64 = 50;

@@ -126,7 +126,10 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
-    init_logging(&config.log, config.mode == server::base::config::Mode::Production);
+    init_logging(
+        &config.log,
+        config.mode == server::base::config::Mode::Production,
+    );
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = server::build(config).await?;
@@ -258,8 +261,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> anyhow::Result<()> {
-    use secrecy::ExposeSecret;
     use app::model::admin::ApiScope;
+    use secrecy::ExposeSecret;
     use server::domain::api_keys;
     use server::domain::users::Actor;
     match command {

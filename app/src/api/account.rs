@@ -1,5 +1,5 @@
-use crate::model::CurrentUser;
 use crate::model::error::AppError;
+use crate::model::CurrentUser;
 use leptos::prelude::*;
 
 /// Who is signed in (the account page and the navigation).

@@ -2,8 +2,8 @@
 //! non-administrators with 403; each function checks the role again.
 
 use crate::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
-use crate::model::overview::{Overview, Window};
 use crate::model::error::AppError;
+use crate::model::overview::{Overview, Window};
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc/admin", endpoint = "list_users")]

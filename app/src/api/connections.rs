@@ -1,5 +1,5 @@
-use crate::model::ConnectionsView;
 use crate::model::error::AppError;
+use crate::model::ConnectionsView;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "list_connections")]

@@ -2,9 +2,9 @@
 //! of its own (401, 403, 404, 400, 503) and a fixed text safe to show. What went wrong inside
 //! is logged by the server, never sent.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What a page could not load.
@@ -75,8 +75,12 @@ impl fmt::Display for AppError {
             Self::NotFound => f.write_str("That no longer exists."),
             Self::BadDate => f.write_str("Dates are written YYYY-MM-DD."),
             Self::BadRequest => f.write_str("That request was not understood."),
-            Self::Unavailable(what) => write!(f, "{} could not be loaded. Try again.", what.label()),
-            Self::Unreachable => f.write_str("The hub could not be reached. Try again in a moment."),
+            Self::Unavailable(what) => {
+                write!(f, "{} could not be loaded. Try again.", what.label())
+            }
+            Self::Unreachable => {
+                f.write_str("The hub could not be reached. Try again in a moment.")
+            }
         }
     }
 }

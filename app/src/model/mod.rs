@@ -125,8 +125,10 @@ mod tests {
 
     #[test]
     fn failure_messages_never_echo_unknown_codes() {
-        let text = ConnectFailure::parse("<script>alert(1)</script>")
-            .map_or_else(|| ConnectFailure::fallback_message("GitHub"), |f| f.message("GitHub"));
+        let text = ConnectFailure::parse("<script>alert(1)</script>").map_or_else(
+            || ConnectFailure::fallback_message("GitHub"),
+            |f| f.message("GitHub"),
+        );
         assert!(!text.contains("script"));
         assert!(text.contains("GitHub"));
     }

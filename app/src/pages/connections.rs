@@ -50,7 +50,6 @@ fn retry_soon(again: impl Fn() + 'static) {
     let _ = again;
 }
 
-
 #[component]
 fn Connections(view: ConnectionsView) -> impl IntoView {
     let flash = flash_message(&view);

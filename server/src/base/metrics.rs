@@ -79,4 +79,3 @@ pub fn provider_up(provider: &str, reachable: bool) {
         0.0
     });
 }
-

@@ -11,13 +11,13 @@ use secrecy::SecretString;
 /// Why a key was not created.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-/// The name is empty or longer than 64 characters.
+    /// The name is empty or longer than 64 characters.
     #[error("a key needs a name of 1 to 64 characters")]
     BadName,
-/// No scope was chosen.
+    /// No scope was chosen.
     #[error("a key needs at least one scope")]
     NoScope,
-/// The database failed.
+    /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
 }

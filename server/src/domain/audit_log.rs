@@ -9,10 +9,10 @@ use std::collections::HashMap;
 /// Why a filter could not be searched.
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
-/// A date is not `YYYY-MM-DD`.
+    /// A date is not `YYYY-MM-DD`.
     #[error("Dates are written YYYY-MM-DD.")]
     BadDate,
-/// The database failed.
+    /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }

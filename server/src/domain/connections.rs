@@ -14,17 +14,17 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 /// A connection a completed flow yields, ready to be saved.
 pub struct NewConnection<'a> {
-/// Whose connection it is.
+    /// Whose connection it is.
     pub user_id: &'a str,
-/// The provider connected.
+    /// The provider connected.
     pub provider: &'a Provider,
-/// The tokens the exchange yielded (sealed before they are stored).
+    /// The tokens the exchange yielded (sealed before they are stored).
     pub tokens: &'a TokenSet,
-/// Seconds until the access token expires; None when it does not.
+    /// Seconds until the access token expires; None when it does not.
     pub expires_in: Option<i64>,
     /// As the provider reported them (any separator); the requested scopes when absent.
     pub granted_scopes: Option<String>,
-/// The provider account the tokens belong to.
+    /// The provider account the tokens belong to.
     pub account: Account,
 }
 

@@ -3,13 +3,13 @@
 //! fails is recorded for retry (jobs::revocations), its tokens sealed to the retry row.
 
 use crate::base::audit::Event;
-use crate::domain::connections::token_binding;
-use crate::domain::oauth::{revoke, TokenSet};
-use app::model::Revocation;
 use crate::base::providers::Provider;
-use crate::domain::Ctx;
 use crate::base::store;
 use crate::base::vault::Binding;
+use crate::domain::connections::token_binding;
+use crate::domain::oauth::{revoke, TokenSet};
+use crate::domain::Ctx;
+use app::model::Revocation;
 use sea_orm::TransactionTrait;
 use secrecy::ExposeSecret;
 
@@ -82,11 +82,7 @@ pub fn open(ctx: &Ctx, sealed: &[u8], binding: &Binding) -> Option<TokenSet> {
 }
 
 /// Revokes the tokens at the provider, however it does that.
-pub async fn revoke_with(
-    ctx: &Ctx,
-    provider: &Provider,
-    tokens: &TokenSet,
-) -> Revocation {
+pub async fn revoke_with(ctx: &Ctx, provider: &Provider, tokens: &TokenSet) -> Revocation {
     match provider.endpoints(&ctx.http).await {
         Ok(endpoints) => revoke::revoke(&ctx.http, provider, endpoints, tokens).await,
         Err(_) => Revocation::RevocationFailed,

@@ -2,8 +2,8 @@
 //! last reachability probe, the last day's connect flows, and whether the provider refuses
 //! the app's client credentials.
 
-use crate::domain::Ctx;
 use crate::base::store::{self, audit::FlowStats};
+use crate::domain::Ctx;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -11,11 +11,11 @@ use std::sync::RwLock;
 /// The newest reachability probe of one provider.
 #[derive(Clone, Debug, Serialize)]
 pub struct Probe {
-/// Any HTTP answer from the token endpoint.
+    /// Any HTTP answer from the token endpoint.
     pub reachable: bool,
-/// When, RFC 3339.
+    /// When, RFC 3339.
     pub checked_at: String,
-/// How long the answer took.
+    /// How long the answer took.
     pub latency_ms: u64,
     /// timeout, connect, discovery or other: never the provider's text.
     pub error: Option<&'static str>,
@@ -28,7 +28,7 @@ pub struct Probes {
 }
 
 impl Probes {
-/// The newest probe of a service, if there was one yet.
+    /// The newest probe of a service, if there was one yet.
     pub fn get(&self, service: &str) -> Option<Probe> {
         self.results
             .read()
@@ -50,13 +50,13 @@ impl Probes {
 pub struct Health {
     /// ok, degraded, unreachable or client_rejected.
     pub status: &'static str,
-/// The newest reachability probe.
+    /// The newest reachability probe.
     pub reachability: Option<Probe>,
-/// Connect flows in the last day.
+    /// Connect flows in the last day.
     pub flows_24h: FlowStats,
-/// Their success rate, when there were any.
+    /// Their success rate, when there were any.
     pub success_rate_24h: Option<f64>,
-/// When the provider last refused the hub's client credentials.
+    /// When the provider last refused the hub's client credentials.
     pub client_rejected_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -1,14 +1,14 @@
 //! The admin overview's numbers: connections by provider and state, connect flows by how they
 //! ended, refresh outcomes and the time each flow step takes. Counts only, never a secret.
 
+use crate::base::store::{audit, connections, flow_stats};
 use crate::domain::oauth::flow::FLOW_LIFETIME_MINUTES;
 use crate::domain::Ctx;
-use crate::base::store::{audit, connections, flow_stats};
 use app::model::overview::{
     percentile, Count, FlowBucket, FlowCounts, Overview, ProviderConnections, StepTiming, Window,
 };
-use chrono::{DateTime, Utc};
 use app::model::ConnectionState;
+use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use std::collections::BTreeMap;
 

@@ -11,22 +11,22 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 /// Why a change to a user was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
-/// The username has characters or a length it may not have.
+    /// The username has characters or a length it may not have.
     #[error("a username is 1 to 64 letters, digits, '.', '_', '-' or '@'")]
     BadName,
-/// The password is shorter than 8 or longer than 256 characters.
+    /// The password is shorter than 8 or longer than 256 characters.
     #[error("a password needs 8 to 256 characters")]
     WeakPassword,
-/// The username is taken.
+    /// The username is taken.
     #[error("user {0} already exists")]
     Exists(String),
-/// No user has that name.
+    /// No user has that name.
     #[error("there is no user {0}")]
     Unknown(String),
-/// The last active administrator would lose the role.
+    /// The last active administrator would lose the role.
     #[error("the last active administrator cannot lose the role or be disabled")]
     LastAdmin,
-/// The database failed.
+    /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -34,11 +34,11 @@ pub enum UserError {
 /// Who makes a change: an administrator from a browser (`id`), or no one signed in: the
 /// command line or the one-time setup link (`via` says which).
 pub struct Actor {
-/// The administrator, or None for the command line and the setup link.
+    /// The administrator, or None for the command line and the setup link.
     pub id: Option<String>,
-/// Where the change came from.
+    /// Where the change came from.
     pub origin: Origin,
-/// `admin`, `cli` or `setup_link`.
+    /// `admin`, `cli` or `setup_link`.
     pub via: &'static str,
 }
 
@@ -52,7 +52,7 @@ impl Actor {
         }
     }
 
-/// An administrator, from a browser.
+    /// An administrator, from a browser.
     pub fn admin(id: &str, origin: Origin) -> Self {
         Self {
             id: Some(id.to_string()),

@@ -1,11 +1,11 @@
 //! Signing in and out, and the request facts every audit event records (client address,
 //! user agent).
 
+use super::auth::SignedIn;
 use super::limits::take;
 use crate::base::audit::{Event, Kind, Origin};
-use crate::state::AppState;
 use crate::base::store;
-use super::auth::SignedIn;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::{header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -2,24 +2,23 @@
 //! with a redirect carrying a fixed message code. The router already refused non-admins
 //! (403); each handler checks the role again. A new API key is shown once, in this answer.
 
+use super::auth::Admin;
 use super::error::ApiError;
 use crate::base::audit::Origin;
-use crate::state::AppState;
 use crate::base::store;
 use crate::domain::api_keys::{self, KeyError};
-use crate::domain::users::{self, Actor, UserError};
-use app::model::admin::ApiScope;
 use crate::domain::provider_settings;
+use crate::domain::users::{self, Actor, UserError};
+use crate::state::AppState;
+use app::model::admin::ApiScope;
 use app::model::notice::Notice;
 use app::model::Role;
-use super::auth::Admin;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-
 
 fn back(page: &str, notice: Notice) -> Response {
     Redirect::to(&notice.redirect_to(&format!("/admin/{page}"))).into_response()
@@ -82,7 +81,14 @@ pub async fn set_role(
         return Ok(back("users", Notice::NotFound));
     };
     let actor = Actor::admin(&me.id, origin);
-    match users::set_role(&state.db, &target, Role::parse(&form.role) == Role::Admin, &actor).await {
+    match users::set_role(
+        &state.db,
+        &target,
+        Role::parse(&form.role) == Role::Admin,
+        &actor,
+    )
+    .await
+    {
         Ok(()) => Ok(back("users", Notice::RoleChanged)),
         Err(e) => user_error(e),
     }
@@ -136,9 +142,7 @@ pub async fn create_key(
     let (row, key) = match api_keys::create(&state.db, &form.name, &scopes, &actor).await {
         Ok(created) => created,
         Err(KeyError::Db(e)) => return Err(e.into()),
-        Err(KeyError::BadName | KeyError::NoScope) => {
-            return Ok(back("keys", Notice::BadKeyName))
-        }
+        Err(KeyError::BadName | KeyError::NoScope) => return Ok(back("keys", Notice::BadKeyName)),
     };
     let mut response = Html(key_page(&row.name, key.expose_secret())).into_response();
     let headers = response.headers_mut();

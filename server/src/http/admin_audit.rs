@@ -3,9 +3,9 @@
 
 use super::auth::Admin;
 use super::error::ApiError;
+use crate::base::store;
 use crate::domain::audit_log::{self, FilterError};
 use crate::state::AppState;
-use crate::base::store;
 use app::model::admin::AuditFilter;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};

@@ -1,16 +1,16 @@
 //! The backend API under /api/v1: API keys in the Authorization header only, never cookies.
 //! Fresh tokens for the platform's services, their users' connections, and deletes.
 
+use super::api_key::{user_exists, ApiKey};
 use super::error::ApiError;
-use super::limits::take;
-use crate::base::audit::{Event, Kind, Origin};
-use crate::domain::connections::{connection_state, split_scopes};
-use crate::state::AppState;
+use crate::base::audit::{Kind, Origin};
 use crate::base::store;
+use crate::domain::connections::{connection_state, split_scopes};
 use crate::domain::tokens::{access_token, TokenError};
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::{header, request::Parts, StatusCode};
+use crate::state::AppState;
 use app::model::admin::ApiScope;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -75,71 +75,6 @@ pub struct Disconnected {
     pub revocation: String,
 }
 
-/// The API key that authenticated this request.
-pub struct ApiKey(pub store::api_keys::Model);
-
-impl FromRequestParts<AppState> for ApiKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthorized = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_api_key",
-                "A valid API key is required in the Authorization header.",
-            )
-        };
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(unauthorized)?;
-        let key = store::api_keys::authenticate(&state.db, presented)
-            .await?
-            .ok_or_else(unauthorized)?;
-        take(&state.limits.api, &key.id)?;
-        // "Last used" to the minute: one write a minute per key, not one per request (every
-        // use is in the audit log anyway).
-        let stale = state.clock.now() - chrono::Duration::minutes(1);
-        if key.last_used_at.is_none_or(|at| at < stale) {
-            store::api_keys::touch(&state.db, &key.id, state.clock.now()).await?;
-        }
-        Ok(Self(key))
-    }
-}
-
-impl ApiKey {
-    pub(super) fn require(&self, scope: ApiScope) -> Result<(), ApiError> {
-        if self.0.has_scope(scope.as_str()) {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            format!("This API key lacks the {} scope.", scope.as_str()),
-        ))
-    }
-
-    pub(super) fn event(&self, kind: Kind, origin: &Origin, user_id: &str) -> Event {
-        let mut event = Event::new(kind, origin);
-        event.actor = Some(format!("apikey:{}", self.0.id));
-        event.subject = Some(user_id.to_string());
-        event
-    }
-}
-
-pub(super) async fn user_exists(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    match store::users::by_id(&state.db, user_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_user",
-            "No such user.",
-        )),
-    }
-}
-
 fn ready_provider(
     state: &AppState,
     service: &str,
@@ -175,7 +110,9 @@ pub async fn list_connections(
         .iter()
         .map(|row| Connection {
             service: row.provider.clone(),
-            status: connection_state(Some(row), state.clock.now()).as_str().to_string(),
+            status: connection_state(Some(row), state.clock.now())
+                .as_str()
+                .to_string(),
             account: Account {
                 id: row.account_id.clone(),
                 name: row.account_name.clone(),

@@ -96,14 +96,12 @@ pub async fn need_user(State(answer): State<SignedOut>, request: Request, next: 
 }
 
 /// The layer of the admin group: the signed-out as `answer` says, other users 403.
-pub async fn need_admin(
-    State(answer): State<SignedOut>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn need_admin(State(answer): State<SignedOut>, request: Request, next: Next) -> Response {
     match request.extensions().get::<CurrentUser>() {
         None => answer.answer(&request),
-        Some(user) if !user.is_admin() => forbidden().for_browser(request.headers()).into_response(),
+        Some(user) if !user.is_admin() => {
+            forbidden().for_browser(request.headers()).into_response()
+        }
         Some(_) => next.run(request).await,
     }
 }

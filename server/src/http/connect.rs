@@ -4,13 +4,13 @@ use super::auth::SignedIn;
 use super::error::{wants_html, ApiError};
 use super::limits::take;
 use crate::base::audit::{Event, Kind, Origin};
+use crate::base::providers::{Lookup, Provider};
+use crate::base::store;
 use crate::domain::connections::{connection_state, missing_scopes, split_scopes};
 use crate::domain::oauth::callback::CallbackParams;
 use crate::domain::oauth::flow::{self, CompleteError, StartError, Who};
-use app::model::ConnectFailure;
-use crate::base::providers::{Lookup, Provider};
 use crate::state::AppState;
-use crate::base::store;
+use app::model::ConnectFailure;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -52,7 +52,6 @@ pub(super) fn provider_disabled() -> ApiError {
         "An administrator has turned off new connections to this service.",
     )
 }
-
 
 #[derive(Deserialize)]
 pub struct AuthorizeQuery {

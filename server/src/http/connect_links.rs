@@ -1,24 +1,25 @@
 //! Connect links: a backend asks for a short-lived, single-use URL; the browser that opens it
 //! may connect that one service for that one user, and nothing else (see session::grant_link).
 
-use super::api_v1::{user_exists, ApiKey, ErrorBody};
+use super::api_key::{user_exists, ApiKey};
+use super::api_v1::ErrorBody;
 use super::error::ApiError;
 use super::limits::take;
 use crate::base::audit::{Event, Kind, Origin};
-use crate::domain::oauth::flow::{self, StartError, Who};
 use crate::base::providers::Lookup;
-use crate::state::AppState;
 use crate::base::store::{self, connect_links};
+use crate::domain::oauth::flow::{self, StartError, Who};
+use crate::state::AppState;
+use app::model::admin::ApiScope;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use app::model::admin::ApiScope;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use tower_sessions::Session;
+use utoipa::ToSchema;
 
 /// What a backend asks a connect link for.
 #[derive(Deserialize, ToSchema)]
@@ -154,7 +155,9 @@ pub async fn open(
         store::audit::append(&state.db, event).await?;
         return Err(refused());
     };
-    let binding = super::session::grant_link(&session, &user.id, &provider.service, state.clock.now()).await?;
+    let binding =
+        super::session::grant_link(&session, &user.id, &provider.service, state.clock.now())
+            .await?;
     let mut event = Event::new(Kind::ConnectLinkOpened, &origin)
         .provider(&provider.service)
         .reason(&format!("link:{}", link.id));

@@ -1,10 +1,10 @@
 //! `GET /api/events`: server-sent events telling a signed-in user's pages what changed: their
 //! own connections, and for administrators that new audit events exist.
 
+use super::auth::SignedIn;
 use super::error::ApiError;
 use crate::events::Change;
 use crate::state::AppState;
-use super::auth::SignedIn;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::Stream;
@@ -23,7 +23,9 @@ pub async fn stream(
             }
             Ok(Change::Everyone) => Some(Ok(Event::default().event("connection").data("*"))),
             // Only that something happened: the dashboard asks again, with its role checked.
-            Ok(Change::Audit) if user.is_admin() => Some(Ok(Event::default().event("audit").data(""))),
+            Ok(Change::Audit) if user.is_admin() => {
+                Some(Ok(Event::default().event("audit").data("")))
+            }
             Ok(_) => None,
             // Missed some: tell the page to reload everything.
             Err(BroadcastStreamRecvError::Lagged(_)) => {

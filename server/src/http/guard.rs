@@ -51,8 +51,9 @@ async fn audit_refusal(state: &AppState, request: Request) {
     use axum::extract::FromRequestParts;
     let (mut parts, _) = request.into_parts();
     let Ok(origin) = crate::base::audit::Origin::from_request_parts(&mut parts, state).await;
-    let event = crate::base::audit::Event::new(crate::base::audit::Kind::CrossOriginRejected, &origin)
-        .failed("cross_origin");
+    let event =
+        crate::base::audit::Event::new(crate::base::audit::Kind::CrossOriginRejected, &origin)
+            .failed("cross_origin");
     if let Err(e) = crate::base::store::audit::append(&state.db, event).await {
         tracing::error!(error = %e, "auditing a refused request failed");
     }

@@ -3,8 +3,8 @@
 //! provider and state are counted at scrape.
 
 use crate::base::metrics::handle;
-use app::model::ConnectionState;
 use crate::state::AppState;
+use app::model::ConnectionState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;

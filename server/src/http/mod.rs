@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod admin_audit;
+mod api_key;
 mod api_v1;
 mod auth;
 mod connect;
@@ -20,10 +21,10 @@ mod setup;
 
 use crate::base::store::sessions::DbSessionStore;
 use crate::hub::ServerHub;
-use app::Access;
-use auth::SignedOut;
 use crate::state::AppState;
 use app::hub::SharedHub;
+use app::Access;
+use auth::SignedOut;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -100,7 +101,10 @@ pub fn router(state: AppState) -> Router {
             "/api/auth/{service}/authorize",
             get(connect::begin_connect).post(connect::begin_connect),
         )
-        .route("/api/auth/{service}/callback", get(connect::complete_connect))
+        .route(
+            "/api/auth/{service}/callback",
+            get(connect::complete_connect),
+        )
         .route("/api/{service}/health", get(connect::health))
         .route("/connect/{token}", get(connect_links::open))
         // A function nobody declared: Leptos' own 400, whoever asks.
@@ -120,11 +124,15 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/status", post(admin::set_state))
         .route("/admin/keys/new", post(admin::create_key))
         .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
-        .route("/admin/providers/{service}/enabled", post(admin::set_provider))
+        .route(
+            "/admin/providers/{service}/enabled",
+            post(admin::set_provider),
+        )
         .route("/admin/audit/export", get(admin_audit::export))
         .route_layer(from_fn_with_state(SignedOut::ToSignIn, auth::need_admin));
-    let admin_calls = functions_in(Router::new(), &admin_functions)
-        .route_layer(from_fn_with_state(SignedOut::Unauthorized, auth::need_admin));
+    let admin_calls = functions_in(Router::new(), &admin_functions).route_layer(
+        from_fn_with_state(SignedOut::Unauthorized, auth::need_admin),
+    );
 
     let sessions = session_layer(&state);
     let with_session = public

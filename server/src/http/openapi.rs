@@ -128,7 +128,10 @@ mod tests {
         assert_eq!(schemas["Token"]["required"][0], "service");
         assert!(schemas["Error"]["required"].is_array());
         let public = &doc["paths"]["/api/v1/openapi.json"]["get"];
-        assert!(public["responses"]["401"].is_null(), "the document needs no key");
+        assert!(
+            public["responses"]["401"].is_null(),
+            "the document needs no key"
+        );
         // The router takes /api/v1 routes only from here: no literal path in mod.rs.
         assert!(!include_str!("mod.rs").contains("\"/api/v1"));
     }

@@ -2,21 +2,21 @@
 //! the change ends every other session of the user and gives this browser a new session id.
 
 use super::account::password_matches;
-use super::session::start_session;
+use super::auth::SignedIn;
 use super::error::ApiError;
 use super::limits::take;
+use super::session::start_session;
 use crate::base::audit::{Event, Kind, Origin};
-use crate::state::AppState;
 use crate::base::store;
 use crate::domain::users::{change_password, UserError};
-use super::auth::SignedIn;
+use crate::state::AppState;
+use app::model::notice::Notice;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
-use app::model::notice::Notice;
 
 #[derive(Deserialize)]
 pub struct PasswordForm {

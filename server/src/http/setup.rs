@@ -2,19 +2,19 @@
 //! browser that opens it may create the first administrator, once. The token leaves the URL
 //! at once (303 to /setup) and waits in the session as a hash.
 
-use super::session::start_session;
 use super::error::ApiError;
+use super::session::start_session;
 use crate::base::audit::Origin;
-use crate::state::AppState;
 use crate::base::store;
 use crate::domain::users::{self, Actor, UserError};
+use crate::state::AppState;
+use app::model::notice::Notice;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
-use app::model::notice::Notice;
 
 const SETUP_KEY: &str = "setup";
 
@@ -24,7 +24,9 @@ pub async fn open(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let hash = store::digest(&token);
-    if token.len() > 64 || !store::setup_tokens::is_live(&state.db, &hash, state.clock.now()).await? {
+    if token.len() > 64
+        || !store::setup_tokens::is_live(&state.db, &hash, state.clock.now()).await?
+    {
         return Ok(Redirect::to("/setup?error=expired").into_response());
     }
     session.cycle_id().await.map_err(|_| ApiError::internal())?;

@@ -3,11 +3,11 @@
 //! A cheap who-am-I call per connection, at most once per interval on this instance; a 401
 //! or 403 turns the connection to needs_reauth. Network trouble changes nothing.
 
-use crate::domain::oauth::identity::{who_am_i, IdentityError};
 use crate::base::providers::Protocol;
-use crate::state::AppState;
 use crate::base::store::connections;
+use crate::domain::oauth::identity::{who_am_i, IdentityError};
 use crate::domain::tokens::{mark_needs_reauth, open_tokens};
+use crate::state::AppState;
 
 const BATCH: u64 = 200;
 

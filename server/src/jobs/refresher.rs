@@ -4,9 +4,9 @@
 //! Transient failures back off exponentially per connection; a dead grant turns the
 //! connection to needs_reauth and it leaves the candidates by itself.
 
-use crate::state::AppState;
 use crate::base::store::connections;
 use crate::domain::tokens::{ensure_fresh, TokenError};
+use crate::state::AppState;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

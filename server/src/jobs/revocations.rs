@@ -3,10 +3,10 @@
 //! instances never retry the same one at once.
 
 use crate::base::audit::{Event, Kind, Origin};
-use crate::domain::disconnect::{open, retry_binding, revoke_with};
-use app::model::Revocation;
-use crate::state::AppState;
 use crate::base::store;
+use crate::domain::disconnect::{open, retry_binding, revoke_with};
+use crate::state::AppState;
+use app::model::Revocation;
 
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -44,7 +44,8 @@ async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), s
         // The provider is gone from the configuration, or the tokens no longer open.
         _ => Revocation::NoRevocationEndpoint,
     };
-    let mut event = Event::new(Kind::Revocation, &Origin::internal(&state.clock)).provider(&row.provider);
+    let mut event =
+        Event::new(Kind::Revocation, &Origin::internal(&state.clock)).provider(&row.provider);
     event.subject = Some(row.user_id.clone());
     let event = match outcome {
         Revocation::Revoked | Revocation::NotConnected => event.reason("retry_succeeded"),

@@ -4,8 +4,8 @@
 //! `webhook-signature: v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>`.
 
 use crate::base::config::WebhookEndpoint;
-use crate::state::AppState;
 use crate::base::store::webhooks::{self, Model};
+use crate::state::AppState;
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
@@ -58,7 +58,14 @@ pub async fn deliver_due(state: &AppState) {
 
 async fn deliver(state: &AppState, row: Model) -> Result<(), sea_orm::DbErr> {
     // Held for a minute: another instance skips it meanwhile.
-    if !webhooks::claim(&state.db, &row, chrono::Duration::seconds(60), state.clock.now()).await? {
+    if !webhooks::claim(
+        &state.db,
+        &row,
+        chrono::Duration::seconds(60),
+        state.clock.now(),
+    )
+    .await?
+    {
         return Ok(());
     }
     let mut delivered: Vec<String> = row

@@ -7,9 +7,15 @@ use reqwest::StatusCode;
 
 async fn admin_app() -> TestApp {
     let app = spawn_app().await;
-    server::domain::users::add(&app.db, "ada", PASSWORD, true, &server::domain::users::Actor::cli())
-        .await
-        .expect("admin");
+    server::domain::users::add(
+        &app.db,
+        "ada",
+        PASSWORD,
+        true,
+        &server::domain::users::Actor::cli(),
+    )
+    .await
+    .expect("admin");
     app.sign_in_as(&app.client, "ada").await;
     app
 }
@@ -344,7 +350,9 @@ async fn an_admin_creates_an_api_key_shown_once_and_revokes_it() {
     let list = app.get("/admin/keys").await.text().await.expect("html");
     assert!(list.contains(&key[..12]), "the list shows the prefix");
     assert!(!list.contains(&key), "never the key again");
-    let id = server::base::store::api_keys::list(&app.db).await.expect("db")[0]
+    let id = server::base::store::api_keys::list(&app.db)
+        .await
+        .expect("db")[0]
         .id
         .clone();
     let revoked = form(&app, &app.client, &format!("/admin/keys/{id}/revoke"), &[]).await;
@@ -381,8 +389,11 @@ async fn an_admin_filters_pages_and_exports_the_audit_log() {
     app.sign_in_as(&bob, "bob").await;
     let bob_id = app.user_id("bob").await;
     for _ in 0..60 {
-        let event = server::base::audit::Event::new(server::base::audit::Kind::SignOut, &server::base::audit::Origin::internal(&app.clock))
-            .by(&bob_id);
+        let event = server::base::audit::Event::new(
+            server::base::audit::Kind::SignOut,
+            &server::base::audit::Origin::internal(&app.clock),
+        )
+        .by(&bob_id);
         server::base::store::audit::append(&app.db, event)
             .await
             .expect("audit");

@@ -116,18 +116,24 @@ async fn keys_are_checked_scoped_and_revocable() {
     let body: serde_json::Value = deleted.json().await.expect("json");
     assert_eq!(body["revocation"], "revoked");
 
-    let id = server::base::store::api_keys::list(&app.db).await.expect("list")[0]
+    let id = server::base::store::api_keys::list(&app.db)
+        .await
+        .expect("list")[0]
         .id
         .clone();
-    assert!(server::base::store::api_keys::revoke(&app.db, &id, app.clock.now())
-        .await
-        .expect("revoke"));
+    assert!(
+        server::base::store::api_keys::revoke(&app.db, &id, app.clock.now())
+            .await
+            .expect("revoke")
+    );
     assert_eq!(
         api(&app, &read_only, &path).await.0,
         StatusCode::UNAUTHORIZED,
         "revoked"
     );
-    let stored = server::base::store::api_keys::list(&app.db).await.expect("list");
+    let stored = server::base::store::api_keys::list(&app.db)
+        .await
+        .expect("list");
     assert!(stored
         .iter()
         .all(|k| k.key_hash != read_only && !k.key_hash.contains("atom_")));

@@ -141,7 +141,11 @@ fn production_refuses_plain_http_a_wrong_key_and_a_development_key() {
     let key_file = dev.path().join("master.key");
     std::fs::write(
         &key_file,
-        format!("{}\n{}\n", server::base::vault::DEVELOPMENT_MARK, "55".repeat(32)),
+        format!(
+            "{}\n{}\n",
+            server::base::vault::DEVELOPMENT_MARK,
+            "55".repeat(32)
+        ),
     )
     .expect("write");
     let mut with_dev_key = production("44");
@@ -160,8 +164,9 @@ async fn check_notices_a_key_that_does_not_open_the_database() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("atom.db").display());
     let db = server::base::store::open(&url).await.expect("db");
-    let ring = server::base::vault::Keyring::from_hex(&secrecy::SecretString::from("66".repeat(32)))
-        .expect("key");
+    let ring =
+        server::base::vault::Keyring::from_hex(&secrecy::SecretString::from("66".repeat(32)))
+            .expect("key");
     server::base::store::vault_check::verify(&db, &ring)
         .await
         .expect("known answer written");

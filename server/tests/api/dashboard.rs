@@ -11,9 +11,15 @@ use std::time::Duration;
 
 async fn admin_app_with(tweak: impl FnOnce(&mut server::base::config::Config)) -> TestApp {
     let app = spawn_app_with(tweak).await;
-    server::domain::users::add(&app.db, "ada", PASSWORD, true, &server::domain::users::Actor::cli())
-        .await
-        .expect("admin");
+    server::domain::users::add(
+        &app.db,
+        "ada",
+        PASSWORD,
+        true,
+        &server::domain::users::Actor::cli(),
+    )
+    .await
+    .expect("admin");
     app.sign_in_as(&app.client, "ada").await;
     app
 }

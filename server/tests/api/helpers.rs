@@ -121,7 +121,9 @@ pub async fn spawn_app_until(
         .expect("the hub builds");
     let clock = app.clock();
     let running = tokio::spawn(app.run_until(stop));
-    let db = server::base::store::open(&url).await.expect("test connection");
+    let db = server::base::store::open(&url)
+        .await
+        .expect("test connection");
     let app = TestApp {
         base: format!("http://127.0.0.1:{port}"),
         client: browser(),
@@ -341,9 +343,14 @@ impl TestApp {
     pub async fn api_key(&self, scopes: &[&str]) -> String {
         use secrecy::ExposeSecret;
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let (_, key) = server::base::store::api_keys::create(&self.db, "test backend", &scopes, self.clock.now())
-            .await
-            .expect("key");
+        let (_, key) = server::base::store::api_keys::create(
+            &self.db,
+            "test backend",
+            &scopes,
+            self.clock.now(),
+        )
+        .await
+        .expect("key");
         key.expose_secret().to_string()
     }
 

@@ -87,9 +87,10 @@ async fn two_instances_race_through_a_thousand_rotating_refreshes_without_a_doub
         .expect("user")
         .id;
     let scopes = vec!["tokens:read".to_string()];
-    let (_, key) = server::base::store::api_keys::create(&a.db, "two instances", &scopes, a.clock.now())
-        .await
-        .expect("key");
+    let (_, key) =
+        server::base::store::api_keys::create(&a.db, "two instances", &scopes, a.clock.now())
+            .await
+            .expect("key");
     let key = secrecy::ExposeSecret::expose_secret(&key).to_string();
     // Microsoft rotates refresh tokens: a double refresh would hand callers two tokens in one
     // round and count twice in the audit log. A thousand rounds, to give races a chance.
@@ -162,5 +163,10 @@ async fn instances_starting_together_migrate_once_without_errors() {
         started.expect("every instance starts");
     }
     let db = server::base::store::connect(&url).await.expect("db");
-    assert_eq!(server::base::store::pending_migrations(&db).await.expect("db"), 0);
+    assert_eq!(
+        server::base::store::pending_migrations(&db)
+            .await
+            .expect("db"),
+        0
+    );
 }

@@ -124,9 +124,10 @@ async fn key_rotation_is_resumable_and_keeps_every_connection_readable() {
     );
 
     // Resumed to the end.
-    let report = server::domain::rotation::rotate(&app.db, &keyring, &mut |_| ControlFlow::Continue(()))
-        .await
-        .expect("rotation");
+    let report =
+        server::domain::rotation::rotate(&app.db, &keyring, &mut |_| ControlFlow::Continue(()))
+            .await
+            .expect("rotation");
     assert_eq!((report.rotated, report.unreadable), (2, 0));
     assert_eq!(
         server::domain::rotation::remaining(&app.db, &keyring)
@@ -372,12 +373,9 @@ async fn background_jobs_end_with_the_server() {
     // The refresher runs every second: while the hub runs it renews a token about to expire
     // (backend_api::the_background_refresher_renews_tokens_before_anyone_asks).
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (app, running) = spawn_app_until(
-        |c| c.jobs.refresh_interval_seconds = 1,
-        async move {
-            let _ = stopped.await;
-        },
-    )
+    let (app, running) = spawn_app_until(|c| c.jobs.refresh_interval_seconds = 1, async move {
+        let _ = stopped.await;
+    })
     .await;
     app.signed_in("jobs").await;
     app.connect("outlook", "sandbox-user").await;
@@ -400,5 +398,9 @@ async fn background_jobs_end_with_the_server() {
     let before = refreshes().await;
     // Waiting for something not to happen: three of the refresher's intervals.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(refreshes().await, before, "no job ran after the server stopped");
+    assert_eq!(
+        refreshes().await,
+        before,
+        "no job ran after the server stopped"
+    );
 }

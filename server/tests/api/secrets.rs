@@ -106,10 +106,14 @@ async fn no_secret_appears_anywhere_but_in_ciphertext() {
         .expect("refresh")
         .to_string();
 
-    let (_, api_key) =
-        server::base::store::api_keys::create(&app.db, "leak test", &["tokens:read".to_string()], app.clock.now())
-            .await
-            .expect("key");
+    let (_, api_key) = server::base::store::api_keys::create(
+        &app.db,
+        "leak test",
+        &["tokens:read".to_string()],
+        app.clock.now(),
+    )
+    .await
+    .expect("key");
     let api_key = api_key.expose_secret().to_string();
     app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(5))
         .await;

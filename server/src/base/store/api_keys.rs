@@ -81,7 +81,11 @@ pub async fn authenticate(
     }))
 }
 
-pub async fn touch(db: &impl ConnectionTrait, id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::LastUsedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
@@ -95,7 +99,11 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Model>, DbErr> {
 }
 
 /// Marks the key revoked; returns whether a live key was found.
-pub async fn revoke(db: &impl ConnectionTrait, id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<bool, DbErr> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
     let result = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .filter(Column::Id.eq(id))

@@ -26,7 +26,10 @@ impl ActiveModelBehavior for ActiveModel {}
 
 /// Appends the event (in the caller's transaction when it passes one). Nothing else: a change
 /// to a connection queues its webhook through `domain::connections::record_change`.
-pub async fn append(db: &impl ConnectionTrait, event: crate::base::audit::Event) -> Result<(), DbErr> {
+pub async fn append(
+    db: &impl ConnectionTrait,
+    event: crate::base::audit::Event,
+) -> Result<(), DbErr> {
     ActiveModel {
         at: Set(event.at),
         kind: Set(event.kind.name().to_string()),

@@ -112,7 +112,10 @@ pub async fn consume(
 }
 
 /// Forgets links that expired long ago.
-pub async fn delete_expired(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+pub async fn delete_expired(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     let cutoff = now - chrono::Duration::hours(1);
     let result = Entity::delete_many()
         .filter(Column::ExpiresAt.lt(cutoff))

@@ -31,7 +31,12 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 /// A flow started (written in the transaction that stores the pending flow).
-pub async fn started(db: &impl ConnectionTrait, id: &str, provider: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+pub async fn started(
+    db: &impl ConnectionTrait,
+    id: &str,
+    provider: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
     ActiveModel {
         id: Set(id.to_string()),
         provider: Set(provider.to_string()),
@@ -60,7 +65,11 @@ pub struct Ended<'a> {
 
 /// Writes a flow's end, all its steps at once.
 pub async fn ended(db: &impl ConnectionTrait, id: &str, end: Ended<'_>) -> Result<(), DbErr> {
-    let outcome = if end.reason.is_some() { FAILED } else { COMPLETED };
+    let outcome = if end.reason.is_some() {
+        FAILED
+    } else {
+        COMPLETED
+    };
     Entity::update_many()
         .col_expr(Column::ReturnedAt, Expr::value(Some(end.returned_at)))
         .col_expr(Column::ExchangedAt, Expr::value(end.exchanged_at))
@@ -88,7 +97,11 @@ pub async fn since(
 }
 
 /// Forgets flows started more than `days` ago (`analytics.retention_days`).
-pub async fn delete_older_than(db: &impl ConnectionTrait, days: u32, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+pub async fn delete_older_than(
+    db: &impl ConnectionTrait,
+    days: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     let cutoff = now - chrono::Duration::days(i64::from(days));
     let result = Entity::delete_many()
         .filter(Column::StartedAt.lt(cutoff))

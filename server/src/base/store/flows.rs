@@ -39,7 +39,11 @@ pub struct NewFlow {
     pub lifetime: chrono::Duration,
 }
 
-pub async fn insert(db: &impl sea_orm::ConnectionTrait, flow: NewFlow, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+pub async fn insert(
+    db: &impl sea_orm::ConnectionTrait,
+    flow: NewFlow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
     ActiveModel {
         id: Set(flow.id),
         state_hash: Set(flow.state_hash),
@@ -89,7 +93,10 @@ pub async fn consume(
 }
 
 /// Forgets flows that expired long ago (their rows hold nothing usable).
-pub async fn delete_expired(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+pub async fn delete_expired(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     let cutoff = now - chrono::Duration::hours(1);
     let result = Entity::delete_many()
         .filter(Column::ExpiresAt.lt(cutoff))

@@ -34,7 +34,12 @@ pub async fn is_enabled(db: &impl ConnectionTrait, provider: &str) -> Result<boo
     Ok(row.is_none_or(|r| r.enabled))
 }
 
-pub async fn set(db: &impl ConnectionTrait, provider: &str, enabled: bool, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+pub async fn set(
+    db: &impl ConnectionTrait,
+    provider: &str,
+    enabled: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
     let row = ActiveModel {
         provider: Set(provider.to_string()),
         enabled: Set(enabled),

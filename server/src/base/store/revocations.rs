@@ -36,7 +36,11 @@ pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
     Ok(())
 }
 
-pub async fn due(db: &impl ConnectionTrait, limit: u64, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<Model>, DbErr> {
+pub async fn due(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::NextAttemptAt.lte(now))
         .order_by_asc(Column::NextAttemptAt)

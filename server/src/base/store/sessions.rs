@@ -108,8 +108,8 @@ impl SessionStore for DbSessionStore {
             return Ok(None);
         }
         let expires_at = row.expires_at - self.clock.offset();
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp())
-            .map_err(backend)?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).map_err(backend)?;
         let data = serde_json::from_str(&row.data).map_err(backend)?;
         Ok(Some(Record {
             id: *id,
@@ -128,7 +128,10 @@ impl SessionStore for DbSessionStore {
 }
 
 /// Removes expired sessions; run now and then.
-pub async fn delete_expired(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+pub async fn delete_expired(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     let result = Entity::delete_many()
         .filter(Column::ExpiresAt.lte(now))
         .exec(db)

@@ -21,7 +21,10 @@ impl ActiveModelBehavior for ActiveModel {}
 pub const LIFETIME_HOURS: i64 = 24;
 
 /// Issues a new token (256 random bits), forgetting earlier ones; returns it in clear once.
-pub async fn issue(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<secrecy::SecretString, DbErr> {
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<secrecy::SecretString, DbErr> {
     use base64::Engine;
     use rand::RngCore;
     let mut bytes = [0u8; 32];
@@ -38,7 +41,11 @@ pub async fn issue(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>
 }
 
 /// Whether the token (by its hash) is live, without using it up.
-pub async fn is_live(db: &impl ConnectionTrait, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<bool, DbErr> {
+pub async fn is_live(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
     let found = Entity::find()
         .filter(Column::TokenHash.eq(token_hash))
         .filter(Column::ExpiresAt.gt(now))
@@ -48,7 +55,11 @@ pub async fn is_live(db: &impl ConnectionTrait, token_hash: &str, now: chrono::D
 }
 
 /// Uses the token up; true only for the one caller that found it live.
-pub async fn consume(db: &impl ConnectionTrait, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<bool, DbErr> {
+pub async fn consume(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
     let result = Entity::delete_many()
         .filter(Column::TokenHash.eq(token_hash))
         .filter(Column::ExpiresAt.gt(now))

@@ -108,10 +108,9 @@ pub async fn change(
         .filter(Column::Id.eq(user.id.as_str()));
     update = match change {
         Change::Password(hash) => update.col_expr(Column::PasswordHash, Expr::value(hash)),
-        Change::Role { admin } => update.col_expr(
-            Column::Role,
-            Expr::value(role_of(admin).as_str()),
-        ),
+        Change::Role { admin } => {
+            update.col_expr(Column::Role, Expr::value(role_of(admin).as_str()))
+        }
         Change::Disabled(disabled) => update.col_expr(Column::Disabled, Expr::value(disabled)),
     };
     update.exec(db).await?;

@@ -53,7 +53,11 @@ pub async fn add(
 }
 
 /// Rows due for an attempt, oldest first.
-pub async fn due(db: &impl ConnectionTrait, limit: u64, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<Model>, DbErr> {
+pub async fn due(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::Done.eq(false))
         .filter(Column::NextAttemptAt.lte(now))
@@ -71,10 +75,7 @@ pub async fn claim(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, DbErr> {
     let result = Entity::update_many()
-        .col_expr(
-            Column::NextAttemptAt,
-            Expr::value(now + hold),
-        )
+        .col_expr(Column::NextAttemptAt, Expr::value(now + hold))
         .filter(Column::Id.eq(row.id.as_str()))
         .filter(Column::NextAttemptAt.eq(row.next_attempt_at))
         .filter(Column::Done.eq(false))
@@ -106,7 +107,11 @@ pub async fn record(
 }
 
 /// Forgets rows older than `days`, delivered or not (retries stop long before).
-pub async fn delete_old(db: &impl ConnectionTrait, days: i64, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+pub async fn delete_old(
+    db: &impl ConnectionTrait,
+    days: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     let result = Entity::delete_many()
         .filter(Column::OccurredAt.lt(now - chrono::Duration::days(days)))
         .exec(db)

@@ -14,9 +14,9 @@ pub struct CallbackParams {
     pub state: String,
     /// The code, or OAuth 1.0a's `oauth_verifier` (kept in a secret type as well).
     pub code: Option<AuthorizationCode>,
-/// The issuer the authorization server says it is (RFC 9207).
+    /// The issuer the authorization server says it is (RFC 9207).
     pub iss: Option<String>,
-/// The provider's error code, never shown as it is.
+    /// The provider's error code, never shown as it is.
     pub error: Option<String>,
     /// An OAuth 1.0a callback (`oauth_token` and `oauth_verifier`).
     pub oauth1: bool,
@@ -25,25 +25,25 @@ pub struct CallbackParams {
 /// Why a callback's query was refused (400).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParamError {
-/// A parameter appears twice.
+    /// A parameter appears twice.
     #[error("a parameter appears more than once")]
     Duplicate,
-/// A name or value is too long.
+    /// A name or value is too long.
     #[error("a parameter is too long")]
     Oversized,
-/// The state is missing, malformed, or mixed with OAuth 1.0a's.
+    /// The state is missing, malformed, or mixed with OAuth 1.0a's.
     #[error("the state parameter is missing or malformed")]
     BadState,
-/// Neither a code nor an error.
+    /// Neither a code nor an error.
     #[error("the callback carries neither a code nor an error")]
     NoCode,
-/// OAuth 1.0a without a verifier.
+    /// OAuth 1.0a without a verifier.
     #[error("the callback carries no oauth_verifier")]
     NoVerifier,
 }
 
 impl CallbackParams {
-/// Parses a raw query strictly.
+    /// Parses a raw query strictly.
     pub fn parse(query: Option<&str>) -> Result<Self, ParamError> {
         let mut seen = HashSet::new();
         let (mut state, mut code, mut iss, mut error) = (None, None, None, None);

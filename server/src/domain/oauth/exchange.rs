@@ -12,16 +12,16 @@ use serde_json::Value;
 /// Why a token request (code exchange or refresh) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
-/// No answer.
+    /// No answer.
     #[error("the token endpoint could not be reached")]
     Network,
-/// An HTTP error without an OAuth error code.
+    /// An HTTP error without an OAuth error code.
     #[error("the token endpoint answered HTTP {0}")]
     Status(u16),
-/// The provider's OAuth error code (code-shaped, never free text).
+    /// The provider's OAuth error code (code-shaped, never free text).
     #[error("the token endpoint refused: {0}")]
     Rejected(String),
-/// HTTP 200 without a usable token.
+    /// HTTP 200 without a usable token.
     #[error("the token response is malformed")]
     Malformed,
 }
@@ -29,9 +29,9 @@ pub enum ExchangeError {
 /// What a successful exchange yields besides the tokens. Debug prints no token.
 #[derive(Debug)]
 pub struct Grant {
-/// The tokens.
+    /// The tokens.
     pub tokens: TokenSet,
-/// Seconds until the access token expires; None when it does not.
+    /// Seconds until the access token expires; None when it does not.
     pub expires_in: Option<i64>,
     /// The scopes the provider says it granted, as sent (separator varies by provider).
     pub scope: Option<String>,

@@ -26,30 +26,30 @@ pub const FLOW_LIFETIME_MINUTES: i64 = 10;
 /// Who runs the flow: the user, the browser session it is bound to, where the request came
 /// from.
 pub struct Who<'a> {
-/// The signed-in user (or the one a connect link names).
+    /// The signed-in user (or the one a connect link names).
     pub user: &'a CurrentUser,
-/// The browser session's flow binding.
+    /// The browser session's flow binding.
     pub session_binding: &'a str,
-/// Where the request came from.
+    /// Where the request came from.
     pub origin: &'a Origin,
 }
 
 /// Why a flow did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-/// OpenID discovery failed.
+    /// OpenID discovery failed.
     #[error("the provider's endpoints could not be found")]
     Provider(#[from] ProviderError),
-/// The database failed.
+    /// The database failed.
     #[error("storage failed")]
     Db(#[from] sea_orm::DbErr),
-/// The provider's definition lacks what its protocol needs.
+    /// The provider's definition lacks what its protocol needs.
     #[error("this provider's protocol is not supported yet")]
     Unsupported,
-/// OAuth 1.0a: no request token.
+    /// OAuth 1.0a: no request token.
     #[error("the provider refused a request token")]
     RequestToken,
-/// An administrator turned the provider off.
+    /// An administrator turned the provider off.
     #[error("an administrator turned this provider off")]
     Disabled,
 }
@@ -78,9 +78,9 @@ pub(super) struct Begun {
 
 /// What an adapter's exchange yields, ready to be saved.
 pub struct Grant {
-/// The tokens.
+    /// The tokens.
     pub tokens: super::TokenSet,
-/// Seconds until the access token expires; None when it does not.
+    /// Seconds until the access token expires; None when it does not.
     pub expires_in: Option<i64>,
     /// As the provider reported them (any separator); None when it did not say.
     pub granted_scopes: Option<String>,
@@ -126,7 +126,9 @@ pub async fn start(
     let flow_id = store::new_id();
     let binding = flow_binding(&flow_id, &who.user.id, provider);
     let flow = NewFlow {
-        verifier_sealed: ctx.vault.seal(begun.secret.expose_secret().as_bytes(), &binding),
+        verifier_sealed: ctx
+            .vault
+            .seal(begun.secret.expose_secret().as_bytes(), &binding),
         id: flow_id,
         state_hash: store::digest(begun.state.expose_secret()),
         user_id: who.user.id.clone(),
@@ -197,7 +199,9 @@ async fn run(
         .map_err(|_| ConnectFailure::ExchangeFailed)?;
     let grant = match provider.protocol {
         Protocol::OAuth2 => oauth2::exchange(ctx, provider, endpoints, &flow, code, secret).await,
-        Protocol::OAuth1 => oauth1::exchange(ctx, provider, endpoints, &params.state, code, secret).await,
+        Protocol::OAuth1 => {
+            oauth1::exchange(ctx, provider, endpoints, &params.state, code, secret).await
+        }
     }?;
     steps.exchanged(ctx.clock.now());
     let account = match provider.protocol {
@@ -208,6 +212,23 @@ async fn run(
     Ok((flow, grant, account))
 }
 
+/// The authorize URL's part that both protocols share: the scopes, in the provider's
+/// parameter and separator, and its fixed extra parameters.
+pub(super) fn scopes_and_params(
+    query: &mut url::form_urlencoded::Serializer<'_, url::UrlQuery<'_>>,
+    provider: &Provider,
+) {
+    if !provider.scopes.is_empty() {
+        query.append_pair(
+            &provider.scope_param,
+            &provider.scopes.join(&provider.scope_separator),
+        );
+    }
+    for (key, value) in &provider.authorize_params {
+        query.append_pair(key, value);
+    }
+}
+
 /// Opens the secret the pending flow keeps (PKCE verifier, request-token secret).
 fn open_secret(
     ctx: &Ctx,
@@ -215,10 +236,13 @@ fn open_secret(
     provider: &Provider,
 ) -> Result<SecretString, ConnectFailure> {
     let binding = flow_binding(&flow.id, &flow.user_id, provider);
-    let plain = ctx.vault.open(&flow.verifier_sealed, &binding).map_err(|e| {
-        tracing::error!(error = %e, "a pending flow's secret did not open");
-        ConnectFailure::Internal
-    })?;
+    let plain = ctx
+        .vault
+        .open(&flow.verifier_sealed, &binding)
+        .map_err(|e| {
+            tracing::error!(error = %e, "a pending flow's secret did not open");
+            ConnectFailure::Internal
+        })?;
     String::from_utf8(plain.expose_secret().clone())
         .map(SecretString::from)
         .map_err(|_| ConnectFailure::Internal)

@@ -11,10 +11,10 @@ pub const NOTION_VERSION: &str = "2022-06-28";
 /// Why the who-am-I call gave no account.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-/// The provider has no who-am-I endpoint.
+    /// The provider has no who-am-I endpoint.
     #[error("the provider has no who-am-I endpoint")]
     NoEndpoint,
-/// The call failed or its answer was unreadable.
+    /// The call failed or its answer was unreadable.
     #[error("the who-am-I call failed")]
     Failed,
     /// 401 or 403: the provider no longer honours the token (revoked by the user).
@@ -25,9 +25,9 @@ pub enum IdentityError {
 /// The provider account a connection belongs to.
 #[derive(Debug, Clone)]
 pub struct Account {
-/// The provider's id for it.
+    /// The provider's id for it.
     pub id: String,
-/// A name people recognise (login, email or display name).
+    /// A name people recognise (login, email or display name).
     pub name: String,
     /// Scopes the provider reports on the identity call (GitHub's X-OAuth-Scopes).
     pub scopes: Option<String>,

@@ -19,9 +19,9 @@ use std::time::Duration;
 /// The tokens a connection holds. Debug prints `[redacted]` (oauth2's secret types).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TokenSet {
-/// The access token.
+    /// The access token.
     pub access_token: AccessToken,
-/// The refresh token, where the provider gives one.
+    /// The refresh token, where the provider gives one.
     pub refresh_token: Option<RefreshToken>,
     /// OAuth 1.0a: the token secret that signs requests with the access token.
     #[serde(default)]

@@ -3,7 +3,7 @@
 //! `oauth_verifier`, then signed API calls. The HMAC-SHA1 `Authorization` header comes from
 //! the `oauth1-request` crate. Token secrets are never put in a URL nor logged.
 
-use super::flow::{Begun, Grant, StartError};
+use super::flow::{self, Begun, Grant, StartError};
 use super::identity::{read_identity, Account};
 use super::oauth1_sign::{read_answer, Signing, TokenCredentials};
 use super::TokenSet;
@@ -49,15 +49,7 @@ pub(super) async fn begin(
     {
         let mut query = url.query_pairs_mut();
         query.append_pair("oauth_token", answer.token.secret());
-        if !provider.scopes.is_empty() {
-            query.append_pair(
-                &provider.scope_param,
-                &provider.scopes.join(&provider.scope_separator),
-            );
-        }
-        for (key, value) in &provider.authorize_params {
-            query.append_pair(key, value);
-        }
+        flow::scopes_and_params(&mut query, provider);
     }
     Ok(Begun {
         state: SecretString::from(answer.token.secret().clone()),

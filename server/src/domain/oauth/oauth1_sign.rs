@@ -13,30 +13,30 @@ const MAX_ANSWER: usize = 8 * 1024;
 /// Token credentials (RFC 5849 section 1.1): an identifier and its shared secret.
 #[derive(Clone, Copy)]
 pub struct TokenCredentials<'a> {
-/// The identifier.
+    /// The identifier.
     pub token: &'a str,
-/// Its shared secret.
+    /// Its shared secret.
     pub secret: &'a str,
 }
 
 /// Everything that signs one request.
 pub struct Signing<'a> {
-/// The client's key.
+    /// The client's key.
     pub consumer_key: &'a str,
-/// The client's secret.
+    /// The client's secret.
     pub consumer_secret: &'a str,
-/// The request or access token, once there is one.
+    /// The request or access token, once there is one.
     pub token: Option<TokenCredentials<'a>>,
-/// `oauth_callback`, on the request-token call.
+    /// `oauth_callback`, on the request-token call.
     pub callback: Option<&'a str>,
-/// `oauth_verifier`, on the access-token call.
+    /// `oauth_verifier`, on the access-token call.
     pub verifier: Option<&'a str>,
     /// Pinned nonce and timestamp, for known-answer tests only.
     pub pinned: Option<(&'a str, NonZeroU64)>,
 }
 
 impl<'a> Signing<'a> {
-/// Signing as the provider's client, with `token` when there is one.
+    /// Signing as the provider's client, with `token` when there is one.
     pub fn new(provider: &'a Provider, token: Option<TokenCredentials<'a>>) -> Self {
         Self {
             consumer_key: &provider.client_id,

@@ -3,7 +3,7 @@
 //! The provider's quirks come from its definition (scope parameter and separator, extra
 //! authorize parameters, client authentication, token format, identity call).
 
-use super::flow::{Begun, Grant, StartError};
+use super::flow::{self, Begun, Grant, StartError};
 use super::identity::{self, Account};
 use super::{exchange, TokenSet};
 use crate::base::providers::{Endpoints, Provider};
@@ -31,15 +31,7 @@ pub(super) async fn begin(
             .append_pair("client_id", &provider.client_id)
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("state", csrf.secret());
-        if !provider.scopes.is_empty() {
-            query.append_pair(
-                &provider.scope_param,
-                &provider.scopes.join(&provider.scope_separator),
-            );
-        }
-        for (key, value) in &provider.authorize_params {
-            query.append_pair(key, value);
-        }
+        flow::scopes_and_params(&mut query, provider);
         if provider.pkce {
             query
                 .append_pair("code_challenge", challenge.as_str())

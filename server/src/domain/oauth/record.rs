@@ -23,17 +23,21 @@ pub(super) struct Steps {
 }
 
 impl Steps {
-/// The browser came back and consumed the flow.
+    /// The browser came back and consumed the flow.
     pub fn returned(&mut self, flow_id: &str, at: DateTime<Utc>) {
         self.returned = Some((flow_id.to_string(), at));
     }
 
-/// The provider answered the exchange.
+    /// The provider answered the exchange.
     pub fn exchanged(&mut self, at: DateTime<Utc>) {
         self.exchanged_at = Some(at);
     }
 
-    fn end(&self, at: DateTime<Utc>, failure: Option<ConnectFailure>) -> Option<(&str, flow_stats::Ended<'static>)> {
+    fn end(
+        &self,
+        at: DateTime<Utc>,
+        failure: Option<ConnectFailure>,
+    ) -> Option<(&str, flow_stats::Ended<'static>)> {
         let (id, returned_at) = self.returned.as_ref()?;
         Some((
             id,
@@ -76,14 +80,16 @@ pub(super) async fn ended(
     result: Result<(flows::Model, Grant, Account), ConnectFailure>,
 ) -> Result<String, CompleteError> {
     let failure = match result {
-        Ok((flow, grant, account)) => match save(ctx, who, provider, &steps, grant, account).await {
-            Ok(()) => {
-                metrics::flow(&provider.service, "completed", "none");
-                metrics::flow_duration(&provider.service, ctx.clock.now() - flow.created_at);
-                return Ok(flow.return_to);
+        Ok((flow, grant, account)) => {
+            match save(ctx, who, provider, &steps, grant, account).await {
+                Ok(()) => {
+                    metrics::flow(&provider.service, "completed", "none");
+                    metrics::flow_duration(&provider.service, ctx.clock.now() - flow.created_at);
+                    return Ok(flow.return_to);
+                }
+                Err(e) => CompleteError::from(e).0,
             }
-            Err(e) => CompleteError::from(e).0,
-        },
+        }
         Err(failure) => failure,
     };
     metrics::flow(&provider.service, "failed", failure.code());

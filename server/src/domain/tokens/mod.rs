@@ -13,11 +13,11 @@ mod refresh;
 
 pub(crate) use refresh::mark_needs_reauth;
 
+use crate::base::providers::Provider;
+use crate::base::store::{self, connections};
 use crate::domain::connections::token_binding;
 use crate::domain::oauth::TokenSet;
-use crate::base::providers::Provider;
 use crate::domain::Ctx;
-use crate::base::store::{self, connections};
 use oauth2::AccessToken;
 use refresh::refresh;
 use secrecy::ExposeSecret;
@@ -32,16 +32,16 @@ const LEASE_SECONDS: i64 = 30;
 /// Why no token was handed out.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-/// The user has not connected the service.
+    /// The user has not connected the service.
     #[error("not connected")]
     NotConnected,
-/// The grant is gone: the user must reconnect.
+    /// The grant is gone: the user must reconnect.
     #[error("the connection needs re-authorization")]
     NeedsReauth,
-/// The provider did not answer; the old tokens are kept.
+    /// The provider did not answer; the old tokens are kept.
     #[error("the provider is unavailable; try again later")]
     Unavailable,
-/// Something failed on our side (logged).
+    /// Something failed on our side (logged).
     #[error("internal error")]
     Internal,
 }
@@ -55,13 +55,13 @@ impl From<sea_orm::DbErr> for TokenError {
 
 /// An access token fit to use for at least a minute.
 pub struct FreshToken {
-/// The connection it belongs to.
+    /// The connection it belongs to.
     pub connection_id: String,
-/// The token itself (prints `[redacted]`).
+    /// The token itself (prints `[redacted]`).
     pub access_token: AccessToken,
-/// When it expires; None when it does not.
+    /// When it expires; None when it does not.
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
-/// What it allows.
+    /// What it allows.
     pub scopes: Vec<String>,
 }
 
@@ -72,7 +72,7 @@ pub struct RefreshLocks {
 }
 
 impl RefreshLocks {
-/// Locks for a new process, under a fresh lease name.
+    /// Locks for a new process, under a fresh lease name.
     pub fn new() -> Self {
         Self {
             owner: store::new_id(),
@@ -110,7 +110,8 @@ pub async fn access_token(
     user_id: &str,
     provider: &Provider,
 ) -> Result<FreshToken, TokenError> {
-    ensure_fresh(ctx,
+    ensure_fresh(
+        ctx,
         user_id,
         provider,
         chrono::Duration::seconds(MARGIN_SECONDS),
@@ -182,10 +183,7 @@ async fn current(
     Ok(row)
 }
 
-pub(crate) fn open_tokens(
-    ctx: &Ctx,
-    row: &connections::Model,
-) -> Result<TokenSet, TokenError> {
+pub(crate) fn open_tokens(ctx: &Ctx, row: &connections::Model) -> Result<TokenSet, TokenError> {
     let plain = ctx
         .vault
         .open(

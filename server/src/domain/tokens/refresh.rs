@@ -2,13 +2,13 @@
 
 use super::{open_tokens, FreshToken, TokenError};
 use crate::base::audit::{Event, Kind, Origin};
+use crate::base::providers::Provider;
+use crate::base::store::connections;
+use crate::domain::connections::record_change;
 use crate::domain::connections::seal_tokens;
 use crate::domain::oauth::exchange::{parse_token_response, token_request, ExchangeError};
 use crate::domain::oauth::TokenSet;
-use crate::base::providers::Provider;
 use crate::domain::Ctx;
-use crate::base::store::connections;
-use crate::domain::connections::record_change;
 use sea_orm::TransactionTrait;
 
 /// Provider answers that mean the grant is gone: stop, and ask the user to reconnect.
@@ -64,14 +64,16 @@ pub(super) async fn refresh(
             // operator through the provider's health, not the user.
             tracing::error!(provider = %row.provider, "the provider refuses the client credentials");
             crate::base::metrics::refresh(&row.provider, "client_rejected");
-            let event = Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("invalid_client");
+            let event =
+                Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("invalid_client");
             audit(ctx, row, event).await;
             return Err(TokenError::Unavailable);
         }
         Err(e) => {
             tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
             crate::base::metrics::refresh(&row.provider, "transient_failure");
-            audit(ctx,
+            audit(
+                ctx,
                 row,
                 Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("transient"),
             )
@@ -90,8 +92,7 @@ pub(super) async fn refresh(
     let expires_at = grant.expires_in.map(|s| now + chrono::Duration::seconds(s));
     // The new tokens, the audit event and its webhook row commit together, or none do.
     let txn = ctx.db.begin().await?;
-    let updated =
-        connections::save_refreshed(&txn, row, sealed, expires_at, now).await?;
+    let updated = connections::save_refreshed(&txn, row, sealed, expires_at, now).await?;
     if !updated {
         tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
         return Err(TokenError::Unavailable);
