@@ -65,6 +65,11 @@ pub fn flow_duration(provider: &str, took: chrono::Duration) {
         .record(seconds);
 }
 
+/// A background job's run panicked (it runs again on its next tick).
+pub fn job_panicked(job: &'static str) {
+    metrics::counter!("atom_job_panics_total", "task" => job).increment(1);
+}
+
 /// A refresh succeeded, failed transiently, or found the grant dead.
 pub fn refresh(provider: &str, outcome: &'static str) {
     metrics::counter!("atom_token_refreshes_total", "provider" => provider.to_string(), "outcome" => outcome)

@@ -8,6 +8,7 @@ use crate::base::store::{self, connections};
 use crate::base::vault::Binding;
 use crate::domain::oauth::identity::Account;
 use crate::domain::oauth::TokenSet;
+use crate::domain::tokens;
 use crate::domain::Ctx;
 use app::model::ConnectionState;
 use sea_orm::{ConnectionTrait, DbErr};
@@ -55,7 +56,7 @@ pub async fn save(
             .map(|s| normalise_scopes(&s))
             .unwrap_or_else(|| requested.clone()),
         requested_scopes: requested,
-        expires_at: new.expires_in.map(|s| now + chrono::Duration::seconds(s)),
+        expires_at: tokens::expires_at(now, new.expires_in, new.tokens.refresh_token.is_some()),
         account_id: new.account.id,
         account_name: new.account.name,
         created_at: existing.as_ref().map_or(now, |c| c.created_at),

@@ -1,5 +1,5 @@
-//! Background loops: each skips missed ticks and ends when the server stops (a run in
-//! progress finishes first).
+//! Background loops: each skips missed ticks, survives a run that panics, and ends when the
+//! server stops (a run in progress finishes first).
 
 pub mod liveness;
 pub mod probe;
@@ -7,10 +7,13 @@ pub mod refresher;
 pub mod revocations;
 pub mod webhooks;
 
+use crate::base::metrics;
 use crate::base::store;
 use crate::state::AppState;
+use futures::FutureExt;
 use std::time::Duration;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Starts every background job for this instance; they end once `state.shutdown` is
 /// cancelled (await the set to know they have).
@@ -18,8 +21,10 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let mut jobs = JoinSet::new();
     every(
         &mut jobs,
+        "cleanup",
         Duration::from_secs(600),
         state.clone(),
+        state.shutdown.clone(),
         |state| async move {
             if let Err(e) = store::sessions::delete_expired(&state.db, state.clock.now()).await {
                 tracing::warn!(error = %e, "session cleanup failed");
@@ -44,8 +49,10 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     );
     every(
         &mut jobs,
+        "limits",
         Duration::from_secs(60),
         state.clone(),
+        state.shutdown.clone(),
         |state| async move {
             state.limits.shrink();
         },
@@ -53,8 +60,10 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let refresh_every = Duration::from_secs(state.config.jobs.refresh_interval_seconds.max(1));
     every(
         &mut jobs,
+        "refresher",
         refresh_every,
         state.clone(),
+        state.shutdown.clone(),
         |state| async move {
             refresher::refresh_due(&state).await;
         },
@@ -62,47 +71,114 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     let liveness_every = Duration::from_secs(state.config.jobs.liveness_interval_seconds.max(1));
     every(
         &mut jobs,
+        "liveness",
         liveness_every,
         state.clone(),
+        state.shutdown.clone(),
         |state| async move {
             liveness::check_never_expiring(&state).await;
         },
     );
     let retry_every = Duration::from_secs(state.config.jobs.revocation_interval_seconds.max(1));
-    every(&mut jobs, retry_every, state.clone(), |state| async move {
-        revocations::retry_due(&state).await;
-    });
+    every(
+        &mut jobs,
+        "revocations",
+        retry_every,
+        state.clone(),
+        state.shutdown.clone(),
+        |state| async move {
+            revocations::retry_due(&state).await;
+        },
+    );
     let webhook_every = Duration::from_secs(state.config.jobs.webhook_interval_seconds.max(1));
     every(
         &mut jobs,
+        "webhooks",
         webhook_every,
         state.clone(),
+        state.shutdown.clone(),
         |state| async move {
             webhooks::deliver_due(&state).await;
         },
     );
     let probe_every = Duration::from_secs(state.config.jobs.probe_interval_seconds.max(1));
-    every(&mut jobs, probe_every, state.clone(), |state| async move {
-        probe::probe_all(&state).await;
-    });
+    every(
+        &mut jobs,
+        "probe",
+        probe_every,
+        state.clone(),
+        state.shutdown.clone(),
+        |state| async move {
+            probe::probe_all(&state).await;
+        },
+    );
     jobs
 }
 
-/// Runs `job` now and then every `period`, skipping ticks missed while it ran.
-fn every<F, Fut>(jobs: &mut JoinSet<()>, period: Duration, state: AppState, job: F)
-where
-    F: Fn(AppState) -> Fut + Send + 'static,
+/// Runs `job` now and then every `period`, skipping ticks missed while it ran, until `stop`.
+/// A run that panics is logged and counted (`atom_job_panics_total{task}`), and the job runs
+/// again on its next tick: no background job ever stops for good.
+fn every<S, F, Fut>(
+    jobs: &mut JoinSet<()>,
+    name: &'static str,
+    period: Duration,
+    state: S,
+    stop: CancellationToken,
+    job: F,
+) where
+    S: Clone + Send + 'static,
+    F: Fn(S) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
-    let stop = state.shutdown.clone();
     jobs.spawn(async move {
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
-                _ = ticker.tick() => job(state.clone()).await,
+                _ = ticker.tick() => {
+                    let run = std::panic::AssertUnwindSafe(job(state.clone()));
+                    if run.catch_unwind().await.is_err() {
+                        tracing::error!(job = name, "a background job panicked; it runs again next tick");
+                        metrics::job_panicked(name);
+                    }
+                }
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_job_that_panics_runs_again_and_every_job_ends_on_stop() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let stop = CancellationToken::new();
+        let mut jobs = JoinSet::new();
+        every(
+            &mut jobs,
+            "test",
+            Duration::from_millis(10),
+            runs.clone(),
+            stop.clone(),
+            |runs: Arc<AtomicUsize>| async move {
+                if runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("the first run fails");
+                }
+            },
+        );
+        while runs.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stop.cancel();
+        let ended = tokio::time::timeout(Duration::from_secs(2), jobs.join_next()).await;
+        assert!(
+            matches!(ended, Ok(Some(Ok(())))),
+            "the loop ended, not panicked"
+        );
+    }
 }

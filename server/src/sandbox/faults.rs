@@ -34,6 +34,11 @@ pub enum Fault {
     /// No answer for this long, then 504 without the request ever reaching the provider's
     /// logic (nothing issued, nothing rotated).
     Hang(Duration),
+    /// The provider's own answer, with `expires_in` replaced by this JSON text (`0`, `-1`,
+    /// `"3600"`, `3600.5`, `8300000000000`, ...): what a careless provider may send.
+    ExpiresIn(&'static str),
+    /// HTTP 400 with this OAuth error code (`interaction_required`, `invalid_grant`, ...).
+    Refuse(&'static str),
 }
 
 #[derive(Clone, Default)]
@@ -128,6 +133,27 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
         Fault::Slow(wait) => {
             tokio::time::sleep(wait).await;
             next.run(request).await
+        }
+        Fault::Refuse(code) => (
+            StatusCode::BAD_REQUEST,
+            json,
+            serde_json::json!({ "error": code, "error_description": "refused" }).to_string(),
+        )
+            .into_response(),
+        Fault::ExpiresIn(value) => {
+            let answer = next.run(request).await;
+            let (parts, body) = answer.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let replaced = serde_json::from_str(value).unwrap_or(serde_json::Value::Null);
+            if let Some(object) = json.as_object_mut() {
+                object.insert("expires_in".into(), replaced);
+            }
+            let mut answer = Response::from_parts(parts, axum::body::Body::from(json.to_string()));
+            answer.headers_mut().remove(header::CONTENT_LENGTH);
+            answer
         }
     }
 }

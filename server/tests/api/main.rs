@@ -19,5 +19,6 @@ mod provider_faults;
 mod providers;
 mod secrets;
 mod security;
+mod token_lifecycle;
 mod trello;
 mod webhooks;

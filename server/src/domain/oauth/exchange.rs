@@ -141,10 +141,42 @@ pub async fn parse_token_response(
     })
 }
 
-/// `expires_in` as a number, or a numeric string as some providers send.
+/// The longest lifetime taken as a provider states it (a year); more is a provider's mistake.
+pub const MAX_LIFETIME_SECONDS: i64 = 366 * 24 * 3600;
+
+/// `expires_in` as an integer, a float or a numeric string, as providers variously send it;
+/// None unless it is a whole, positive number of seconds of at most a year. What a token with
+/// no usable lifetime is given is `tokens::expires_at`'s rule.
 fn seconds(value: &Value) -> Option<i64> {
-    value
-        .as_i64()
-        .or_else(|| value.as_str()?.parse().ok())
-        .filter(|s| *s > 0)
+    let number = value
+        .as_f64()
+        .or_else(|| value.as_str()?.trim().parse::<f64>().ok())?;
+    let rounded = number.round();
+    (rounded.is_finite() && rounded >= 1.0 && rounded <= MAX_LIFETIME_SECONDS as f64)
+        .then_some(rounded as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seconds;
+    use serde_json::json;
+
+    #[test]
+    fn lifetimes_are_read_in_every_shape_and_nonsense_is_none() {
+        assert_eq!(seconds(&json!(3600)), Some(3600));
+        assert_eq!(seconds(&json!("3600")), Some(3600));
+        assert_eq!(seconds(&json!(3600.5)), Some(3601));
+        assert_eq!(seconds(&json!(1e3)), Some(1000));
+        for nonsense in [
+            json!(0),
+            json!(-1),
+            json!(8_300_000_000_000_i64),
+            json!(1e12),
+            json!("soon"),
+            json!(null),
+            json!(f64::MAX),
+        ] {
+            assert_eq!(seconds(&nonsense), None, "{nonsense}");
+        }
+    }
 }

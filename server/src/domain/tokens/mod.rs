@@ -94,6 +94,24 @@ impl Default for RefreshLocks {
     }
 }
 
+/// The lifetime given to a refreshable token whose answer stated none usable (missing, 0,
+/// negative, not a number, more than a year): an hour, so it is refreshed soon and the next
+/// answer tells.
+pub const ASSUMED_LIFETIME_SECONDS: i64 = 3600;
+
+/// When a token received at `received_at` expires. A usable `expires_in` (see
+/// `exchange::seconds`) is taken as stated; without one, a refreshable token gets
+/// [`ASSUMED_LIFETIME_SECONDS`] and a token without a refresh token never expires (the
+/// liveness job checks those instead).
+pub fn expires_at(
+    received_at: chrono::DateTime<chrono::Utc>,
+    expires_in: Option<i64>,
+    refreshable: bool,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let seconds = expires_in.or(refreshable.then_some(ASSUMED_LIFETIME_SECONDS))?;
+    received_at.checked_add_signed(chrono::Duration::try_seconds(seconds)?)
+}
+
 /// Whether a token expiring at `expires_at` should be refreshed now; never for tokens that
 /// do not expire.
 pub fn is_due(
@@ -256,6 +274,9 @@ mod tests {
     fn only_dead_grant_codes_stop_refreshing() {
         use super::refresh::grant_is_dead;
         assert!(grant_is_dead("invalid_grant"));
+        assert!(grant_is_dead("bad_refresh_token"), "GitHub Apps");
+        assert!(grant_is_dead("interaction_required"), "Microsoft, MFA");
+        assert!(grant_is_dead("consent_required"), "Microsoft, consent");
         assert!(!grant_is_dead("temporarily_unavailable"));
         assert!(!grant_is_dead("server_error"));
     }

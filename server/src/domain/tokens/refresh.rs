@@ -11,7 +11,14 @@ use crate::domain::oauth::TokenSet;
 use crate::domain::Ctx;
 use sea_orm::TransactionTrait;
 
-/// Provider answers that mean the grant is gone: stop, and ask the user to reconnect.
+/// Provider answers that mean the grant is gone, or needs its user: stop, and ask the user to
+/// reconnect. Retrying them only repeats the refusal.
+/// - RFC 6749 §5.2: `invalid_grant`, `unauthorized_client`.
+/// - GitHub, "Refreshing user access tokens": a dead refresh token answers HTTP 200 with
+///   `bad_refresh_token`.
+/// - Microsoft identity platform (MSAL's `InteractionRequiredAuthErrorCodes`): the server's
+///   `interaction_required` (e.g. AADSTS50076, MFA), `consent_required` (AADSTS65001),
+///   `login_required` and `bad_token` need the user.
 pub(super) fn grant_is_dead(code: &str) -> bool {
     matches!(
         code,
@@ -20,6 +27,11 @@ pub(super) fn grant_is_dead(code: &str) -> bool {
             | "invalid_refresh_token"
             | "token_revoked"
             | "token_expired"
+            | "bad_refresh_token"
+            | "interaction_required"
+            | "consent_required"
+            | "login_required"
+            | "bad_token"
     )
 }
 
@@ -89,7 +101,8 @@ pub(super) async fn refresh(
         token_secret: tokens.token_secret,
     };
     let sealed = seal_tokens(ctx, &row.id, &row.user_id, &row.provider, &new_tokens)?;
-    let expires_at = grant.expires_in.map(|s| now + chrono::Duration::seconds(s));
+    // A refresh leaves a refresh token (rotated, or the old one kept).
+    let expires_at = super::expires_at(now, grant.expires_in, true);
     // The new tokens, the audit event and its webhook row commit together, or none do.
     let txn = ctx.db.begin().await?;
     let updated = connections::save_refreshed(&txn, row, sealed, expires_at, now).await?;

@@ -1,0 +1,129 @@
+//! What a provider says about a token's lifetime, however it says it: nothing it sends can
+//! panic the callback or the refresher, and nonsense gets the documented lifetime (an hour for
+//! a refreshable token, so it is refreshed soon; docs/token-lifecycle.md).
+//!
+//! RFC 6749 §5.1: `expires_in` is "the lifetime in seconds of the access token" (RECOMMENDED,
+//! so it may be missing); providers send it as an integer, a string or a float.
+
+use crate::helpers::*;
+use chrono::{DateTime, Duration, Utc};
+use server::sandbox::Fault;
+
+const MICROSOFT_TOKEN: &str = "/microsoft/common/oauth2/v2.0/token";
+
+async fn stored_expiry(app: &TestApp) -> DateTime<Utc> {
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    status["expires_at"]
+        .as_str()
+        .expect("an expiry")
+        .parse()
+        .expect("a time")
+}
+
+fn near(at: DateTime<Utc>, seconds: i64) -> bool {
+    let expected = Utc::now() + Duration::seconds(seconds);
+    (at - expected).num_seconds().abs() <= 30
+}
+
+#[tokio::test]
+async fn any_expires_in_a_provider_sends_connects_with_a_sane_expiry() {
+    let app = spawn_app().await;
+    app.signed_in("lena").await;
+    for (sent, lifetime) in [
+        ("3600", 3600),
+        ("\"7200\"", 7200),
+        ("3600.5", 3601),
+        ("1e3", 1000),
+        // Nonsense: a refreshable token gets an hour.
+        ("0", 3600),
+        ("-1", 3600),
+        ("null", 3600),
+        ("\"soon\"", 3600),
+        ("1000000000000", 3600),
+        ("8300000000000", 3600),
+    ] {
+        app.sandbox.inject(MICROSOFT_TOKEN, Fault::ExpiresIn(sent));
+        let target = app.connect("outlook", "sandbox-user").await;
+        assert!(target.contains("connected=outlook"), "{sent}: {target}");
+        let at = stored_expiry(&app).await;
+        assert!(near(at, lifetime), "{sent}: expires at {at}");
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_answer_with_an_absurd_expires_in_keeps_the_refresher_running() {
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 1).await;
+    app.signed_in("mira").await;
+    app.connect("outlook", "sandbox-user").await;
+    // Due for the refresher; the provider's answer states an impossible lifetime.
+    app.set_expiry(Utc::now() + Duration::minutes(3)).await;
+    app.sandbox
+        .inject(MICROSOFT_TOKEN, Fault::ExpiresIn("8300000000000"));
+    let mut refreshed = 0;
+    for _ in 0..50 {
+        refreshed = app
+            .audit_kinds()
+            .await
+            .iter()
+            .filter(|(k, o, _)| k == "connection.refreshed" && o == "success")
+            .count();
+        if refreshed > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refreshed, 1, "refreshed, not panicked");
+    assert!(
+        near(stored_expiry(&app).await, 3600),
+        "an hour, not year 263000"
+    );
+    // The refresher still runs: the next due token is refreshed too.
+    app.set_expiry(Utc::now() + Duration::minutes(3)).await;
+    let mut again = false;
+    for _ in 0..50 {
+        let count = app
+            .audit_kinds()
+            .await
+            .iter()
+            .filter(|(k, o, _)| k == "connection.refreshed" && o == "success")
+            .count();
+        if count > 1 {
+            again = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(again, "the refresher kept running");
+}
+
+/// Microsoft identity platform: `interaction_required` (AADSTS50076, multi-factor
+/// authentication), `consent_required` (AADSTS65001) and `login_required` are errors that
+/// only the user can clear (MSAL: InteractionRequiredAuthErrorCodes,
+/// https://learn.microsoft.com/javascript/api/@azure/msal-node/interactionrequiredautherrorcodes).
+/// Retrying would only repeat them: the connection needs its user, at once.
+#[tokio::test]
+async fn a_refresh_that_needs_the_user_asks_for_a_reconnect_instead_of_retrying() {
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 3600).await;
+    app.signed_in("ines").await;
+    app.connect("outlook", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("ines").await;
+    let url = app.url(&format!("/api/v1/users/{user}/connections/outlook/token"));
+    for code in ["interaction_required", "consent_required", "login_required"] {
+        app.set_expiry(Utc::now() - Duration::minutes(5)).await;
+        app.sandbox.inject(MICROSOFT_TOKEN, Fault::Refuse(code));
+        let answer = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(answer.status(), reqwest::StatusCode::CONFLICT, "{code}");
+        let body: serde_json::Value = answer.json().await.expect("json");
+        assert_eq!(body["error"], "needs_reauth", "{code}");
+        let (_, status) = app.get_json("/api/auth/outlook/status").await;
+        assert_eq!(status["status"], "needs_reauth", "{code}");
+        // Reconnect for the next code.
+        app.connect("outlook", "sandbox-user").await;
+    }
+}
