@@ -53,7 +53,7 @@ pub async fn save(
         status: connections::CONNECTED.to_string(),
         granted_scopes: new
             .granted_scopes
-            .map(|s| normalise_scopes(&s))
+            .map(|s| normalise_scopes(&s, &requested))
             .unwrap_or_else(|| requested.clone()),
         requested_scopes: requested,
         expires_at: tokens::expires_at(now, new.expires_in, new.tokens.refresh_token.is_some()),
@@ -96,12 +96,34 @@ pub fn token_binding<'a>(
     }
 }
 
-/// Scopes stored space-separated whatever the provider's separator (GitHub uses commas).
-fn normalise_scopes(raw: &str) -> String {
+/// Granted scopes stored space-separated whatever the provider's separator (GitHub uses
+/// commas), each in the spelling it was requested in when the provider wrote it otherwise.
+fn normalise_scopes(raw: &str, requested: &str) -> String {
+    let requested = split_scopes(requested);
     raw.split([' ', ','])
         .filter(|s| !s.is_empty())
+        .map(|granted| {
+            requested
+                .iter()
+                .find(|r| same_scope(r, granted))
+                .map_or(granted, String::as_str)
+        })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Two spellings of one scope. Microsoft answers a requested `Mail.Read` as
+/// `https://graph.microsoft.com/mail.read` (its resource prefixed, lower case; Microsoft
+/// identity platform, "OAuth 2.0 authorization code flow", successful token response,
+/// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow).
+fn same_scope(a: &str, b: &str) -> bool {
+    fn bare(scope: &str) -> &str {
+        match scope.split_once("://") {
+            Some((_, rest)) => rest.split_once('/').map_or(rest, |(_, path)| path),
+            None => scope,
+        }
+    }
+    a == b || bare(a).eq_ignore_ascii_case(bare(b))
 }
 
 /// Records a change to a connection (connected, refreshed, needs re-authorization,
@@ -154,7 +176,7 @@ pub fn missing_scopes(requested: &str, granted: &str) -> Vec<String> {
             scope != "offline_access"
                 && !granted
                     .iter()
-                    .any(|g| g == scope || Some(g.as_str()) == long_form(scope))
+                    .any(|g| same_scope(g, scope) || Some(g.as_str()) == long_form(scope))
         })
         .collect()
 }
@@ -170,5 +192,9 @@ mod tests {
                       https://www.googleapis.com/auth/userinfo.profile";
         assert!(missing_scopes("openid email profile offline_access", google).is_empty());
         assert!(missing_scopes("", "x").is_empty());
+        let microsoft =
+            "openid https://graph.microsoft.com/user.read https://graph.microsoft.com/mail.read";
+        assert!(missing_scopes("openid User.Read Mail.Read", microsoft).is_empty());
+        assert_eq!(missing_scopes("Mail.Send", microsoft), vec!["Mail.Send"]);
     }
 }

@@ -64,13 +64,27 @@ impl ApiKey {
     }
 }
 
+/// 404 `unknown_user` unless the user exists.
 pub(super) async fn user_exists(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    match store::users::by_id(&state.db, user_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_user",
-            "No such user.",
-        )),
+    existing_user(state, user_id).await.map(|_| ())
+}
+
+/// 404 `unknown_user` unless the user exists, 403 `user_disabled` if an administrator disabled
+/// them: nothing is handed out or started for a disabled user (listing and deleting their
+/// connections still work).
+pub(super) async fn active_user(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    if existing_user(state, user_id).await?.disabled {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "user_disabled",
+            "This user is disabled.",
+        ));
     }
+    Ok(())
+}
+
+async fn existing_user(state: &AppState, user_id: &str) -> Result<store::users::Model, ApiError> {
+    store::users::by_id(&state.db, user_id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_user", "No such user."))
 }

@@ -1,7 +1,7 @@
 //! The backend API under /api/v1: API keys in the Authorization header only, never cookies.
 //! Fresh tokens for the platform's services, their users' connections, and deletes.
 
-use super::api_key::{user_exists, ApiKey};
+use super::api_key::{active_user, user_exists, ApiKey};
 use super::error::ApiError;
 use crate::base::audit::{Kind, Origin};
 use crate::base::store;
@@ -140,6 +140,7 @@ pub async fn list_connections(
     ),
     responses(
         (status = 200, description = "Success", body = Token),
+        (status = 403, description = "`user_disabled`: an administrator disabled this user", body = ErrorBody),
         (status = 404, description = "`unknown_user`, `unknown_service` or `not_connected`", body = ErrorBody),
         (status = 409, description = "`needs_reauth`: the user must reconnect", body = ErrorBody),
         (status = 503, description = "`provider_unavailable`: transient, try again", body = ErrorBody),
@@ -154,7 +155,7 @@ pub async fn token(
 ) -> Result<Json<Token>, ApiError> {
     key.require(ApiScope::TokensRead)?;
     let provider = ready_provider(&state, &service)?;
-    user_exists(&state, &user_id).await?;
+    active_user(&state, &user_id).await?;
     let fresh = access_token(&state, &user_id, &provider)
         .await
         .map_err(|e| match e {

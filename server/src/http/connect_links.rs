@@ -1,7 +1,7 @@
 //! Connect links: a backend asks for a short-lived, single-use URL; the browser that opens it
 //! may connect that one service for that one user, and nothing else (see session::grant_link).
 
-use super::api_key::{user_exists, ApiKey};
+use super::api_key::{active_user, ApiKey};
 use super::api_v1::ErrorBody;
 use super::error::ApiError;
 use super::limits::take;
@@ -49,6 +49,7 @@ pub struct LinkCreated {
     responses(
         (status = 201, description = "Success", body = LinkCreated),
         (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 403, description = "`user_disabled`: an administrator disabled this user", body = ErrorBody),
         (status = 404, description = "`unknown_user` or `unknown_service`", body = ErrorBody),
         (status = 409, description = "`provider_not_configured`", body = ErrorBody),
     ),
@@ -86,7 +87,7 @@ pub async fn create(
             "No such user.",
         ));
     }
-    user_exists(&state, &body.user_id).await?;
+    active_user(&state, &body.user_id).await?;
     let return_to = flow::safe_return_to(body.return_to.as_deref());
     let link = connect_links::NewLink {
         user_id: &body.user_id,

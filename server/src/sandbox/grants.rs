@@ -159,6 +159,16 @@ pub fn live(sandbox: &Sandbox, client_id: &str, token: &str, refresh: bool) -> O
         .cloned()
 }
 
+/// Whether this client issued `token` and it has since been revoked (a provider tells a
+/// revoked token from one it never issued).
+pub fn was_revoked(sandbox: &Sandbox, client_id: &str, token: &str) -> bool {
+    sandbox
+        .lock()
+        .tokens
+        .get(token)
+        .is_some_and(|g| g.client_id == client_id && g.revoked)
+}
+
 /// The live access token sent as `Authorization: Bearer`.
 pub fn bearer_grant(sandbox: &Sandbox, client_id: &str, headers: &HeaderMap) -> Option<TokenGrant> {
     live(sandbox, client_id, bearer(headers)?, false)

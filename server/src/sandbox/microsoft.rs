@@ -26,6 +26,26 @@ static MICROSOFT: Family = Family {
 const OIDC: &[&str] = &["openid", "profile", "email", "offline_access"];
 const GRAPH: &str = "https://graph.microsoft.com";
 
+/// The granted scopes as Microsoft's token endpoint writes them: a resource's scopes fully
+/// qualified and in lower case (its documented example answers a requested `Mail.Read` with
+/// `https://graph.microsoft.com/mail.read`), the OpenID Connect ones as they are.
+fn answered_scope(granted: &str) -> String {
+    granted
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|scope| {
+            if OIDC.contains(&scope) {
+                scope.to_string()
+            } else if scope.contains("://") {
+                scope.to_lowercase()
+            } else {
+                format!("{GRAPH}/{}", scope.to_lowercase())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn router() -> Router<Sandbox> {
     Router::new()
         .route(
@@ -207,7 +227,7 @@ async fn token(
         has("offline_access").then_some("M.C5"),
     );
     let mut answer = json!({
-        "token_type": "Bearer", "scope": grant.scope, "expires_in": 3599,
+        "token_type": "Bearer", "scope": answered_scope(&grant.scope), "expires_in": 3599,
         "ext_expires_in": 3599, "access_token": issued.access,
     });
     if let Some(refresh) = issued.refresh {

@@ -147,6 +147,11 @@ async fn auth_test(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Byt
         return failed("not_authed");
     };
     let Some(grant) = grants::live(&sandbox, SLACK.client_id, &token, false) else {
+        // Slack, auth.test: `token_revoked` once the app was removed or the token revoked,
+        // `invalid_auth` for a token it does not know; both with HTTP 200.
+        if grants::was_revoked(&sandbox, SLACK.client_id, &token) {
+            return failed("token_revoked");
+        }
         return failed("invalid_auth");
     };
     let mut answer = json!({

@@ -127,3 +127,55 @@ async fn a_refresh_that_needs_the_user_asks_for_a_reconnect_instead_of_retrying(
         app.connect("outlook", "sandbox-user").await;
     }
 }
+
+/// A user an administrator disabled gets nothing more through the hub: no token for a backend
+/// (403 `user_disabled`), no connect link, and the refresher leaves their connections alone.
+#[tokio::test]
+async fn a_disabled_user_gets_no_token_no_link_and_no_refresh() {
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 1).await;
+    app.signed_in("dora").await;
+    app.connect("outlook", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read", "connections:write"]).await;
+    let user = app.user_id("dora").await;
+    server::domain::users::disable(&app.db, "dora")
+        .await
+        .expect("disable");
+    let api = reqwest::Client::new();
+    let token = api
+        .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(token.status(), reqwest::StatusCode::FORBIDDEN);
+    let body: serde_json::Value = token.json().await.expect("json");
+    assert_eq!(body["error"], "user_disabled");
+    let link = api
+        .post(app.url("/api/v1/connect-links"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "user_id": user, "service": "outlook" }))
+        .send()
+        .await
+        .expect("link");
+    assert_eq!(link.status(), reqwest::StatusCode::FORBIDDEN);
+    // Due for the refresher, which runs every second: nothing happens.
+    app.set_expiry(Utc::now() + Duration::minutes(3)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let refreshed = app
+        .audit_kinds()
+        .await
+        .iter()
+        .any(|(kind, _, _)| kind == "connection.refreshed");
+    assert!(
+        !refreshed,
+        "the refresher left a disabled user's connection alone"
+    );
+    // Listing still works, for the platform to see what the user had.
+    let list = api
+        .get(app.url(&format!("/api/v1/users/{user}/connections")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(list.status(), reqwest::StatusCode::OK);
+}

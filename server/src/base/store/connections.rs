@@ -180,7 +180,20 @@ pub async fn set_needs_reauth(
     Ok(())
 }
 
-/// Usable connections whose tokens expire before `horizon`, soonest first (the refresher).
+/// Connections of users who are not disabled (background jobs leave a disabled user's alone).
+fn of_active_users() -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Query;
+    Column::UserId.not_in_subquery(
+        Query::select()
+            .column(super::users::Column::Id)
+            .from(super::users::Entity)
+            .and_where(super::users::Column::Disabled.eq(true))
+            .to_owned(),
+    )
+}
+
+/// Usable connections of active users whose tokens expire before `horizon`, soonest first
+/// (the refresher).
 pub async fn expiring_before(
     db: &impl ConnectionTrait,
     horizon: DateTimeUtc,
@@ -188,6 +201,7 @@ pub async fn expiring_before(
 ) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::Status.eq(CONNECTED))
+        .filter(of_active_users())
         .filter(Column::ExpiresAt.lte(horizon))
         .order_by_asc(Column::ExpiresAt)
         .limit(limit)
@@ -195,10 +209,12 @@ pub async fn expiring_before(
         .await
 }
 
-/// Usable connections whose tokens never expire, least recently changed first (liveness).
+/// Usable connections of active users whose tokens never expire, least recently changed
+/// first (liveness).
 pub async fn never_expiring(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::Status.eq(CONNECTED))
+        .filter(of_active_users())
         .filter(Column::ExpiresAt.is_null())
         .order_by_asc(Column::UpdatedAt)
         .limit(limit)

@@ -81,12 +81,28 @@ pub async fn who_am_i(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let body: Value = response.json().await.map_err(|_| IdentityError::Failed)?;
+    if refused_in_body(provider.identity, &body) {
+        return Err(IdentityError::Refused);
+    }
     let (id, name) = read_identity(provider.identity, &body).ok_or(IdentityError::Failed)?;
     Ok(Account {
         name: name.unwrap_or_else(|| id.clone()),
         id,
         scopes,
     })
+}
+
+/// A refusal that a provider reports with HTTP 200. Slack's `auth.test` answers `ok: false`
+/// with `token_revoked` (the app was removed or the token revoked), `invalid_auth` or
+/// `account_inactive` (a deleted user or workspace): the token is dead. Other errors
+/// (`ratelimited`, ...) are not a refusal.
+fn refused_in_body(identity: Identity, body: &Value) -> bool {
+    identity == Identity::SlackAuthTest
+        && body.get("ok") == Some(&Value::Bool(false))
+        && matches!(
+            body.get("error").and_then(Value::as_str),
+            Some("token_revoked" | "invalid_auth" | "account_inactive")
+        )
 }
 
 /// The account id and display name from a who-am-I answer, per provider.

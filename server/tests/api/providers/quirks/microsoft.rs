@@ -95,3 +95,19 @@ async fn microsoft_refuses_scopes_of_two_resources_and_graph_needs_user_read() {
         .expect("me");
     assert_eq!(me.status(), StatusCode::FORBIDDEN, "/me needs User.Read");
 }
+
+/// Microsoft's token endpoint answers the granted scopes fully qualified and in lower case
+/// (a requested `Mail.Read` comes back as `https://graph.microsoft.com/mail.read`; Microsoft
+/// identity platform, "OAuth 2.0 authorization code flow", successful response,
+/// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow). They are the
+/// scopes requested: no false "fewer permissions" warning, and they read as requested.
+#[tokio::test]
+async fn fully_qualified_scopes_in_the_answer_are_the_requested_ones() {
+    let app = spawn_app().await;
+    app.signed_in("mo").await;
+    app.connect("outlook", "sandbox-user").await;
+    let (_, status) = app.get_json("/api/auth/outlook/status").await;
+    assert_eq!(status["missing_scopes"], serde_json::json!([]), "{status}");
+    let scopes = status["scopes"].as_array().expect("scopes");
+    assert!(scopes.iter().any(|s| s == "Mail.Read"), "{status}");
+}

@@ -121,14 +121,65 @@ async fn slack_nests_the_user_token_and_revokes_the_calling_token() {
 
     let revoked = json(call("auth.revoke").await.expect("auth.revoke")).await;
     assert_eq!(revoked["revoked"], true);
+    // A revoked token is `token_revoked` to Slack (auth.test's errors: "Authentication token is
+    // for a deleted user or workspace or the app has been removed"), a token it never issued
+    // `invalid_auth`; both with HTTP 200.
     let test = json(call("auth.test").await.expect("auth.test")).await;
     assert_eq!(
         (test["ok"].clone(), test["error"].clone()),
-        (false.into(), "invalid_auth".into())
+        (false.into(), "token_revoked".into())
     );
     let bot = body["access_token"].as_str().expect("bot");
     assert!(
         app.sandbox.token_is_live(bot),
         "only the calling token is revoked"
     );
+}
+
+/// Slack reports a revoked token on `auth.test` with HTTP 200 and `ok: false`
+/// (`token_revoked`: "the app has been removed"; `invalid_auth`; `account_inactive`), never a
+/// 401 (Slack API, auth.test, https://api.slack.com/methods/auth.test). Slack tokens without
+/// rotation never expire, so only the liveness check can notice: the connection must turn to
+/// needs_reauth, not stay "connected" forever.
+#[tokio::test]
+async fn a_token_revoked_in_slack_turns_the_connection_to_reconnect() {
+    let app = spawn_app_with(|c| c.jobs.liveness_interval_seconds = 1).await;
+    app.signed_in("sara").await;
+    app.connect("slack", "sandbox-user").await;
+    let sandbox = app.sandbox_url().trim_end_matches('/').to_string();
+    let page = app
+        .client
+        .get(format!("{sandbox}/apps"))
+        .send()
+        .await
+        .expect("apps")
+        .text()
+        .await
+        .expect("html");
+    let grant = page
+        .split("name=\"grant\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the Slack grant");
+    let revoked = app
+        .client
+        .post(format!("{sandbox}/apps/revoke"))
+        .form(&[("grant", grant)])
+        .send()
+        .await
+        .expect("revoke in Slack");
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    let mut state = String::new();
+    for _ in 0..50 {
+        let (_, status) = app.get_json("/api/auth/slack/status").await;
+        state = status["status"].as_str().unwrap_or_default().to_string();
+        if state == "needs_reauth" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "needs_reauth", "the liveness check noticed");
+    assert!(app.audit_kinds().await.iter().any(|(kind, _, reason)| {
+        kind == "connection.needs_reauth" && reason.as_deref() == Some("revoked_at_provider")
+    }));
 }
