@@ -158,7 +158,8 @@ pub struct ProviderSettings {
     pub token_url: Option<Url>,
     pub revoke_url: Option<Url>,
     pub userinfo_url: Option<Url>,
-    /// Microsoft: `common` (default), `organizations`, `consumers` or a tenant id.
+    /// Microsoft: `common` (the default; Teams: `organizations`), `organizations`, `consumers` or
+    /// a tenant id. Filled into `{tenant}` in every URL, configured or built in.
     pub tenant: Option<String>,
     /// Trello (OAuth 1.0a).
     pub request_token_url: Option<Url>,

@@ -24,6 +24,7 @@ const OAUTH2: Definition = Definition {
     identity: Identity::OidcUserinfo,
     revocation: RevokeStyle::Rfc7009,
     refresh_with_scopes: false,
+    default_tenant: "common",
     logo: "generic.svg",
 };
 
@@ -182,6 +183,9 @@ pub const BUILTIN: &[Definition] = &[
         service: "teams",
         logo: "teams.svg",
         display_name: "Microsoft Teams",
+        // Teams' chat APIs serve work and school accounts only (Microsoft Graph, "chat"
+        // resource: personal Microsoft accounts are not supported).
+        default_tenant: "organizations",
         scopes: &[
             "offline_access",
             "User.Read",

@@ -117,13 +117,24 @@ fn builtin_provider(
         }
         _ => return Err(error("set both client_id and client_secret")),
     };
-    let tenant = s.tenant.clone().unwrap_or_else(|| "common".to_string());
+    let tenant = s
+        .tenant
+        .clone()
+        .unwrap_or_else(|| def.default_tenant.to_string());
+    // `{client_id}` and `{tenant}` are filled in every URL, configured (where parsing
+    // percent-encoded the braces) or built in: sovereign clouds, GitHub Enterprise.
+    let fill = |text: &str| {
+        text.replace("{client_id}", &client_id)
+            .replace("%7Bclient_id%7D", &client_id)
+            .replace("{tenant}", &tenant)
+            .replace("%7Btenant%7D", &tenant)
+    };
     let real = |configured: Option<Url>, default: &str| -> Result<Option<Url>, ProviderError> {
-        let default = default
-            .replace("{client_id}", &client_id)
-            .replace("{tenant}", &tenant);
+        let default = fill(default);
         match configured {
-            Some(url) => Ok(Some(url)),
+            Some(url) => Url::parse(&fill(url.as_str()))
+                .map(Some)
+                .map_err(|_| error("a configured URL is not valid once filled in")),
             None if default.is_empty() => Ok(None),
             None if sandbox => sandbox_url(config, def, &default).map(Some),
             None => Url::parse(&default)

@@ -108,6 +108,9 @@ pub struct Definition {
     pub revocation: RevokeStyle,
     /// The refresh request repeats the scopes (Microsoft).
     pub refresh_with_scopes: bool,
+    /// `{tenant}` when the configuration names none (Microsoft: `common`; Teams:
+    /// `organizations`, since its chat APIs do not serve personal accounts).
+    pub default_tenant: &'static str,
     /// The provider's logo in `public/logos/`.
     pub logo: &'static str,
 }

@@ -111,3 +111,59 @@ async fn fully_qualified_scopes_in_the_answer_are_the_requested_ones() {
     let scopes = status["scopes"].as_array().expect("scopes");
     assert!(scopes.iter().any(|s| s == "Mail.Read"), "{status}");
 }
+
+/// Teams' chat APIs serve work and school accounts only (Microsoft Graph, chat resource type:
+/// "not supported" for personal Microsoft accounts, https://learn.microsoft.com/graph/api/resources/chat),
+/// so Teams signs in through the `organizations` tenant unless configured otherwise.
+#[tokio::test]
+async fn teams_signs_in_work_and_school_accounts_by_default() {
+    let app = spawn_app().await;
+    app.signed_in("tess").await;
+    let authorize = app.start_connect_to(&app.client, "teams").await;
+    assert!(
+        authorize.path().starts_with("/microsoft/organizations/"),
+        "{authorize}"
+    );
+    let outlook = app.start_connect_to(&app.client, "outlook").await;
+    assert!(
+        outlook.path().starts_with("/microsoft/common/"),
+        "{outlook}"
+    );
+    assert_eq!(
+        app.connect("teams", "sandbox-user").await,
+        "/connections?connected=teams"
+    );
+}
+
+/// `{tenant}` is filled into configured URLs too (a sovereign cloud, a single tenant), not
+/// only into the built-in ones: it must never reach Microsoft as `%7Btenant%7D`.
+#[tokio::test]
+async fn the_tenant_is_filled_into_configured_urls() {
+    let app = spawn_app_with(|config| {
+        let base = config
+            .sandbox
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        let outlook = provider(config, "outlook");
+        let url = |path: &str| Some(format!("{base}/microsoft{path}").parse().expect("url"));
+        outlook.authorize_url = url("/{tenant}/oauth2/v2.0/authorize");
+        outlook.token_url = url("/{tenant}/oauth2/v2.0/token");
+        outlook.userinfo_url = url("/v1.0/me");
+        outlook.tenant = Some("organizations".into());
+        outlook.client_id = Some("sandbox-microsoft".into());
+        outlook.client_secret = Some(SECRET.to_string().into());
+    })
+    .await;
+    app.signed_in("tom").await;
+    let authorize = app.start_connect_to(&app.client, "outlook").await;
+    assert!(
+        authorize.path().starts_with("/microsoft/organizations/"),
+        "{authorize}"
+    );
+    assert_eq!(
+        app.connect("outlook", "sandbox-user").await,
+        "/connections?connected=outlook"
+    );
+}
