@@ -80,6 +80,16 @@ impl Sandbox {
         tokens.map(|(t, g)| (t.clone(), g.secret.clone())).collect()
     }
 
+    /// The user revokes this access token in Trello's settings ("Applications": Revoke).
+    pub fn revoke_trello_token(&self, token: &str) -> bool {
+        let mut store = self.trello_store();
+        let Some(grant) = store.tokens.get_mut(token).filter(|g| g.live()) else {
+            return false;
+        };
+        grant.revoked = true;
+        true
+    }
+
     /// Whether Trello still honours this access token.
     pub fn trello_token_is_live(&self, token: &str) -> bool {
         self.trello_store()

@@ -206,3 +206,27 @@ async fn the_sandbox_refuses_bad_signatures_reused_nonces_and_foreign_callbacks(
         .expect("send");
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Trello's tokens never expire (`expiration=never`), so only a liveness check can notice one
+/// the user revoked in Trello's settings: the signed `GET /1/members/me` then answers 401
+/// "invalid token" (Trello REST API, authorization, https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/).
+#[tokio::test]
+async fn a_token_revoked_in_trello_turns_the_connection_to_reconnect() {
+    let app = spawn_app_with(|c| c.jobs.liveness_interval_seconds = 1).await;
+    app.signed_in("tara").await;
+    let callback = authorized_callback(&app, &app.client).await;
+    let done = app.client.get(&callback).send().await.expect("callback");
+    assert_eq!(location(&done), "/connections?connected=trello");
+    let (token, _) = app.sandbox.trello_credentials().pop().expect("a token");
+    assert!(app.sandbox.revoke_trello_token(&token), "revoked in Trello");
+    let mut state = String::new();
+    for _ in 0..50 {
+        let (_, status) = app.get_json("/api/auth/trello/status").await;
+        state = status["status"].as_str().unwrap_or_default().to_string();
+        if state == "needs_reauth" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "needs_reauth", "the liveness check noticed");
+}

@@ -204,11 +204,9 @@ async fn run(
         }
     }?;
     steps.exchanged(ctx.clock.now());
-    let account = match provider.protocol {
-        Protocol::OAuth2 => oauth2::identify(ctx, provider, endpoints, &grant.tokens).await,
-        Protocol::OAuth1 => oauth1::identify(ctx, provider, endpoints, &grant.tokens).await,
-    }
-    .ok_or(ConnectFailure::IdentityFailed)?;
+    let account = super::who_am_i(ctx, provider, endpoints, &grant.tokens)
+        .await
+        .map_err(|_| ConnectFailure::IdentityFailed)?;
     Ok((flow, grant, account))
 }
 

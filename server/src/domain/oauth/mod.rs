@@ -28,6 +28,22 @@ pub struct TokenSet {
     pub token_secret: Option<AccessToken>,
 }
 
+/// The account these tokens belong to, by the provider's who-am-I call in its protocol (a
+/// bearer token, or an OAuth 1.0a signature). `Refused` means the provider no longer honours
+/// the token: the liveness job turns such a connection to needs_reauth.
+pub async fn who_am_i(
+    ctx: &crate::domain::Ctx,
+    provider: &crate::base::providers::Provider,
+    endpoints: &crate::base::providers::Endpoints,
+    tokens: &TokenSet,
+) -> Result<identity::Account, identity::IdentityError> {
+    use crate::base::providers::Protocol;
+    match provider.protocol {
+        Protocol::OAuth2 => oauth2::identify(ctx, provider, endpoints, tokens).await,
+        Protocol::OAuth1 => oauth1::identify(ctx, provider, endpoints, tokens).await,
+    }
+}
+
 /// The one HTTP client for provider calls: no redirects (SSRF), bounded time, TLS verified.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()

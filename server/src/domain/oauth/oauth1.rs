@@ -4,7 +4,7 @@
 //! the `oauth1-request` crate. Token secrets are never put in a URL nor logged.
 
 use super::flow::{self, Begun, Grant, StartError};
-use super::identity::{read_identity, Account};
+use super::identity::{read_identity, Account, IdentityError};
 use super::oauth1_sign::{read_answer, Signing, TokenCredentials};
 use super::TokenSet;
 use crate::base::providers::{Endpoints, Identity, Provider};
@@ -113,9 +113,12 @@ pub(super) async fn identify(
     provider: &Provider,
     endpoints: &Endpoints,
     tokens: &TokenSet,
-) -> Option<Account> {
+) -> Result<Account, IdentityError> {
     let http = &ctx.http;
-    let mut url = endpoints.userinfo_url.clone()?;
+    let mut url = endpoints
+        .userinfo_url
+        .clone()
+        .ok_or(IdentityError::NoEndpoint)?;
     url.query_pairs_mut()
         .append_pair("fields", "fullName,id,username");
     let header = Signing::new(provider, token_credentials(tokens)).header("GET", &url);
@@ -125,15 +128,23 @@ pub(super) async fn identify(
         .header(ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|e| tracing::warn!(error = %e.without_url(), "identity request failed"))
-        .ok()?;
-    if response.status() != reqwest::StatusCode::OK {
-        tracing::warn!(status = %response.status(), "identity request refused");
-        return None;
+        .map_err(|e| {
+            tracing::warn!(error = %e.without_url(), "identity request failed");
+            IdentityError::Failed
+        })?;
+    let status = response.status();
+    if status != reqwest::StatusCode::OK {
+        tracing::warn!(%status, "identity request refused");
+        // Trello answers 401 "invalid token" for a token the user revoked.
+        return Err(if matches!(status.as_u16(), 401 | 403) {
+            IdentityError::Refused
+        } else {
+            IdentityError::Failed
+        });
     }
-    let body: serde_json::Value = response.json().await.ok()?;
-    let (id, name) = read_identity(Identity::TrelloMember, &body)?;
-    Some(Account {
+    let body: serde_json::Value = response.json().await.map_err(|_| IdentityError::Failed)?;
+    let (id, name) = read_identity(Identity::TrelloMember, &body).ok_or(IdentityError::Failed)?;
+    Ok(Account {
         name: name.unwrap_or_else(|| id.clone()),
         id,
         scopes: None,

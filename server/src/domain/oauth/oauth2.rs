@@ -86,8 +86,6 @@ pub(super) async fn identify(
     provider: &Provider,
     endpoints: &Endpoints,
     tokens: &TokenSet,
-) -> Option<Account> {
-    identity::who_am_i(&ctx.http, provider, endpoints, &tokens.access_token)
-        .await
-        .ok()
+) -> Result<Account, identity::IdentityError> {
+    identity::who_am_i(&ctx.http, provider, endpoints, &tokens.access_token).await
 }
