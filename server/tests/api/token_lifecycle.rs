@@ -179,3 +179,32 @@ async fn a_disabled_user_gets_no_token_no_link_and_no_refresh() {
         .expect("list");
     assert_eq!(list.status(), reqwest::StatusCode::OK);
 }
+
+/// A refresh that failed and changed nothing (the provider was down: the tokens are kept) is
+/// audited, but it is no `connection.refreshed` webhook: that event means new tokens.
+#[tokio::test]
+async fn a_failed_refresh_sends_no_refreshed_webhook() {
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 3600).await;
+    app.signed_in("wes").await;
+    app.connect("outlook", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("wes").await;
+    let before = app.count("webhook_outbox").await;
+    app.set_expiry(Utc::now() - Duration::minutes(5)).await;
+    app.sandbox.inject(MICROSOFT_TOKEN, Fault::ServerError);
+    let answer = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(answer.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        app.audit_kinds()
+            .await
+            .iter()
+            .any(|(kind, outcome, _)| kind == "connection.refreshed" && outcome == "failure"),
+        "audited"
+    );
+    assert_eq!(app.count("webhook_outbox").await, before, "no webhook");
+}

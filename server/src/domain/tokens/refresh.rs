@@ -144,8 +144,10 @@ fn row_event(row: &connections::Model, mut event: Event) -> Event {
     event
 }
 
+/// A refresh that failed but changed nothing (the tokens are kept): audited, and no webhook,
+/// since the connection is as it was (a `connection.refreshed` webhook means new tokens).
 async fn audit(ctx: &Ctx, row: &connections::Model, event: Event) {
-    if let Err(e) = record_change(&ctx.db, row_event(row, event)).await {
+    if let Err(e) = crate::base::store::audit::append(&ctx.db, row_event(row, event)).await {
         tracing::error!(error = %e, "could not write the audit event");
     }
 }
