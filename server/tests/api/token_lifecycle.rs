@@ -208,3 +208,50 @@ async fn a_failed_refresh_sends_no_refreshed_webhook() {
     );
     assert_eq!(app.count("webhook_outbox").await, before, "no webhook");
 }
+
+/// A grant the provider refused is dead: needs_reauth also drops the refresh token from the
+/// stored tokens, so nothing can spend it again.
+#[tokio::test]
+async fn needs_reauth_drops_the_dead_refresh_token() {
+    use sea_orm::EntityTrait;
+    use secrecy::ExposeSecret;
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 3600).await;
+    app.signed_in("nina").await;
+    app.connect("outlook", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("nina").await;
+    let stored = || async {
+        let row = server::base::store::connections::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("db")
+            .expect("row");
+        let ring =
+            server::base::vault::Keyring::from_hex(&secrecy::SecretString::from(app.key.clone()))
+                .expect("key");
+        let binding = server::domain::connections::token_binding(&row.id, &row.user_id, "outlook");
+        let plain = ring.open(&row.tokens_sealed, &binding).expect("opens");
+        serde_json::from_slice::<serde_json::Value>(plain.expose_secret()).expect("json")
+    };
+    assert!(
+        stored().await["refresh_token"].is_string(),
+        "a refresh token first"
+    );
+    app.set_expiry(Utc::now() - Duration::minutes(5)).await;
+    app.sandbox
+        .inject(MICROSOFT_TOKEN, Fault::Refuse("invalid_grant"));
+    let answer = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(answer.status(), reqwest::StatusCode::CONFLICT);
+    let tokens = stored().await;
+    assert!(
+        tokens["refresh_token"].is_null(),
+        "dropped: {}",
+        tokens["refresh_token"]
+    );
+    assert!(tokens["access_token"].is_string(), "the rest is kept");
+}

@@ -165,19 +165,27 @@ pub async fn save_refreshed(
     Ok(updated.rows_affected == 1)
 }
 
-/// The grant is gone: the connection waits for its user to reconnect.
+/// The grant is gone: the connection waits for its user to reconnect, with its tokens
+/// re-sealed without the dead refresh token (`tokens_sealed`, when they opened). Fenced on
+/// the row as it was read; true when it was written.
 pub async fn set_needs_reauth(
     db: &impl ConnectionTrait,
-    id: &str,
+    row: &Model,
+    tokens_sealed: Option<Vec<u8>>,
     now: DateTimeUtc,
-) -> Result<(), DbErr> {
-    Entity::update_many()
+) -> Result<bool, DbErr> {
+    let mut update = Entity::update_many()
         .col_expr(Column::Status, Expr::value(NEEDS_REAUTH))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
+        .col_expr(Column::UpdatedAt, Expr::value(now));
+    if let Some(sealed) = tokens_sealed {
+        update = update.col_expr(Column::TokensSealed, Expr::value(sealed));
+    }
+    let updated = update
+        .filter(Column::Id.eq(row.id.as_str()))
+        .filter(Column::UpdatedAt.eq(row.updated_at))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(updated.rows_affected == 1)
 }
 
 /// Connections of users who are not disabled (background jobs leave a disabled user's alone).

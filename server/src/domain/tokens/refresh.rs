@@ -129,8 +129,29 @@ pub(crate) async fn mark_needs_reauth(
 ) -> Result<FreshToken, TokenError> {
     crate::base::metrics::refresh(&row.provider, "needs_reauth");
     let reason = crate::domain::oauth::safe_code(reason);
+    // The dead refresh token goes: nothing may use it again. Tokens that do not open stay as
+    // they are (the decryption failure is audited on its own).
+    let kept = open_tokens(ctx, row).ok().map(|tokens| TokenSet {
+        refresh_token: None,
+        ..tokens
+    });
+    let sealed = match &kept {
+        Some(tokens) => Some(seal_tokens(
+            ctx,
+            &row.id,
+            &row.user_id,
+            &row.provider,
+            tokens,
+        )?),
+        None => None,
+    };
     let txn = ctx.db.begin().await?;
-    connections::set_needs_reauth(&txn, &row.id, ctx.clock.now()).await?;
+    // Fenced like every write of a connection: if someone changed it since it was read (a
+    // refresh on another instance), this conclusion is stale and is not written.
+    if !connections::set_needs_reauth(&txn, row, sealed, ctx.clock.now()).await? {
+        tracing::warn!(connection_id = %row.id, "the connection changed before needs_reauth");
+        return Err(TokenError::Unavailable);
+    }
     let event = Event::new(Kind::NeedsReauth, &Origin::internal(&ctx.clock)).failed(&reason);
     record_change(&txn, row_event(row, event)).await?;
     txn.commit().await?;
