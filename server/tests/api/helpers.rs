@@ -420,6 +420,60 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("n")
     }
 
+    /// Waits up to five seconds for the service's connection to be in `state`; the last seen.
+    pub async fn wait_for_status(&self, service: &str, state: &str) -> String {
+        let mut seen = String::new();
+        for _ in 0..50 {
+            let (_, status) = self.get_json(&format!("/api/auth/{service}/status")).await;
+            seen = status["status"].as_str().unwrap_or_default().to_string();
+            if seen == state {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        seen
+    }
+
+    /// Revokes the first grant on the sandbox's "authorized apps" page, as its user would at
+    /// the provider.
+    pub async fn revoke_first_app_grant(&self) {
+        let sandbox = self.sandbox_url().trim_end_matches('/').to_string();
+        let page = self
+            .client
+            .get(format!("{sandbox}/apps"))
+            .send()
+            .await
+            .expect("apps")
+            .text()
+            .await
+            .expect("html");
+        let grant = page
+            .split("name=\"grant\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a grant");
+        let revoked = self
+            .client
+            .post(format!("{sandbox}/apps/revoke"))
+            .form(&[("grant", grant)])
+            .send()
+            .await
+            .expect("revoke");
+        assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    }
+
+    /// The token API's answer for a user's service, asked with `key`.
+    pub async fn token_answer(&self, key: &str, user_id: &str, service: &str) -> Response {
+        Client::new()
+            .get(self.url(&format!(
+                "/api/v1/users/{user_id}/connections/{service}/token"
+            )))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("token API")
+    }
+
     pub async fn audit_kinds(&self) -> Vec<(String, String, Option<String>)> {
         use sea_orm::EntityTrait;
         server::base::store::audit::Entity::find()

@@ -108,16 +108,10 @@ async fn a_refresh_that_needs_the_user_asks_for_a_reconnect_instead_of_retrying(
     app.connect("outlook", "sandbox-user").await;
     let key = app.api_key(&["tokens:read"]).await;
     let user = app.user_id("ines").await;
-    let url = app.url(&format!("/api/v1/users/{user}/connections/outlook/token"));
     for code in ["interaction_required", "consent_required", "login_required"] {
         app.set_expiry(Utc::now() - Duration::minutes(5)).await;
         app.sandbox.inject(MICROSOFT_TOKEN, Fault::Refuse(code));
-        let answer = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(&key)
-            .send()
-            .await
-            .expect("token");
+        let answer = app.token_answer(&key, &user, "outlook").await;
         assert_eq!(answer.status(), reqwest::StatusCode::CONFLICT, "{code}");
         let body: serde_json::Value = answer.json().await.expect("json");
         assert_eq!(body["error"], "needs_reauth", "{code}");
@@ -141,12 +135,7 @@ async fn a_disabled_user_gets_no_token_no_link_and_no_refresh() {
         .await
         .expect("disable");
     let api = reqwest::Client::new();
-    let token = api
-        .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("token");
+    let token = app.token_answer(&key, &user, "outlook").await;
     assert_eq!(token.status(), reqwest::StatusCode::FORBIDDEN);
     let body: serde_json::Value = token.json().await.expect("json");
     assert_eq!(body["error"], "user_disabled");
@@ -192,12 +181,7 @@ async fn a_failed_refresh_sends_no_refreshed_webhook() {
     let before = app.count("webhook_outbox").await;
     app.set_expiry(Utc::now() - Duration::minutes(5)).await;
     app.sandbox.inject(MICROSOFT_TOKEN, Fault::ServerError);
-    let answer = reqwest::Client::new()
-        .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("token");
+    let answer = app.token_answer(&key, &user, "outlook").await;
     assert_eq!(answer.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         app.audit_kinds()
@@ -240,12 +224,7 @@ async fn needs_reauth_drops_the_dead_refresh_token() {
     app.set_expiry(Utc::now() - Duration::minutes(5)).await;
     app.sandbox
         .inject(MICROSOFT_TOKEN, Fault::Refuse("invalid_grant"));
-    let answer = reqwest::Client::new()
-        .get(app.url(&format!("/api/v1/users/{user}/connections/outlook/token")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("token");
+    let answer = app.token_answer(&key, &user, "outlook").await;
     assert_eq!(answer.status(), reqwest::StatusCode::CONFLICT);
     let tokens = stored().await;
     assert!(

@@ -219,14 +219,6 @@ async fn a_token_revoked_in_trello_turns_the_connection_to_reconnect() {
     assert_eq!(location(&done), "/connections?connected=trello");
     let (token, _) = app.sandbox.trello_credentials().pop().expect("a token");
     assert!(app.sandbox.revoke_trello_token(&token), "revoked in Trello");
-    let mut state = String::new();
-    for _ in 0..50 {
-        let (_, status) = app.get_json("/api/auth/trello/status").await;
-        state = status["status"].as_str().unwrap_or_default().to_string();
-        if state == "needs_reauth" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let state = app.wait_for_status("trello", "needs_reauth").await;
     assert_eq!(state, "needs_reauth", "the liveness check noticed");
 }

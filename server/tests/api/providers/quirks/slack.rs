@@ -146,38 +146,8 @@ async fn a_token_revoked_in_slack_turns_the_connection_to_reconnect() {
     let app = spawn_app_with(|c| c.jobs.liveness_interval_seconds = 1).await;
     app.signed_in("sara").await;
     app.connect("slack", "sandbox-user").await;
-    let sandbox = app.sandbox_url().trim_end_matches('/').to_string();
-    let page = app
-        .client
-        .get(format!("{sandbox}/apps"))
-        .send()
-        .await
-        .expect("apps")
-        .text()
-        .await
-        .expect("html");
-    let grant = page
-        .split("name=\"grant\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the Slack grant");
-    let revoked = app
-        .client
-        .post(format!("{sandbox}/apps/revoke"))
-        .form(&[("grant", grant)])
-        .send()
-        .await
-        .expect("revoke in Slack");
-    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
-    let mut state = String::new();
-    for _ in 0..50 {
-        let (_, status) = app.get_json("/api/auth/slack/status").await;
-        state = status["status"].as_str().unwrap_or_default().to_string();
-        if state == "needs_reauth" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.revoke_first_app_grant().await;
+    let state = app.wait_for_status("slack", "needs_reauth").await;
     assert_eq!(state, "needs_reauth", "the liveness check noticed");
     assert!(app.audit_kinds().await.iter().any(|(kind, _, reason)| {
         kind == "connection.needs_reauth" && reason.as_deref() == Some("revoked_at_provider")
