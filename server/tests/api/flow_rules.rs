@@ -111,3 +111,35 @@ async fn server_functions_and_oversized_bodies_are_guarded_too() {
         .expect("post");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// OpenID Connect Core 1.0 §11 (Offline Access): when `offline_access` is requested, "prompt
+/// MUST contain consent" (https://openid.net/specs/openid-connect-core-1_0.html#OfflineAccess).
+/// A generic provider gets it whether it was configured as `oidc` or as plain `oauth2`.
+#[tokio::test]
+async fn a_generic_provider_asked_for_offline_access_is_asked_for_consent_too() {
+    let app = spawn_app_with(|config| {
+        let base = config
+            .sandbox
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        let acme = provider(config, "acme");
+        acme.kind = Some("oauth2".into());
+        acme.client_id = Some("acme-client".into());
+        acme.client_secret = Some("acme-secret".to_string().into());
+        acme.authorize_url = Some(format!("{base}/acme/authorize").parse().expect("url"));
+        acme.token_url = Some(format!("{base}/acme/token").parse().expect("url"));
+        acme.scopes = Some(server::base::config::Scopes::Text(
+            "openid offline_access".into(),
+        ));
+    })
+    .await;
+    app.signed_in("olive").await;
+    let authorize = app.start_connect_to(&app.client, "acme").await;
+    let prompt = authorize
+        .query_pairs()
+        .find(|(key, _)| key == "prompt")
+        .map(|(_, value)| value.into_owned());
+    assert_eq!(prompt.as_deref(), Some("consent"), "{authorize}");
+}

@@ -178,6 +178,7 @@ fn builtin_provider(
         identity: def.identity,
         revocation: def.revocation,
         refresh_with_scopes: def.refresh_with_scopes,
+        consent_for_offline_access: false,
         sandbox,
         source: Source::Fixed(endpoints),
     }))
@@ -239,6 +240,7 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
         identity: Identity::OidcUserinfo,
         revocation: RevokeStyle::Rfc7009,
         refresh_with_scopes: false,
+        consent_for_offline_access: true,
         sandbox: false,
         source,
     })

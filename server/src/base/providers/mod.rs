@@ -155,6 +155,10 @@ pub struct Provider {
     pub revocation: RevokeStyle,
     /// The refresh request repeats the scopes (Microsoft).
     pub refresh_with_scopes: bool,
+    /// Asking for `offline_access` also asks for `prompt=consent`, as OpenID Connect Core §11
+    /// requires of a client that wants a refresh token (every generic provider; built-in
+    /// providers follow their own documentation instead).
+    pub consent_for_offline_access: bool,
     /// Pointed at the local sandbox because no credentials were configured (development only).
     pub sandbox: bool,
     source: Source,

@@ -37,8 +37,11 @@ pub(super) async fn begin(
                 .append_pair("code_challenge", challenge.as_str())
                 .append_pair("code_challenge_method", challenge.method().as_str());
         }
-        // OpenID Connect grants offline_access only with an explicit consent prompt.
-        if endpoints.issuer.is_some() && provider.scopes.iter().any(|s| s == "offline_access") {
+        // OpenID Connect Core §11: offline_access is granted only with an explicit consent
+        // prompt (for a generic provider, whether or not it names its issuer).
+        if provider.consent_for_offline_access
+            && provider.scopes.iter().any(|s| s == "offline_access")
+        {
             query.append_pair("prompt", "consent");
         }
     }
