@@ -99,14 +99,17 @@ pub enum Revocation {
     RevocationFailed,
     /// There was nothing to disconnect.
     NotConnected,
+    /// The provider is no longer configured on this hub: deleted here, not asked to revoke.
+    ProviderNotConfigured,
 }
 
 impl Revocation {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Revoked,
         Self::NoRevocationEndpoint,
         Self::RevocationFailed,
         Self::NotConnected,
+        Self::ProviderNotConfigured,
     ];
 
     /// The stable code (API answers, URLs, audit reasons).
@@ -116,6 +119,7 @@ impl Revocation {
             Self::NoRevocationEndpoint => "no_revocation_endpoint",
             Self::RevocationFailed => "revocation_failed",
             Self::NotConnected => "not_connected",
+            Self::ProviderNotConfigured => "provider_not_configured",
         }
     }
 
@@ -139,6 +143,11 @@ impl Revocation {
             Self::RevocationFailed => format!(
                 "{provider} disconnected here, but {provider} did not confirm the revocation: \
                  remove ATOM Connect from the apps in your {provider} account settings to be sure."
+            ),
+            Self::ProviderNotConfigured => format!(
+                "{provider} disconnected here. {provider} is no longer set up on this hub, so it \
+                 was not asked to revoke access: remove ATOM Connect from the apps in your \
+                 {provider} account settings."
             ),
         }
     }

@@ -14,21 +14,25 @@ use sea_orm::TransactionTrait;
 use secrecy::ExposeSecret;
 
 /// Returns how revocation at the provider went (`NotConnected` when there was nothing to
-/// disconnect). `event` names who and from where.
+/// disconnect). `provider` is None for a service removed from the configuration: its
+/// connections are still deleted here. `event` names who and from where.
 pub async fn disconnect(
     ctx: &Ctx,
-    provider: &Provider,
+    service: &str,
+    provider: Option<&Provider>,
     user_id: &str,
     event: Event,
 ) -> Result<Revocation, sea_orm::DbErr> {
-    let Some(row) = store::connections::find(&ctx.db, user_id, &provider.service).await? else {
+    let Some(row) = store::connections::find(&ctx.db, user_id, service).await? else {
         return Ok(Revocation::NotConnected);
     };
     let binding = token_binding(&row.id, &row.user_id, &row.provider);
     let tokens = open(ctx, &row.tokens_sealed, &binding);
-    let revoked = match &tokens {
-        Some(tokens) => revoke_with(ctx, provider, tokens).await,
-        None => Revocation::RevocationFailed,
+    let revoked = match (provider, &tokens) {
+        // Removed from the configuration: nothing to revoke with, the local copy still goes.
+        (None, _) => Revocation::ProviderNotConfigured,
+        (Some(provider), Some(tokens)) => revoke_with(ctx, provider, tokens).await,
+        (Some(_), None) => Revocation::RevocationFailed,
     };
     let txn = ctx.db.begin().await?;
     store::connections::delete(&txn, &row.id).await?;
@@ -40,17 +44,17 @@ pub async fn disconnect(
         let retry = store::revocations::Model {
             tokens_sealed: ctx
                 .vault
-                .seal(&plain, &retry_binding(&id, user_id, &provider.service)),
+                .seal(&plain, &retry_binding(&id, user_id, service)),
             id,
             user_id: user_id.to_string(),
-            provider: provider.service.clone(),
+            provider: service.to_string(),
             attempts: 0,
             next_attempt_at: now + chrono::Duration::minutes(1),
             created_at: now,
         };
         store::revocations::insert(&txn, retry).await?;
     }
-    let mut event = event.provider(&provider.service).reason(revoked.code());
+    let mut event = event.provider(service).reason(revoked.code());
     event.subject = Some(user_id.to_string());
     crate::domain::connections::record_change(&txn, event).await?;
     txn.commit().await?;

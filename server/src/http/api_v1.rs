@@ -213,10 +213,19 @@ pub async fn delete_connection(
     Path((user_id, service)): Path<(String, String)>,
 ) -> Result<Json<Disconnected>, ApiError> {
     key.require(ApiScope::ConnectionsWrite)?;
-    let provider = ready_provider(&state, &service)?;
     user_exists(&state, &user_id).await?;
+    let lookup = ready_provider(&state, &service);
+    let provider =
+        super::connect::configured_or_connected(&state, lookup, &service, &user_id).await?;
     let event = key.event(Kind::Disconnected, &origin, &user_id);
-    let revoked = crate::domain::disconnect::disconnect(&state, &provider, &user_id, event).await?;
+    let revoked = crate::domain::disconnect::disconnect(
+        &state,
+        &service,
+        provider.as_deref(),
+        &user_id,
+        event,
+    )
+    .await?;
     Ok(Json(Disconnected {
         service,
         connected: false,

@@ -31,6 +31,24 @@ fn provider(state: &AppState, service: &str) -> Result<Arc<Provider>, ApiError> 
     }
 }
 
+/// The provider to disconnect from: the configured one, or None for a service removed from
+/// the configuration that this user still has a connection to (it is deleted here). A service
+/// that is neither gets the lookup's refusal.
+pub(super) async fn configured_or_connected(
+    state: &AppState,
+    lookup: Result<Arc<Provider>, ApiError>,
+    service: &str,
+    user_id: &str,
+) -> Result<Option<Arc<Provider>>, ApiError> {
+    match lookup {
+        Ok(provider) => Ok(Some(provider)),
+        Err(refused) => match store::connections::find(&state.db, user_id, service).await? {
+            Some(_) => Ok(None),
+            None => Err(refused),
+        },
+    }
+}
+
 /// Status and health answer for a known but unconfigured service instead of failing.
 fn not_configured(state: &AppState, service: &str) -> Option<Response> {
     matches!(state.catalog.lookup(service), Lookup::NotConfigured).then(|| {
@@ -226,9 +244,17 @@ pub async fn disconnect(
     origin: Origin,
     SignedIn { user, .. }: SignedIn,
 ) -> Result<Response, ApiError> {
-    let provider = provider(&state, &service)?;
+    let lookup = provider(&state, &service);
+    let provider = configured_or_connected(&state, lookup, &service, &user.id).await?;
     let event = Event::new(Kind::Disconnected, &origin).by(&user.id);
-    let revoked = crate::domain::disconnect::disconnect(&state, &provider, &user.id, event).await?;
+    let revoked = crate::domain::disconnect::disconnect(
+        &state,
+        &service,
+        provider.as_deref(),
+        &user.id,
+        event,
+    )
+    .await?;
     Ok(if wants_html(&headers) {
         Redirect::to(&format!(
             "/connections?disconnected={service}&revocation={}",

@@ -41,15 +41,18 @@ async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), s
         open(state, &row.tokens_sealed, &binding),
     ) {
         (Some(provider), Some(tokens)) => revoke_with(state, &provider, &tokens).await,
-        // The provider is gone from the configuration, or the tokens no longer open.
-        _ => Revocation::NoRevocationEndpoint,
+        (None, _) => Revocation::ProviderNotConfigured,
+        // The tokens no longer open.
+        (Some(_), None) => Revocation::NoRevocationEndpoint,
     };
     let mut event =
         Event::new(Kind::Revocation, &Origin::internal(&state.clock)).provider(&row.provider);
     event.subject = Some(row.user_id.clone());
     let event = match outcome {
         Revocation::Revoked | Revocation::NotConnected => event.reason("retry_succeeded"),
-        Revocation::NoRevocationEndpoint => event.failed("retry_impossible"),
+        Revocation::NoRevocationEndpoint | Revocation::ProviderNotConfigured => {
+            event.failed("retry_impossible")
+        }
         Revocation::RevocationFailed if row.attempts + 1 >= MAX_ATTEMPTS => event.failed("gave_up"),
         Revocation::RevocationFailed => return Ok(()),
     };

@@ -234,3 +234,53 @@ async fn needs_reauth_drops_the_dead_refresh_token() {
     );
     assert!(tokens["access_token"].is_string(), "the rest is kept");
 }
+
+/// A provider taken out of the configuration leaves its connections behind: they can still be
+/// disconnected, by the user and through the API (deleted here; the provider, no longer set
+/// up, is not asked to revoke, and the answer says so).
+#[tokio::test]
+async fn connections_of_a_provider_removed_from_the_configuration_can_still_be_deleted() {
+    let app = spawn_app().await;
+    app.signed_in("rhea").await;
+    app.connect("outlook", "sandbox-user").await;
+    app.connect_github("rhea-gh").await;
+    let key = app.api_key(&["connections:write"]).await;
+    let user = app.user_id("rhea").await;
+    // The same database, served by a hub whose configuration no longer has the two.
+    let base = app
+        .instance_with(|config| {
+            provider(config, "outlook").enabled = Some(false);
+            provider(config, "github").enabled = Some(false);
+        })
+        .await
+        .expect("a second hub");
+    let api = reqwest::Client::new();
+    let deleted = api
+        .delete(format!("{base}/api/v1/users/{user}/connections/outlook"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = deleted.json().await.expect("json");
+    assert_eq!(body["revocation"], "provider_not_configured");
+    // The user, signed in (sessions are in the shared database), disconnects the other.
+    let disconnected = app
+        .client
+        .post(format!("{base}/api/auth/github/disconnect"))
+        .header("origin", &app.base)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("disconnect");
+    assert_eq!(disconnected.status(), reqwest::StatusCode::OK);
+    assert_eq!(app.count("connections").await, 0, "both gone");
+    // A service nobody is connected to still answers as before.
+    let never = api
+        .delete(format!("{base}/api/v1/users/{user}/connections/outlook"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(never.status(), reqwest::StatusCode::NOT_FOUND);
+}
