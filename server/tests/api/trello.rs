@@ -222,3 +222,32 @@ async fn a_token_revoked_in_trello_turns_the_connection_to_reconnect() {
     let state = app.wait_for_status("trello", "needs_reauth").await;
     assert_eq!(state, "needs_reauth", "the liveness check noticed");
 }
+
+/// A configured Trello `revoke_url` without `{token}` (`…/1/tokens`) is the base the token is
+/// appended to, as in Trello's `DELETE /1/tokens/{token}`: disconnecting still revokes.
+#[tokio::test]
+async fn a_configured_revoke_url_without_the_token_placeholder_still_revokes() {
+    let app = spawn_app_with(|config| {
+        let base = config
+            .sandbox
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        provider(config, "trello").revoke_url =
+            Some(format!("{base}/trello/1/tokens").parse().expect("url"));
+    })
+    .await;
+    app.signed_in("tove").await;
+    let callback = authorized_callback(&app, &app.client).await;
+    let done = app.client.get(&callback).send().await.expect("callback");
+    assert_eq!(location(&done), "/connections?connected=trello");
+    let (token, _) = app.sandbox.trello_credentials().pop().expect("a token");
+    let response = app.post("/api/auth/trello/disconnect").await;
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["revocation"], "revoked", "{body}");
+    assert!(
+        !app.sandbox.trello_token_is_live(&token),
+        "Trello forgot it"
+    );
+}

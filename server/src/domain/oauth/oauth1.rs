@@ -151,6 +151,17 @@ pub(super) async fn identify(
     })
 }
 
+/// Where the token goes in a revocation URL: at `{token}`, or, for a configured URL without
+/// one (`…/1/tokens`), appended as its last segment.
+fn token_path(path: &str, token: &str) -> String {
+    let path = path.replace("%7Btoken%7D", "{token}");
+    if path.contains("{token}") {
+        path.replace("{token}", token)
+    } else {
+        format!("{}/{token}", path.trim_end_matches('/'))
+    }
+}
+
 /// Trello's `DELETE /1/tokens/{token}`, signed with that token. Trello's API names the token
 /// in the path (unavoidable, and it is useless without the consumer and token secrets); the
 /// token secret never leaves the signature.
@@ -164,11 +175,10 @@ pub async fn revoke(
     let Some(credentials) = token_credentials(tokens) else {
         return Revocation::RevocationFailed;
     };
-    let path = url.path().replace("%7Btoken%7D", "{token}");
-    if !path.contains("{token}") || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Revocation::RevocationFailed;
     }
-    url.set_path(&path.replace("{token}", token));
+    url.set_path(&token_path(url.path(), token));
     let header = Signing::new(provider, Some(credentials)).header("DELETE", &url);
     match http.delete(url).header(AUTHORIZATION, header).send().await {
         Ok(r) if r.status().is_success() => Revocation::Revoked,
@@ -180,5 +190,18 @@ pub async fn revoke(
             tracing::warn!(error = %e.without_url(), "revocation request failed");
             Revocation::RevocationFailed
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_path;
+
+    #[test]
+    fn the_token_goes_where_the_revocation_url_says_or_last() {
+        assert_eq!(token_path("/1/tokens/{token}", "abc"), "/1/tokens/abc");
+        assert_eq!(token_path("/1/tokens/%7Btoken%7D", "abc"), "/1/tokens/abc");
+        assert_eq!(token_path("/1/tokens", "abc"), "/1/tokens/abc");
+        assert_eq!(token_path("/1/tokens/", "abc"), "/1/tokens/abc");
     }
 }
