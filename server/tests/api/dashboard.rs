@@ -368,28 +368,8 @@ async fn access_revoked_on_the_sandbox_apps_page_turns_the_card_to_reconnect() {
         .await
         .expect("html");
     assert!(page.contains("sandbox-github for ada-gh"), "{page}");
-    let grant = page
-        .split("name=\"grant\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a grant");
-    let revoked = app
-        .client
-        .post(format!("{sandbox}/apps/revoke"))
-        .form(&[("grant", grant)])
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
-    let mut state = String::new();
-    for _ in 0..50 {
-        let (_, status) = app.get_json("/api/auth/github/status").await;
-        state = status["status"].as_str().unwrap_or_default().to_string();
-        if state == "needs_reauth" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.revoke_first_app_grant().await;
+    let state = app.wait_for_status("github", "needs_reauth").await;
     assert_eq!(state, "needs_reauth", "the liveness check noticed");
     let card = cards(&app, &app.client)
         .await

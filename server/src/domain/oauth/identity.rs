@@ -65,16 +65,7 @@ pub async fn who_am_i(
             tracing::warn!(error = %e.without_url(), "identity request failed");
             IdentityError::Failed
         })?;
-    let status = response.status();
-    if status != reqwest::StatusCode::OK {
-        tracing::warn!(%status, "identity request refused");
-        let refused = matches!(status.as_u16(), 401 | 403);
-        return Err(if refused {
-            IdentityError::Refused
-        } else {
-            IdentityError::Failed
-        });
-    }
+    refused_by_status(response.status())?;
     let scopes = response
         .headers()
         .get("x-oauth-scopes")
@@ -89,6 +80,20 @@ pub async fn who_am_i(
         name: name.unwrap_or_else(|| id.clone()),
         id,
         scopes,
+    })
+}
+
+/// A who-am-I answer other than 200: 401 or 403 mean the provider no longer honours the token
+/// (the user revoked it), anything else is a failure that changes nothing.
+pub(super) fn refused_by_status(status: reqwest::StatusCode) -> Result<(), IdentityError> {
+    if status == reqwest::StatusCode::OK {
+        return Ok(());
+    }
+    tracing::warn!(%status, "identity request refused");
+    Err(if matches!(status.as_u16(), 401 | 403) {
+        IdentityError::Refused
+    } else {
+        IdentityError::Failed
     })
 }
 

@@ -4,7 +4,7 @@
 //! the `oauth1-request` crate. Token secrets are never put in a URL nor logged.
 
 use super::flow::{self, Begun, Grant, StartError};
-use super::identity::{read_identity, Account, IdentityError};
+use super::identity::{read_identity, refused_by_status, Account, IdentityError};
 use super::oauth1_sign::{read_answer, Signing, TokenCredentials};
 use super::TokenSet;
 use crate::base::providers::{Endpoints, Identity, Provider};
@@ -132,16 +132,8 @@ pub(super) async fn identify(
             tracing::warn!(error = %e.without_url(), "identity request failed");
             IdentityError::Failed
         })?;
-    let status = response.status();
-    if status != reqwest::StatusCode::OK {
-        tracing::warn!(%status, "identity request refused");
-        // Trello answers 401 "invalid token" for a token the user revoked.
-        return Err(if matches!(status.as_u16(), 401 | 403) {
-            IdentityError::Refused
-        } else {
-            IdentityError::Failed
-        });
-    }
+    // Trello answers 401 "invalid token" for a token the user revoked.
+    refused_by_status(response.status())?;
     let body: serde_json::Value = response.json().await.map_err(|_| IdentityError::Failed)?;
     let (id, name) = read_identity(Identity::TrelloMember, &body).ok_or(IdentityError::Failed)?;
     Ok(Account {
