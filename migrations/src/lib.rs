@@ -11,6 +11,7 @@ mod m0005_accounts;
 mod m0006_webhooks;
 mod m0007_indexes;
 mod m0008_flow_stats;
+mod m0009_connection_schedule;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_webhooks::Migration),
             Box::new(m0007_indexes::Migration),
             Box::new(m0008_flow_stats::Migration),
+            Box::new(m0009_connection_schedule::Migration),
         ]
     }
 }

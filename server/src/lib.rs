@@ -155,7 +155,6 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         events,
         limits,
         probes: Arc::new(domain::health::Probes::default()),
-        backoff: Arc::new(jobs::refresher::Backoff::default()),
         shutdown: tokio_util::sync::CancellationToken::new(),
     };
     let jobs = jobs::spawn(&state);

@@ -19,7 +19,6 @@ pub struct AppState {
     pub events: Events,
     pub limits: Arc<crate::http::limits::Limits>,
     pub probes: Arc<Probes>,
-    pub backoff: Arc<crate::jobs::refresher::Backoff>,
     /// Cancelled when the server stops: background jobs end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
 }

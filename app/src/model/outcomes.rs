@@ -101,15 +101,19 @@ pub enum Revocation {
     NotConnected,
     /// The provider is no longer configured on this hub: deleted here, not asked to revoke.
     ProviderNotConfigured,
+    /// Deleted here, not revoked: another of the user's connections shares the grant at the
+    /// provider (Gmail and Drive through one Google client), and revoking would end it too.
+    KeptForOtherServices,
 }
 
 impl Revocation {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Revoked,
         Self::NoRevocationEndpoint,
         Self::RevocationFailed,
         Self::NotConnected,
         Self::ProviderNotConfigured,
+        Self::KeptForOtherServices,
     ];
 
     /// The stable code (API answers, URLs, audit reasons).
@@ -120,6 +124,7 @@ impl Revocation {
             Self::RevocationFailed => "revocation_failed",
             Self::NotConnected => "not_connected",
             Self::ProviderNotConfigured => "provider_not_configured",
+            Self::KeptForOtherServices => "kept_for_other_services",
         }
     }
 
@@ -148,6 +153,9 @@ impl Revocation {
                 "{provider} disconnected here. {provider} is no longer set up on this hub, so it \
                  was not asked to revoke access: remove ATOM Connect from the apps in your \
                  {provider} account settings."
+            ),
+            Self::KeptForOtherServices => format!(
+                "{provider} disconnected here. Another service you connected signs in through                  the same app at the provider and still uses that access, so it was not revoked                  there: it is revoked when you disconnect the last of them."
             ),
         }
     }

@@ -110,8 +110,12 @@ pub struct JobsConfig {
     pub probe_interval_seconds: u64,
     /// The background refresher (connections expiring within five minutes).
     pub refresh_interval_seconds: u64,
-    /// Who-am-I checks of tokens that never expire.
+    /// How often the liveness job looks for never-expiring tokens due a who-am-I check.
     pub liveness_interval_seconds: u64,
+    /// Every never-expiring token is checked at least this often (least recently checked
+    /// first, up to 200 per run: raise the interval's frequency for more than
+    /// 200 × period / interval connections; `atom_liveness_oldest_check_seconds` shows it).
+    pub liveness_period_seconds: u64,
     /// Retries of revocations that failed at disconnect (each row has its own backoff).
     pub revocation_interval_seconds: u64,
     /// Webhook deliveries; a failed one is retried after this, doubling, up to an hour.
@@ -161,6 +165,11 @@ pub struct ProviderSettings {
     /// Microsoft: `common` (the default; Teams: `organizations`), `organizations`, `consumers` or
     /// a tenant id. Filled into `{tenant}` in every URL, configured or built in.
     pub tenant: Option<String>,
+    /// Slack: bot scopes asked for as well as the user scopes (`scopes`); the connection then
+    /// keeps the installation's bot token beside the user's (the token API's `?token=bot`).
+    pub bot_scopes: Option<Scopes>,
+    /// Notion: the `Notion-Version` sent on every call (default 2025-09-03).
+    pub api_version: Option<String>,
     /// Trello (OAuth 1.0a).
     pub request_token_url: Option<Url>,
     /// Trello (OAuth 1.0a); the same as token_url.
@@ -218,7 +227,8 @@ impl Default for Config {
                 probe_interval_seconds: 300,
                 refresh_interval_seconds: 15,
                 revocation_interval_seconds: 60,
-                liveness_interval_seconds: 6 * 3600,
+                liveness_interval_seconds: 300,
+                liveness_period_seconds: 24 * 3600,
                 webhook_interval_seconds: 5,
                 flow_stats_retention_days: 30,
             },

@@ -70,6 +70,11 @@ pub fn job_panicked(job: &'static str) {
     metrics::counter!("atom_job_panics_total", "task" => job).increment(1);
 }
 
+/// How long the least recently checked never-expiring token has waited for its liveness check.
+pub fn liveness_oldest_check(seconds: f64) {
+    metrics::gauge!("atom_liveness_oldest_check_seconds").set(seconds);
+}
+
 /// A refresh succeeded, failed transiently, or found the grant dead.
 pub fn refresh(provider: &str, outcome: &'static str) {
     metrics::counter!("atom_token_refreshes_total", "provider" => provider.to_string(), "outcome" => outcome)

@@ -51,17 +51,27 @@ pub async fn save(
         user_id: new.user_id.to_string(),
         provider: service.clone(),
         status: connections::CONNECTED.to_string(),
+        // A blank `scope` states nothing (a GitHub App's permissions are the app's, and it
+        // answers `scope=""`): as if the requested scopes were granted.
         granted_scopes: new
             .granted_scopes
+            .filter(|s| !s.trim().is_empty())
             .map(|s| normalise_scopes(&s, &requested))
             .unwrap_or_else(|| requested.clone()),
         requested_scopes: requested,
-        expires_at: tokens::expires_at(now, new.expires_in, new.tokens.refresh_token.is_some()),
+        expires_at: tokens::expires_at(
+            now,
+            new.expires_in,
+            new.tokens.refresh_token.is_some() && new.provider.assumes_lifetime,
+        ),
         account_id: new.account.id,
         account_name: new.account.name,
         created_at: existing.as_ref().map_or(now, |c| c.created_at),
         updated_at: now,
         last_refreshed_at: None,
+        retry_at: None,
+        failures: 0,
+        checked_at: None,
     };
     connections::upsert(txn, row).await?;
     record_change(txn, event).await

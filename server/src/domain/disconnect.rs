@@ -7,7 +7,9 @@ use crate::base::providers::Provider;
 use crate::base::store;
 use crate::base::vault::Binding;
 use crate::domain::connections::token_binding;
-use crate::domain::oauth::{revoke, TokenSet};
+use crate::domain::oauth::revoke::{self, Answer};
+use crate::domain::oauth::TokenSet;
+use crate::domain::tokens::refresh_grant;
 use crate::domain::Ctx;
 use app::model::Revocation;
 use sea_orm::TransactionTrait;
@@ -31,6 +33,9 @@ pub async fn disconnect(
     let revoked = match (provider, &tokens) {
         // Removed from the configuration: nothing to revoke with, the local copy still goes.
         (None, _) => Revocation::ProviderNotConfigured,
+        (Some(provider), _) if shares_the_grant(ctx, provider, &row).await? => {
+            Revocation::KeptForOtherServices
+        }
         (Some(provider), Some(tokens)) => revoke_with(ctx, provider, tokens).await,
         (Some(_), None) => Revocation::RevocationFailed,
     };
@@ -61,6 +66,27 @@ pub async fn disconnect(
     Ok(revoked)
 }
 
+/// Whether another of the user's connections uses the same client at a provider whose
+/// revocation ends the user's whole grant to that client (Gmail and Drive with one Google
+/// client): revoking this one would cut that one off.
+async fn shares_the_grant(
+    ctx: &Ctx,
+    provider: &Provider,
+    row: &store::connections::Model,
+) -> Result<bool, sea_orm::DbErr> {
+    if !provider.revoke_ends_client_grant {
+        return Ok(false);
+    }
+    let others = store::connections::for_user(&ctx.db, &row.user_id).await?;
+    Ok(others.iter().any(|other| {
+        other.id != row.id
+            && ctx
+                .catalog
+                .get(&other.provider)
+                .is_some_and(|p| p.family == provider.family && p.client_id == provider.client_id)
+    }))
+}
+
 /// What the tokens of a revocation retry are sealed to.
 pub fn retry_binding<'a>(id: &'a str, user_id: &'a str, provider: &'a str) -> Binding<'a> {
     Binding {
@@ -85,10 +111,34 @@ pub fn open(ctx: &Ctx, sealed: &[u8], binding: &Binding) -> Option<TokenSet> {
     tokens
 }
 
-/// Revokes the tokens at the provider, however it does that.
+/// Revokes the tokens at the provider, however it does that. Where the provider refuses the
+/// access token itself (expired: a disconnect long after the last use, or a retry hours
+/// later), one refresh gets a live access token and the revocation is asked again with it.
 pub async fn revoke_with(ctx: &Ctx, provider: &Provider, tokens: &TokenSet) -> Revocation {
-    match provider.endpoints(&ctx.http).await {
-        Ok(endpoints) => revoke::revoke(&ctx.http, provider, endpoints, tokens).await,
-        Err(_) => Revocation::RevocationFailed,
+    let Ok(endpoints) = provider.endpoints(&ctx.http).await else {
+        return Revocation::RevocationFailed;
+    };
+    let refresh_token = match revoke::revoke(&ctx.http, provider, endpoints, tokens).await {
+        Answer::Done(revocation) => return revocation,
+        Answer::TokenRefused => match &tokens.refresh_token {
+            Some(refresh_token) => refresh_token,
+            None => return Revocation::RevocationFailed,
+        },
+    };
+    let fresh = match refresh_grant(ctx, provider, refresh_token).await {
+        Ok(grant) => TokenSet {
+            access_token: grant.tokens.access_token,
+            refresh_token: grant.tokens.refresh_token.or(tokens.refresh_token.clone()),
+            token_secret: None,
+            bot_token: None,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "refreshing to revoke failed");
+            return Revocation::RevocationFailed;
+        }
+    };
+    match revoke::revoke(&ctx.http, provider, endpoints, &fresh).await {
+        Answer::Done(revocation) => revocation,
+        Answer::TokenRefused => Revocation::RevocationFailed,
     }
 }

@@ -8,15 +8,25 @@
 //! again: rows already under the current key are skipped.
 
 use crate::base::clock::Clock;
-use crate::base::store::{connections, flows, vault_check};
+use crate::base::store::{connections, flows, revocations, vault_check};
 use crate::base::vault::{Binding, Keyring};
 use crate::domain::connections::token_binding;
+use crate::domain::disconnect::retry_binding;
 use crate::domain::oauth::flow::SECRET_FIELDS;
 use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 use std::ops::ControlFlow;
 
 const BATCH: u64 = 200;
+
+/// Every sealed column of the schema, each re-sealed below (a test compares this list with the
+/// database's binary columns, so a new sealed column cannot be forgotten here).
+pub const SEALED_COLUMNS: [(&str, &str); 4] = [
+    ("vault_check", "sealed"),
+    ("connections", "tokens_sealed"),
+    ("pending_flows", "verifier_sealed"),
+    ("revocation_retries", "tokens_sealed"),
+];
 
 /// What a rotation did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +140,27 @@ async fn walk(
             continue;
         };
         let swapped = flows::swap_sealed(db, &row.id, &row.verifier_sealed, sealed).await?;
+        if !swapped {
+            report.raced += 1;
+        } else if step(report).is_break() {
+            return Ok(());
+        }
+    }
+    // Revocations still to retry: their tokens must open after the old key is gone.
+    let retries = revocations::all(db).await?;
+    for row in retries
+        .into_iter()
+        .filter(|r| is_old(vault, &r.tokens_sealed))
+    {
+        report.old += 1;
+        if !write {
+            continue;
+        }
+        let binding = retry_binding(&row.id, &row.user_id, &row.provider);
+        let Some(sealed) = reseal(vault, &row.tokens_sealed, &[binding], report) else {
+            continue;
+        };
+        let swapped = revocations::swap_sealed(db, &row.id, &row.tokens_sealed, sealed).await?;
         if !swapped {
             report.raced += 1;
         } else if step(report).is_break() {

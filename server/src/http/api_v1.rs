@@ -9,7 +9,7 @@ use crate::domain::connections::{connection_state, split_scopes};
 use crate::domain::tokens::{access_token, TokenError};
 use crate::state::AppState;
 use app::model::admin::ApiScope;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
@@ -53,6 +53,12 @@ pub struct ConnectionList {
     pub connections: Vec<Connection>,
 }
 
+/// `?token=` of the token route.
+#[derive(serde::Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
 /// A working access token.
 #[derive(Serialize, ToSchema)]
 pub struct Token {
@@ -71,7 +77,8 @@ pub struct Disconnected {
     pub service: String,
     /// Always false.
     pub connected: bool,
-    /// `revoked`, `no_revocation_endpoint`, `revocation_failed` or `not_connected`.
+    /// `revoked`, `no_revocation_endpoint`, `revocation_failed`, `not_connected`,
+    /// `provider_not_configured` or `kept_for_other_services`.
     pub revocation: String,
 }
 
@@ -137,13 +144,15 @@ pub async fn list_connections(
     params(
         ("user_id" = String, Path, description = "The user's id"),
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
+        ("token" = Option<String>, Query, description = "`user` (the default) or, for Slack configured with `bot_scopes`, `bot`: the installation's bot token"),
     ),
     responses(
         (status = 200, description = "Success", body = Token),
+        (status = 400, description = "`invalid_request`: `token` is neither `user` nor `bot`", body = ErrorBody),
         (status = 403, description = "`user_disabled`: an administrator disabled this user", body = ErrorBody),
-        (status = 404, description = "`unknown_user`, `unknown_service` or `not_connected`", body = ErrorBody),
+        (status = 404, description = "`unknown_user`, `unknown_service`, `not_connected`, or `no_bot_token` (`?token=bot` for a connection made without bot scopes)", body = ErrorBody),
         (status = 409, description = "`needs_reauth`: the user must reconnect", body = ErrorBody),
-        (status = 503, description = "`provider_unavailable`: transient, try again", body = ErrorBody),
+        (status = 503, description = "`provider_unavailable`: transient; the provider is not asked again for this connection before the `Retry-After` header's seconds have passed", body = ErrorBody),
     ),
     extensions(("x-required-scope" = json!("tokens:read"))),
 )]
@@ -152,8 +161,20 @@ pub async fn token(
     key: ApiKey,
     origin: Origin,
     Path((user_id, service)): Path<(String, String)>,
+    Query(query): Query<TokenQuery>,
 ) -> Result<Json<Token>, ApiError> {
     key.require(ApiScope::TokensRead)?;
+    let bot = match query.token.as_deref() {
+        None | Some("user") => false,
+        Some("bot") => true,
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "token must be `user` or `bot`.",
+            ))
+        }
+    };
     let provider = ready_provider(&state, &service)?;
     active_user(&state, &user_id).await?;
     let fresh = access_token(&state, &user_id, &provider)
@@ -169,24 +190,40 @@ pub async fn token(
                 "needs_reauth",
                 "The user must reconnect this service.",
             ),
-            TokenError::Unavailable => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "provider_unavailable",
-                "The provider did not answer; try again shortly.",
-            ),
+            TokenError::Unavailable { retry_at } => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "provider_unavailable",
+                    "The provider did not answer; try again after Retry-After seconds.",
+                );
+                let wait = retry_at.map_or(1, |at| (at - state.clock.now()).num_seconds() + 1);
+                e.retry_after = Some(wait.max(1) as u64);
+                e
+            }
             TokenError::Internal => ApiError::internal(),
         })?;
+    let (access_token, expires_at, scopes) = match (bot, fresh.bot_token) {
+        (false, _) => (fresh.access_token, fresh.expires_at, fresh.scopes),
+        // Slack bot tokens do not expire (without token rotation) and carry the bot scopes.
+        (true, Some(bot_token)) => (bot_token, None, provider.bot_scopes.clone()),
+        (true, None) => return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_bot_token",
+            "This connection has no bot token: configure bot_scopes and have the user reconnect.",
+        )),
+    };
+    let kind = if bot { "bot" } else { "user" };
     let event = key
         .event(Kind::TokenIssued, &origin, &user_id)
         .provider(&service)
-        .reason(&format!("connection:{}", fresh.connection_id));
+        .reason(&format!("connection:{}:{kind}", fresh.connection_id));
     store::audit::append(&state.db, event).await?;
     Ok(Json(Token {
         service,
-        access_token: fresh.access_token.secret().clone(),
+        access_token: access_token.secret().clone(),
         token_type: "bearer".into(),
-        expires_at: fresh.expires_at.map(|t| t.to_rfc3339()),
-        scopes: fresh.scopes,
+        expires_at: expires_at.map(|t| t.to_rfc3339()),
+        scopes,
     }))
 }
 

@@ -1,53 +1,25 @@
 //! The background refresher: keeps connections fresh before anyone asks. Each run takes the
 //! connections expiring within the window and refreshes them through the same single-flight
 //! path as the token API (in-process lock + database lease, so instances never collide).
-//! Transient failures back off exponentially per connection; a dead grant turns the
-//! connection to needs_reauth and it leaves the candidates by itself.
+//! Transient failures back off exponentially per connection, in the database (every instance
+//! and the token API obey it); a dead grant turns the connection to needs_reauth and it
+//! leaves the candidates by itself. Neither backing-off connections nor those of a provider
+//! removed from the configuration are among the candidates, so they never hold back others.
 
 use crate::base::store::connections;
-use crate::domain::tokens::{ensure_fresh, TokenError};
+use crate::domain::tokens::{backoff, ensure_fresh, TokenError};
 use crate::state::AppState;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// Connections expiring within this window are refreshed in the background.
 const WINDOW_MINUTES: i64 = 5;
 const BATCH: u64 = 200;
 
-/// When each connection that failed may be tried again (this instance's memory).
-#[derive(Default)]
-pub struct Backoff {
-    next: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Backoff {
-    fn ready(&self, id: &str) -> bool {
-        let next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        next.get(id).is_none_or(|(_, at)| Instant::now() >= *at)
-    }
-
-    fn failed(&self, id: &str) {
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        let failures = next.get(id).map(|(n, _)| n + 1).unwrap_or(1);
-        // 10 s, 20 s, 40 s ... at most an hour, with up to 25 % jitter.
-        let base = Duration::from_secs(10u64 << failures.min(9)).min(Duration::from_secs(3600));
-        let jitter = base.mul_f64(rand::random::<f64>() * 0.25);
-        next.insert(id.to_string(), (failures, Instant::now() + base + jitter));
-    }
-
-    fn succeeded(&self, id: &str) {
-        self.next
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-    }
-}
-
 pub async fn refresh_due(state: &AppState) {
     let scan = std::time::Instant::now();
-    let horizon = state.clock.now() + chrono::Duration::minutes(WINDOW_MINUTES);
-    let due = connections::expiring_before(&state.db, horizon, BATCH).await;
+    let now = state.clock.now();
+    let horizon = now + chrono::Duration::minutes(WINDOW_MINUTES);
+    let configured = state.catalog.configured();
+    let due = connections::expiring_before(&state.db, horizon, now, &configured, BATCH).await;
     metrics::histogram!("atom_refresher_scan_seconds").record(scan.elapsed().as_secs_f64());
     let due = match due {
         Ok(due) => due,
@@ -56,16 +28,21 @@ pub async fn refresh_due(state: &AppState) {
             return;
         }
     };
-    for row in due.into_iter().filter(|row| state.backoff.ready(&row.id)) {
+    for row in due {
         let Some(provider) = state.catalog.get(&row.provider) else {
             continue;
         };
         let margin = chrono::Duration::minutes(WINDOW_MINUTES);
-        match ensure_fresh(state, &row.user_id, &provider, margin).await {
-            Ok(_) | Err(TokenError::NeedsReauth | TokenError::NotConnected) => {
-                state.backoff.succeeded(&row.id)
+        // The provider's failures are recorded by the refresh itself (backoff, needs_reauth,
+        // audit); ours (tokens that do not open, the database) back off here, or a broken
+        // connection would be retried and audited every run.
+        if let Err(TokenError::Internal) =
+            ensure_fresh(state, &row.user_id, &provider, margin).await
+        {
+            let retry_at = state.clock.now() + backoff(row.failures + 1);
+            if let Err(e) = connections::back_off(&state.db, &row, retry_at).await {
+                tracing::warn!(error = %e, "refresher could not record a backoff");
             }
-            Err(TokenError::Unavailable | TokenError::Internal) => state.backoff.failed(&row.id),
         }
     }
 }

@@ -49,7 +49,9 @@ async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), s
         Event::new(Kind::Revocation, &Origin::internal(&state.clock)).provider(&row.provider);
     event.subject = Some(row.user_id.clone());
     let event = match outcome {
-        Revocation::Revoked | Revocation::NotConnected => event.reason("retry_succeeded"),
+        Revocation::Revoked | Revocation::NotConnected | Revocation::KeptForOtherServices => {
+            event.reason("retry_succeeded")
+        }
         Revocation::NoRevocationEndpoint | Revocation::ProviderNotConfigured => {
             event.failed("retry_impossible")
         }

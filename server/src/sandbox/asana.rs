@@ -1,5 +1,7 @@
-//! Asana OAuth, from docs/providers/asana.md: client credentials in the form body only, scopes `default`
-//! or granular (`tasks:read` …) plus `openid email profile`, access tokens of about an hour,
+//! Asana OAuth, from docs/providers/asana.md: client credentials in the form body only; the
+//! sandbox's app is registered for granular scopes (`tasks:read` …, plus `openid email
+//! profile`), so `default` (full permissions) is refused, alone or mixed in, as Asana refuses
+//! it for such apps (the two modes are mutually exclusive since 2025); access tokens of about an hour,
 //! refresh answers without a new refresh token, `users/me` as `{data: {gid, name, email}}`,
 //! and `POST /-/oauth_revoke` with the refresh token (access tokens are refused).
 
@@ -51,6 +53,17 @@ fn check(q: &Params) -> Result<(), Refusal> {
         return Err(Refusal::Redirect(
             "invalid_scope",
             "The requested scope is invalid.",
+        ));
+    }
+    // Asana, "OAuth scopes" (https://developers.asana.com/docs/oauth#oauth-scopes): an app
+    // registered for granular scopes may only request those; `default` is the full-permissions
+    // mode, and an app is in one mode or the other.
+    if q.get("scope")
+        .is_none_or(|s| s.split(' ').any(|s| s == "default"))
+    {
+        return Err(Refusal::Redirect(
+            "forbidden_scopes",
+            "This app is registered for granular scopes: request them instead of default.",
         ));
     }
     Ok(())

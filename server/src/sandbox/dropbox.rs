@@ -162,7 +162,7 @@ async fn current_account(
         return *response;
     }
     let Some(grant) = grants::bearer_grant(&sandbox, DROPBOX.client_id, &headers) else {
-        return auth_error("invalid_access_token");
+        return auth_error(refused_token(&sandbox, &headers));
     };
     if !grant.scope.split(' ').any(|s| s == "account_info.read") {
         return auth_error("missing_scope");
@@ -188,9 +188,20 @@ async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
         return *response;
     }
     match grants::bearer(&headers) {
+        Some(token) if grants::is_expired(&sandbox, token) => auth_error("expired_access_token"),
         Some(token) if grants::revoke(&sandbox, DROPBOX.client_id, token, true) => {
             ([(header::CONTENT_TYPE, "application/json")], "null").into_response()
         }
         _ => auth_error("invalid_access_token"),
+    }
+}
+
+/// Dropbox's AuthError tag for a refused bearer token: `expired_access_token` once its four
+/// hours have passed, `invalid_access_token` otherwise (Dropbox HTTP API, "Errors", AuthError:
+/// https://www.dropbox.com/developers/documentation/http/documentation#error-handling).
+fn refused_token(sandbox: &Sandbox, headers: &HeaderMap) -> &'static str {
+    match grants::bearer(headers) {
+        Some(token) if grants::is_expired(sandbox, token) => "expired_access_token",
+        _ => "invalid_access_token",
     }
 }

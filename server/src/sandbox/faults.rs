@@ -39,6 +39,9 @@ pub enum Fault {
     ExpiresIn(&'static str),
     /// HTTP 400 with this OAuth error code (`interaction_required`, `invalid_grant`, ...).
     Refuse(&'static str),
+    /// HTTP 429 with `Retry-After` this many seconds (RFC 6585 §4), Slack's body
+    /// `{"ok": false, "error": "ratelimited"}`.
+    RateLimited(u64),
 }
 
 #[derive(Clone, Default)]
@@ -134,6 +137,13 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
             tokio::time::sleep(wait).await;
             next.run(request).await
         }
+        Fault::RateLimited(seconds) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.to_string())],
+            json,
+            r#"{"ok":false,"error":"ratelimited"}"#,
+        )
+            .into_response(),
         Fault::Refuse(code) => (
             StatusCode::BAD_REQUEST,
             json,

@@ -1,6 +1,13 @@
 //! GitHub's OAuth app flow, emulated strictly from docs/providers/github.md: PKCE S256 only, client
 //! credentials required, codes single use and bound to redirect_uri and challenge, errors
 //! with HTTP 200, form-encoded answers unless JSON is asked for, User-Agent required.
+//!
+//! Under `/github-app`, the same endpoints as a GitHub App with expiring user tokens answers
+//! them (GitHub Docs, "Refreshing user access tokens",
+//! https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens):
+//! `ghu_` access tokens with `expires_in` 28800 (8 hours), `ghr_` refresh tokens with
+//! `refresh_token_expires_in` 15897600 (about 6 months), each refresh spending the old
+//! refresh token, and a dead one answered with HTTP 200 `bad_refresh_token`.
 
 use super::consent::{authorize, Refusal};
 use super::grants::{self, Family, Params, Refused};
@@ -19,12 +26,43 @@ static GITHUB: Family = Family {
     services: &["github"],
 };
 
+/// A GitHub App (its user tokens expire), beside the OAuth app above.
+static GITHUB_APP: Family = Family {
+    title: "GitHub",
+    client_id: "sandbox-github-app",
+    services: &["github"],
+};
+
+/// A GitHub App user token's lifetime and its refresh token's, in seconds.
+const APP_TOKEN_SECONDS: &str = "28800";
+const APP_REFRESH_SECONDS: &str = "15897600";
+
 pub fn router() -> Router<Sandbox> {
+    routes(&GITHUB)
+}
+
+/// The GitHub App's endpoints (served under `/github-app`).
+pub fn app_router() -> Router<Sandbox> {
+    routes(&GITHUB_APP)
+}
+
+fn routes(family: &'static Family) -> Router<Sandbox> {
     Router::new()
-        .route("/login/oauth/authorize", authorize(&GITHUB, check))
-        .route("/login/oauth/access_token", post(access_token))
-        .route("/user", get(user))
-        .route("/applications/{client_id}/grant", delete(revoke_grant))
+        .route("/login/oauth/authorize", authorize(family, check))
+        .route(
+            "/login/oauth/access_token",
+            post(move |state, headers, form| access_token(family, state, headers, form)),
+        )
+        .route(
+            "/user",
+            get(move |state, headers| user(family, state, headers)),
+        )
+        .route(
+            "/applications/{client_id}/grant",
+            delete(move |state, path, headers, body| {
+                revoke_grant(family, state, path, headers, body)
+            }),
+        )
 }
 
 /// GitHub needs nothing beyond the shared checks (response_type is not required).
@@ -39,6 +77,8 @@ struct TokenRequest {
     code: Option<String>,
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
+    grant_type: Option<String>,
+    refresh_token: Option<String>,
 }
 
 /// GitHub answers token errors with HTTP 200, in JSON only when asked.
@@ -73,12 +113,13 @@ fn token_error(headers: &HeaderMap, error: &str, description: &str) -> Response 
 }
 
 async fn access_token(
+    family: &'static Family,
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
     Form(req): Form<TokenRequest>,
 ) -> Response {
     if !requests::client_ok(
-        &GITHUB,
+        family,
         req.client_id.as_deref(),
         req.client_secret.as_deref(),
     ) {
@@ -88,9 +129,21 @@ async fn access_token(
             "The client_id and/or client_secret passed are incorrect.",
         );
     }
+    let is_app = family.client_id == GITHUB_APP.client_id;
+    if req.grant_type.as_deref() == Some("refresh_token") {
+        if !is_app {
+            // An OAuth app's tokens do not expire and come without refresh tokens.
+            return token_error(
+                &headers,
+                "unsupported_grant_type",
+                "Refresh tokens are not enabled.",
+            );
+        }
+        return refresh(&sandbox, &headers, req.refresh_token.as_deref());
+    }
     let grant = match grants::redeem(
         &sandbox,
-        GITHUB.client_id,
+        family.client_id,
         req.code.as_deref(),
         req.redirect_uri.as_deref(),
         req.code_verifier.as_deref(),
@@ -119,7 +172,12 @@ async fn access_token(
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(",");
-    let new = grants::new_grant(GITHUB.client_id, &grant.login, &scope);
+    let new = grants::new_grant(family.client_id, &grant.login, &scope);
+    if is_app {
+        // A GitHub App's permissions come from the app, not from scopes: `scope` is empty.
+        let new = grants::new_grant(family.client_id, &grant.login, "");
+        return app_tokens(&sandbox, &headers, &new);
+    }
     let token = grants::issue(&sandbox, &new, "gho_", None).access;
     token_answer(
         &headers,
@@ -131,7 +189,48 @@ async fn access_token(
     )
 }
 
-async fn user(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+/// A GitHub App's answer: an 8-hour user token and a 6-month refresh token.
+fn app_tokens(sandbox: &Sandbox, headers: &HeaderMap, grant: &grants::TokenGrant) -> Response {
+    let issued = grants::issue(sandbox, grant, "ghu_", Some("ghr_"));
+    let refresh = issued.refresh.unwrap_or_default();
+    token_answer(
+        headers,
+        &[
+            ("access_token", &issued.access),
+            ("expires_in", APP_TOKEN_SECONDS),
+            ("refresh_token", &refresh),
+            ("refresh_token_expires_in", APP_REFRESH_SECONDS),
+            ("scope", ""),
+            ("token_type", "bearer"),
+        ],
+    )
+}
+
+/// `grant_type=refresh_token`: a new pair, and the old refresh token is spent; an unknown,
+/// spent or revoked one answers HTTP 200 `bad_refresh_token`.
+fn refresh(sandbox: &Sandbox, headers: &HeaderMap, token: Option<&str>) -> Response {
+    let Some(grant) = token.and_then(|t| grants::live(sandbox, GITHUB_APP.client_id, t, true))
+    else {
+        return token_error(
+            headers,
+            "bad_refresh_token",
+            "The refresh token passed is incorrect or expired.",
+        );
+    };
+    grants::revoke(
+        sandbox,
+        GITHUB_APP.client_id,
+        token.unwrap_or_default(),
+        false,
+    );
+    app_tokens(sandbox, headers, &grant)
+}
+
+async fn user(
+    family: &'static Family,
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+) -> Response {
     if !headers.contains_key(header::USER_AGENT) {
         return (StatusCode::FORBIDDEN, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header.").into_response();
     }
@@ -143,7 +242,7 @@ async fn user(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("token "))
         });
-    let Some(grant) = token.and_then(|t| grants::live(&sandbox, GITHUB.client_id, t, false)) else {
+    let Some(grant) = token.and_then(|t| grants::live(&sandbox, family.client_id, t, false)) else {
         return (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({"message": "Bad credentials"})),
@@ -165,14 +264,15 @@ struct RevokeBody {
 }
 
 async fn revoke_grant(
+    family: &'static Family,
     State(sandbox): State<Sandbox>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     Json(body): Json<RevokeBody>,
 ) -> Response {
     let (id, secret) = requests::basic_credentials(&headers).unzip();
-    if client_id != GITHUB.client_id
-        || !requests::client_ok(&GITHUB, id.as_deref(), secret.as_deref())
+    if client_id != family.client_id
+        || !requests::client_ok(family, id.as_deref(), secret.as_deref())
     {
         return (
             StatusCode::UNAUTHORIZED,
@@ -181,7 +281,7 @@ async fn revoke_grant(
             .into_response();
     }
     let Some(login) =
-        grants::live(&sandbox, GITHUB.client_id, &body.access_token, false).map(|g| g.login)
+        grants::live(&sandbox, family.client_id, &body.access_token, false).map(|g| g.login)
     else {
         return (
             StatusCode::NOT_FOUND,
@@ -194,7 +294,7 @@ async fn revoke_grant(
     for grant in inner
         .tokens
         .values_mut()
-        .filter(|g| g.login == login && g.client_id == GITHUB.client_id)
+        .filter(|g| g.login == login && g.client_id == family.client_id)
     {
         grant.revoked = true;
     }

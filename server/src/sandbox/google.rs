@@ -203,8 +203,13 @@ async fn revoke(
         .as_ref()
         .and_then(|f| f.get("token"))
         .or(query.get("token"));
+    // Google ends every scope the user granted to this client, whichever service asked for
+    // it: revoking Gmail's token also kills Drive's when both use one client (Google Identity,
+    // "Using OAuth 2.0 for Web Server Applications", Revoking a token: "all of the scopes
+    // granted to the client"; https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke).
     match token {
         Some(t) if grants::revoke(&sandbox, GOOGLE.client_id, t, true) => {
+            grants::revoke_client_for_user(&sandbox, GOOGLE.client_id, t);
             Json(json!({})).into_response()
         }
         _ => oauth_error(

@@ -59,6 +59,9 @@ pub struct Inner {
     pub tokens: HashMap<String, TokenGrant>,
     /// (client_id, login) pairs that have consented once.
     pub consented: HashSet<(String, String)>,
+    /// Access tokens past their lifetime (`Sandbox::expire_access_tokens`): refused as a
+    /// provider refuses an expired token, while their refresh tokens still work.
+    pub expired: HashSet<String>,
 }
 
 /// Why a code cannot be exchanged.
@@ -151,12 +154,20 @@ pub fn new_grant(client_id: &str, login: &str, scope: &str) -> TokenGrant {
 
 /// A live token of this client, access or refresh as asked.
 pub fn live(sandbox: &Sandbox, client_id: &str, token: &str, refresh: bool) -> Option<TokenGrant> {
-    sandbox
-        .lock()
+    let inner = sandbox.lock();
+    if inner.expired.contains(token) {
+        return None;
+    }
+    inner
         .tokens
         .get(token)
         .filter(|g| g.client_id == client_id && g.refresh == refresh && !g.revoked)
         .cloned()
+}
+
+/// Whether `token` is an access token past its lifetime.
+pub fn is_expired(sandbox: &Sandbox, token: &str) -> bool {
+    sandbox.lock().expired.contains(token)
 }
 
 /// Whether this client issued `token` and it has since been revoked (a provider tells a
@@ -197,6 +208,21 @@ pub fn revoke(sandbox: &Sandbox, client_id: &str, token: &str, whole_grant: bool
         }
     }
     true
+}
+
+/// Revokes every token this client holds for the user `token` belongs to (Google's rule).
+pub fn revoke_client_for_user(sandbox: &Sandbox, client_id: &str, token: &str) {
+    let mut inner = sandbox.lock();
+    let Some(login) = inner.tokens.get(token).map(|g| g.login.clone()) else {
+        return;
+    };
+    for grant in inner
+        .tokens
+        .values_mut()
+        .filter(|g| g.client_id == client_id && g.login == login)
+    {
+        grant.revoked = true;
+    }
 }
 
 /// "sandbox-user" becomes "Sandbox User": the name most providers show.

@@ -67,6 +67,7 @@ impl Sandbox {
             .route("/apps", axum::routing::get(apps::list))
             .route("/apps/revoke", axum::routing::post(apps::revoke))
             .nest("/github", github::router())
+            .nest("/github-app", github::app_router())
             .nest("/google", google::router())
             .nest("/microsoft", microsoft::router())
             .nest("/slack", slack::router())
@@ -102,6 +103,20 @@ impl Sandbox {
             .get(access_token)
             .map(|g| g.client_id.clone());
         client_id.is_some_and(|client| grants::revoke(self, &client, access_token, true))
+    }
+
+    /// Every access token issued so far reaches the end of its lifetime (Dropbox's 4 hours, a
+    /// GitHub App's 8), as if that time had passed: the provider refuses them, and their
+    /// refresh tokens still work.
+    pub fn expire_access_tokens(&self) {
+        let mut inner = self.lock();
+        let access: Vec<String> = inner
+            .tokens
+            .iter()
+            .filter(|(_, g)| !g.refresh)
+            .map(|(t, _)| t.clone())
+            .collect();
+        inner.expired.extend(access);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

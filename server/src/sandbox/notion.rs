@@ -1,7 +1,9 @@
 //! Notion's public-integration OAuth, from docs/providers/notion.md: `owner=user` on authorize; HTTP Basic
 //! client auth with a JSON body (a form body fails) at the token and revoke endpoints; an
 //! answer with `bot_id`, `workspace_*` and `owner` but no `expires_in` and no scopes; rotating
-//! refresh tokens; a `Notion-Version` header required on API calls.
+//! refresh tokens; a `Notion-Version` header required on every call, the token and revoke
+//! endpoints included (Notion API reference, "Refresh a token" and "Versioning": the header
+//! is listed as required on each endpoint).
 
 use super::consent::{authorize, require, Refusal};
 use super::grants::{self, Family, Params, Refused};
@@ -28,6 +30,7 @@ const VERSIONS: &[&str] = &[
     "2022-02-22",
     "2022-06-28",
     "2025-09-03",
+    "2026-03-11",
 ];
 const WORKSPACE: &str = "Sandbox Workspace";
 
@@ -88,6 +91,9 @@ fn client_json(
 }
 
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = version_refused(&headers) {
+        return refused;
+    }
     let body = match client_json(&headers, &body) {
         Ok(body) => body,
         Err(response) => return *response,
@@ -145,11 +151,18 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+/// Notion's answer to a call without a valid `Notion-Version` header.
+fn version_refused(headers: &HeaderMap) -> Option<Response> {
     match headers.get("notion-version").and_then(|v| v.to_str().ok()) {
-        None => return api_error(StatusCode::BAD_REQUEST, "missing_version", "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`."),
-        Some(v) if !VERSIONS.contains(&v) => return api_error(StatusCode::BAD_REQUEST, "validation_error", "Notion-Version header failed validation."),
-        Some(_) => {}
+        None => Some(api_error(StatusCode::BAD_REQUEST, "missing_version", "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.")),
+        Some(v) if !VERSIONS.contains(&v) => Some(api_error(StatusCode::BAD_REQUEST, "validation_error", "Notion-Version header failed validation.")),
+        Some(_) => None,
+    }
+}
+
+async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+    if let Some(refused) = version_refused(&headers) {
+        return refused;
     }
     let Some(grant) = grants::bearer_grant(&sandbox, NOTION.client_id, &headers) else {
         return api_error(
@@ -168,6 +181,9 @@ async fn me(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
 
 /// Basic client auth with JSON `{"token": …}`: the whole grant ends.
 async fn revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = version_refused(&headers) {
+        return refused;
+    }
     let body = match client_json(&headers, &body) {
         Ok(body) => body,
         Err(response) => return *response,

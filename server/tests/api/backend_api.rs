@@ -246,7 +246,11 @@ async fn the_background_refresher_renews_tokens_before_anyone_asks() {
 
 #[tokio::test]
 async fn a_never_expiring_token_revoked_at_the_provider_is_noticed() {
-    let app = spawn_app_with(|config| config.jobs.liveness_interval_seconds = 1).await;
+    let app = spawn_app_with(|config| {
+        config.jobs.liveness_interval_seconds = 1;
+        config.jobs.liveness_period_seconds = 1;
+    })
+    .await;
     app.signed_in("yuri").await;
     app.connect_github("yuri-gh").await;
     let token = app.sandbox.issued_access_tokens().pop().expect("token");

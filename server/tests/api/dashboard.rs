@@ -355,7 +355,11 @@ async fn admins_hear_of_new_audit_events_and_users_only_of_their_own_connections
 
 #[tokio::test]
 async fn access_revoked_on_the_sandbox_apps_page_turns_the_card_to_reconnect() {
-    let app = admin_app_with(|config| config.jobs.liveness_interval_seconds = 1).await;
+    let app = admin_app_with(|config| {
+        config.jobs.liveness_interval_seconds = 1;
+        config.jobs.liveness_period_seconds = 1;
+    })
+    .await;
     app.connect_github("ada-gh").await;
     let sandbox = app.sandbox_url().trim_end_matches('/').to_string();
     let page = app

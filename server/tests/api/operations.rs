@@ -404,3 +404,121 @@ async fn background_jobs_end_with_the_server() {
         "no job ran after the server stopped"
     );
 }
+
+/// Key rotation re-seals revocations still waiting for a retry (before, they were skipped,
+/// reported as done, and once the old key was dropped the retry could not open its tokens
+/// and was dropped as impossible: the token stayed live at the provider).
+#[tokio::test]
+async fn key_rotation_keeps_pending_revocation_retries_usable() {
+    use secrecy::ExposeSecret;
+    use std::ops::ControlFlow;
+    let app = spawn_app_with(|config| {
+        provider(config, "github").revoke_url =
+            Some("http://127.0.0.1:9/grant".parse().expect("url"));
+        config.jobs.revocation_interval_seconds = 3600;
+    })
+    .await;
+    app.signed_in("rhea").await;
+    app.connect_github("rhea-gh").await;
+    let token = app.sandbox.issued_access_tokens().pop().expect("token");
+    let answer = app.post("/api/auth/github/disconnect").await;
+    let body: serde_json::Value = answer.json().await.expect("json");
+    assert_eq!(body["revocation"], "revocation_failed");
+    assert_eq!(app.count("revocation_retries").await, 1);
+
+    let new = server::base::vault::Keyring::generate_hex()
+        .expose_secret()
+        .to_string();
+    let both = format!("{new},{}", app.key);
+    let keyring = server::base::vault::Keyring::from_hex(&both.into()).expect("keyring");
+    assert_eq!(
+        server::domain::rotation::remaining(&app.db, &keyring)
+            .await
+            .expect("db"),
+        2,
+        "the known-answer row and the retry"
+    );
+    let report =
+        server::domain::rotation::rotate(&app.db, &keyring, &mut |_| ControlFlow::Continue(()))
+            .await
+            .expect("rotation");
+    assert_eq!((report.rotated, report.unreadable), (2, 0));
+
+    // The new key alone, the provider reachable again: the retry revokes the token.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(
+            "UPDATE revocation_retries SET next_attempt_at = '2000-01-01T00:00:00+00:00'",
+        )
+        .await
+        .expect("make due");
+    app.instance_with(move |c| {
+        c.vault.key = Some(secrecy::SecretString::from(new));
+        provider(c, "github").revoke_url = None;
+        c.jobs.revocation_interval_seconds = 1;
+    })
+    .await
+    .expect("the new key alone starts");
+    let mut left = 1;
+    for _ in 0..50 {
+        left = app.count("revocation_retries").await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the retry ran");
+    assert!(
+        app.audit_kinds()
+            .await
+            .iter()
+            .any(|(kind, _, reason)| kind == "connection.revocation"
+                && reason.as_deref() == Some("retry_succeeded")),
+        "{:?}",
+        app.audit_kinds().await
+    );
+    assert!(
+        !app.sandbox.revoke_grant(&token),
+        "the token was already revoked at GitHub"
+    );
+}
+
+/// The sealed columns key rotation walks are every sealed column of the schema: a binary
+/// column added later without being added to the rotation fails here.
+#[tokio::test]
+async fn key_rotation_knows_every_sealed_column_of_the_schema() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT table_name AS t, column_name AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND data_type = 'bytea'"
+        }
+        _ => {
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND lower(p.type) = 'blob'"
+        }
+    };
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .expect("schema");
+    let mut found: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get::<String>("", "t").expect("table"),
+                r.try_get::<String>("", "c").expect("column"),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut known: Vec<(String, String)> = server::domain::rotation::SEALED_COLUMNS
+        .iter()
+        .map(|(t, c)| (t.to_string(), c.to_string()))
+        .collect();
+    known.sort();
+    assert_eq!(found, known);
+}

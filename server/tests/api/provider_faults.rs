@@ -121,7 +121,9 @@ async fn invalid_client_on_refresh_is_the_providers_problem_not_the_users() {
     assert!(health["client_rejected_at"].is_string());
     let (_, other) = app.get_json("/api/gmail/health").await;
     assert_ne!(other["status"], "client_rejected", "only that provider");
-    // Credentials fixed: the next refresh works and the alert clears.
+    // Credentials fixed: once the backoff has passed, the next refresh works and the alert
+    // clears.
+    app.clock.advance(std::time::Duration::from_secs(120));
     assert_eq!(fetch().await, reqwest::StatusCode::OK);
     let (_, health) = app.get_json("/api/outlook/health").await;
     assert_eq!(health["status"], "ok");
@@ -153,6 +155,8 @@ async fn after_a_lost_answer(service: &str, token_path: &str) -> (TestApp, reqwe
     assert_eq!(fetch().await, reqwest::StatusCode::SERVICE_UNAVAILABLE);
     let (_, status) = app.get_json(&format!("/api/auth/{service}/status")).await;
     assert_eq!(status["status"], "expired", "not given up on");
+    // The next try, once the backoff has passed.
+    app.clock.advance(std::time::Duration::from_secs(120));
     let next = fetch().await;
     (app, next)
 }

@@ -149,8 +149,13 @@ async fn asana_connects_and_revokes() {
     let case = Case {
         service: "asana",
         name: "Sandbox User",
-        scopes: &[],
+        scopes: &[
+            "users:read",
+            "workspaces:read",
+            "projects:read",
+            "tasks:read",
+        ],
         revocation: "revoked",
     };
-    journey(case, "default").await;
+    journey(case, "tasks:write").await;
 }

@@ -284,3 +284,196 @@ async fn connections_of_a_provider_removed_from_the_configuration_can_still_be_d
         .expect("delete");
     assert_eq!(never.status(), reqwest::StatusCode::NOT_FOUND);
 }
+
+/// While a provider fails for a connection (5xx, 429, no answer), nobody asks it again before
+/// the backoff ends: the token API answers 503 with Retry-After instead of calling it (before,
+/// every API call made another refresh call). The backoff is in the database, so every
+/// instance obeys it.
+#[tokio::test]
+async fn the_token_api_waits_out_a_failing_providers_backoff() {
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 3600).await;
+    app.signed_in("bo").await;
+    app.connect("outlook", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("bo").await;
+    app.set_expiry(Utc::now() - Duration::minutes(5)).await;
+    let issued = app.sandbox.issued_access_tokens().len();
+    // One failure; the provider would answer the next call.
+    app.sandbox.inject(MICROSOFT_TOKEN, Fault::ServerError);
+    let first = app.token_answer(&key, &user, "outlook").await;
+    assert_eq!(first.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let wait: u64 = first.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((10..=30).contains(&wait), "Retry-After {wait}");
+    // Twenty calls at once and one by one: none reaches the provider.
+    for _ in 0..20 {
+        let again = app.token_answer(&key, &user, "outlook").await;
+        assert_eq!(again.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(again.headers().contains_key("retry-after"));
+    }
+    let second = app.instance_with(|_| {}).await.expect("second instance");
+    let there = reqwest::Client::new()
+        .get(format!(
+            "{second}/api/v1/users/{user}/connections/outlook/token"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(
+        there.status(),
+        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        "the other instance obeys it too"
+    );
+    assert_eq!(
+        app.sandbox.issued_access_tokens().len(),
+        issued,
+        "the provider was not called again"
+    );
+    // Once the backoff has passed, the next call refreshes.
+    app.clock.advance(std::time::Duration::from_secs(wait + 1));
+    let later = app.token_answer(&key, &user, "outlook").await;
+    assert_eq!(later.status(), reqwest::StatusCode::OK);
+    assert_eq!(app.sandbox.issued_access_tokens().len(), issued + 1);
+}
+
+/// The refresher takes a batch of the connections expiring soonest. Connections backing off
+/// after a failure, and connections of a provider removed from the configuration, are not in
+/// it, so however many there are they never hold back the ones it can refresh.
+#[tokio::test]
+async fn the_refreshers_batch_skips_backing_off_and_removed_providers() {
+    use server::base::store::connections;
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 3600).await;
+    for (user, service) in [("al", "outlook"), ("bea", "dropbox"), ("cy", "gmail")] {
+        app.signed_in(user).await;
+        app.connect(service, "sandbox-user").await;
+    }
+    let now = Utc::now();
+    app.set_expiry(now - Duration::minutes(5)).await;
+    let all = connections::expiring_before(
+        &app.db,
+        now,
+        now,
+        &["outlook".into(), "gmail".into(), "dropbox".into()],
+        10,
+    )
+    .await
+    .expect("query");
+    assert_eq!(all.len(), 3);
+    // Outlook backs off; Dropbox is removed from the configuration.
+    let outlook = all
+        .iter()
+        .find(|r| r.provider == "outlook")
+        .expect("outlook");
+    connections::back_off(&app.db, outlook, now + Duration::minutes(10))
+        .await
+        .expect("back off");
+    let batch =
+        connections::expiring_before(&app.db, now, now, &["outlook".into(), "gmail".into()], 1)
+            .await
+            .expect("query");
+    assert_eq!(
+        batch
+            .iter()
+            .map(|r| r.provider.as_str())
+            .collect::<Vec<_>>(),
+        ["gmail"],
+        "a batch of one still holds the one that can be refreshed"
+    );
+}
+
+/// Liveness goes through never-expiring tokens fairly: never-checked first, then the longest
+/// unchecked, each at most once per `jobs.liveness_period_seconds`, and the age of the oldest
+/// check is a metric (before, the same 200 least recently changed rows were checked forever).
+#[tokio::test]
+async fn liveness_checks_every_never_expiring_token_in_turn() {
+    use server::base::store::connections;
+    let app = spawn_app_with(|c| {
+        c.jobs.liveness_interval_seconds = 1;
+        c.jobs.liveness_period_seconds = 3600;
+    })
+    .await;
+    app.signed_in("gus").await;
+    app.connect("slack", "sandbox-user").await;
+    app.connect("github", "sandbox-user").await;
+    let github_token = app
+        .sandbox
+        .issued_access_tokens()
+        .into_iter()
+        .find(|t| t.starts_with("gho_"))
+        .expect("GitHub's token");
+    let github = ["github".to_string(), "slack".to_string()];
+    // The first run checks both (never checked).
+    let mut unchecked = usize::MAX;
+    for _ in 0..50 {
+        let due = connections::never_expiring(&app.db, Utc::now(), &github, 10).await;
+        unchecked = due
+            .expect("query")
+            .iter()
+            .filter(|r| r.checked_at.is_none())
+            .count();
+        if unchecked == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(unchecked, 0, "both were checked");
+    // Within the period nothing is due; a revocation now is noticed once it has passed.
+    let due =
+        connections::never_expiring(&app.db, app.clock.now() - Duration::hours(1), &github, 10)
+            .await
+            .expect("query");
+    assert!(due.is_empty(), "checked once per period");
+    assert!(app.sandbox.revoke_grant(&github_token), "revoked at GitHub");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, status) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(
+        status["status"], "connected",
+        "not checked again within the period"
+    );
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("atom_liveness_oldest_check_seconds"),
+        "the oldest check's age is exported"
+    );
+    app.clock.advance(std::time::Duration::from_secs(3601));
+    assert_eq!(
+        app.wait_for_status("github", "needs_reauth").await,
+        "needs_reauth"
+    );
+}
+
+/// A provider that rate limits the refresh (HTTP 429 with Retry-After, RFC 6585 §4; Slack's
+/// `ratelimited`) is not asked again before the time it named, even when that is longer than
+/// the hub's own backoff.
+#[tokio::test]
+async fn a_rate_limited_refresh_waits_as_long_as_the_provider_asked() {
+    let app = spawn_app_with(|c| c.jobs.refresh_interval_seconds = 3600).await;
+    app.signed_in("ray").await;
+    app.connect("outlook", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("ray").await;
+    app.set_expiry(Utc::now() - Duration::minutes(5)).await;
+    app.sandbox.inject(MICROSOFT_TOKEN, Fault::RateLimited(600));
+    let first = app.token_answer(&key, &user, "outlook").await;
+    assert_eq!(first.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let wait: u64 = first.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((600..=601).contains(&wait), "Retry-After {wait}");
+    app.clock.advance(std::time::Duration::from_secs(120));
+    let early = app.token_answer(&key, &user, "outlook").await;
+    assert_eq!(
+        early.status(),
+        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        "past the hub's own backoff, not past the provider's"
+    );
+    app.clock.advance(std::time::Duration::from_secs(500));
+    let later = app.token_answer(&key, &user, "outlook").await;
+    assert_eq!(later.status(), reqwest::StatusCode::OK);
+}

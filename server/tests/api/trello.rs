@@ -212,7 +212,11 @@ async fn the_sandbox_refuses_bad_signatures_reused_nonces_and_foreign_callbacks(
 /// "invalid token" (Trello REST API, authorization, https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/).
 #[tokio::test]
 async fn a_token_revoked_in_trello_turns_the_connection_to_reconnect() {
-    let app = spawn_app_with(|c| c.jobs.liveness_interval_seconds = 1).await;
+    let app = spawn_app_with(|c| {
+        c.jobs.liveness_interval_seconds = 1;
+        c.jobs.liveness_period_seconds = 1;
+    })
+    .await;
     app.signed_in("tara").await;
     let callback = authorized_callback(&app, &app.client).await;
     let done = app.client.get(&callback).send().await.expect("callback");

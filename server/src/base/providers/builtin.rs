@@ -24,6 +24,9 @@ const OAUTH2: Definition = Definition {
     identity: Identity::OidcUserinfo,
     revocation: RevokeStyle::Rfc7009,
     refresh_with_scopes: false,
+    version_header: None,
+    assumes_lifetime: true,
+    revoke_ends_client_grant: false,
     default_tenant: "common",
     logo: "generic.svg",
 };
@@ -40,6 +43,9 @@ const GOOGLE: Definition = Definition {
         ("prompt", "consent"),
         ("include_granted_scopes", "true"),
     ],
+    // Google's revoke ends every scope the user granted to the client (Gmail's and Drive's
+    // when they share one).
+    revoke_ends_client_grant: true,
     ..OAUTH2
 };
 
@@ -128,7 +134,17 @@ pub const BUILTIN: &[Definition] = &[
         token_url: "https://app.asana.com/-/oauth_token",
         userinfo_url: "https://app.asana.com/api/1.0/users/me",
         revoke_url: "https://app.asana.com/-/oauth_revoke",
-        scopes: &["default"],
+        // Granular scopes (Asana, "OAuth scopes", 2025): new apps are registered for them,
+        // and such an app is refused `default`. users:read gives the identity; the rest is
+        // the documented read/write use. docs/providers/asana.md says how to use full
+        // permissions (`default`) instead.
+        scopes: &[
+            "users:read",
+            "workspaces:read",
+            "projects:read",
+            "tasks:read",
+            "tasks:write",
+        ],
         identity: Identity::AsanaMe,
         ..OAUTH2
     },
@@ -148,6 +164,12 @@ pub const BUILTIN: &[Definition] = &[
         client_auth: ClientAuth::BasicJson,
         identity: Identity::NotionMe,
         revocation: RevokeStyle::NotionRevoke,
+        // Notion's API reference lists the header on every endpoint, the token and revoke
+        // endpoints included (Notion API, "Versioning"; "Refresh a token").
+        version_header: Some(("Notion-Version", "2025-09-03")),
+        // No expires_in, and a rotating refresh token: refreshed when Notion refuses the
+        // access token (the liveness check), not every assumed hour.
+        assumes_lifetime: false,
         ..OAUTH2
     },
     Definition {

@@ -84,6 +84,11 @@ impl Catalog {
         names
     }
 
+    /// The services configured with credentials, the ones whose connections can be refreshed.
+    pub fn configured(&self) -> Vec<String> {
+        self.providers.keys().cloned().collect()
+    }
+
     pub fn uses_sandbox(&self) -> bool {
         self.all().any(|p| p.sandbox)
     }
@@ -117,6 +122,11 @@ fn builtin_provider(
         }
         _ => return Err(error("set both client_id and client_secret")),
     };
+    if s.bot_scopes.is_some() && def.scope_param != "user_scope" {
+        return Err(error(
+            "bot_scopes is for Slack only (its user scopes are `scopes`)",
+        ));
+    }
     let tenant = s
         .tenant
         .clone()
@@ -179,6 +189,15 @@ fn builtin_provider(
         revocation: def.revocation,
         refresh_with_scopes: def.refresh_with_scopes,
         consent_for_offline_access: false,
+        assumes_lifetime: def.assumes_lifetime,
+        bot_scopes: s.bot_scopes.map(|s| s.to_vec()).unwrap_or_default(),
+        revoke_ends_client_grant: def.revoke_ends_client_grant,
+        version_header: def.version_header.map(|(name, default)| {
+            (
+                name.to_string(),
+                s.api_version.clone().unwrap_or_else(|| default.to_string()),
+            )
+        }),
         sandbox,
         source: Source::Fixed(endpoints),
     }))
@@ -241,6 +260,10 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
         revocation: RevokeStyle::Rfc7009,
         refresh_with_scopes: false,
         consent_for_offline_access: true,
+        version_header: None,
+        assumes_lifetime: true,
+        revoke_ends_client_grant: false,
+        bot_scopes: Vec::new(),
         sandbox: false,
         source,
     })

@@ -108,6 +108,17 @@ pub struct Definition {
     pub revocation: RevokeStyle,
     /// The refresh request repeats the scopes (Microsoft).
     pub refresh_with_scopes: bool,
+    /// A header naming the API version, sent on every call to the provider (token, identity,
+    /// revocation): Notion's `Notion-Version`. The value is the default; `api_version` in
+    /// the configuration overrides it.
+    pub version_header: Option<(&'static str, &'static str)>,
+    /// A refreshable token whose answer states no lifetime is given an assumed hour (most
+    /// providers); false where such tokens do not expire and the refresh token is spent on
+    /// use (Notion), so the hub refreshes only when the provider refuses the token.
+    pub assumes_lifetime: bool,
+    /// Revoking one token ends everything the user granted to the client (Google): while
+    /// another of the user's connections uses the same client, disconnect does not revoke.
+    pub revoke_ends_client_grant: bool,
     /// `{tenant}` when the configuration names none (Microsoft: `common`; Teams:
     /// `organizations`, since its chat APIs do not serve personal accounts).
     pub default_tenant: &'static str,
@@ -159,6 +170,14 @@ pub struct Provider {
     /// requires of a client that wants a refresh token (every generic provider; built-in
     /// providers follow their own documentation instead).
     pub consent_for_offline_access: bool,
+    /// A header (name, value) every call to the provider carries (Notion-Version).
+    pub version_header: Option<(String, String)>,
+    /// See `Definition::assumes_lifetime`.
+    pub assumes_lifetime: bool,
+    /// Slack: bot scopes, asked for in `scope` beside the user scopes in `user_scope`.
+    pub bot_scopes: Vec<String>,
+    /// See `Definition::revoke_ends_client_grant`.
+    pub revoke_ends_client_grant: bool,
     /// Pointed at the local sandbox because no credentials were configured (development only).
     pub sandbox: bool,
     source: Source,
@@ -182,6 +201,14 @@ pub enum ProviderError {
 }
 
 impl Provider {
+    /// `request` with the provider's API version header, where it has one.
+    pub fn versioned(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.version_header {
+            Some((name, value)) => request.header(name.as_str(), value.as_str()),
+            None => request,
+        }
+    }
+
     pub async fn endpoints(&self, http: &reqwest::Client) -> Result<&Endpoints, ProviderError> {
         match &self.source {
             Source::Fixed(endpoints) => Ok(endpoints),

@@ -3,7 +3,10 @@
 use app::model::ConnectionState;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{ExprTrait, NullOrdering};
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, Order, QueryOrder, QuerySelect, Select,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "connections")]
@@ -22,6 +25,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_refreshed_at: Option<DateTimeUtc>,
+    /// After a provider failed to refresh it: not before this (every instance obeys).
+    pub retry_at: Option<DateTimeUtc>,
+    /// Refresh failures in a row (the backoff grows with them).
+    pub failures: i32,
+    /// When the liveness job last asked the provider about its never-expiring token.
+    pub checked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -116,6 +125,9 @@ pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
         created_at: Set(row.created_at),
         updated_at: Set(row.updated_at),
         last_refreshed_at: Set(row.last_refreshed_at),
+        retry_at: Set(row.retry_at),
+        failures: Set(row.failures),
+        checked_at: Set(row.checked_at),
     };
     Entity::insert(active)
         .on_conflict(
@@ -131,6 +143,9 @@ pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
                     Column::AccountId,
                     Column::AccountName,
                     Column::UpdatedAt,
+                    Column::RetryAt,
+                    Column::Failures,
+                    Column::CheckedAt,
                 ])
                 .to_owned(),
         )
@@ -158,6 +173,8 @@ pub async fn save_refreshed(
         .col_expr(Column::ExpiresAt, Expr::value(expires_at))
         .col_expr(Column::LastRefreshedAt, Expr::value(Some(now)))
         .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::RetryAt, Expr::value(Option::<DateTimeUtc>::None))
+        .col_expr(Column::Failures, Expr::value(0))
         .filter(Column::Id.eq(row.id.as_str()))
         .filter(Column::UpdatedAt.eq(row.updated_at))
         .exec(db)
@@ -201,33 +218,105 @@ fn of_active_users() -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// Usable connections of active users whose tokens expire before `horizon`, soonest first
-/// (the refresher).
+/// (the refresher). Connections backing off until after `now`, and those of providers not in
+/// `providers` (removed from the configuration), are left out: they never hold back the rest.
 pub async fn expiring_before(
     db: &impl ConnectionTrait,
     horizon: DateTimeUtc,
+    now: DateTimeUtc,
+    providers: &[String],
     limit: u64,
 ) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::Status.eq(CONNECTED))
         .filter(of_active_users())
         .filter(Column::ExpiresAt.lte(horizon))
+        .filter(Column::Provider.is_in(providers.iter().map(String::as_str)))
+        .filter(
+            Condition::any()
+                .add(Column::RetryAt.is_null())
+                .add(Column::RetryAt.lte(now)),
+        )
         .order_by_asc(Column::ExpiresAt)
         .limit(limit)
         .all(db)
         .await
 }
 
-/// Usable connections of active users whose tokens never expire, least recently changed
-/// first (liveness).
-pub async fn never_expiring(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Model>, DbErr> {
+/// Usable connections of active users whose tokens never expire and were not checked since
+/// `checked_before`, never-checked first, then the longest unchecked (liveness: every one gets
+/// its turn however many there are), of the `providers` still configured.
+pub async fn never_expiring(
+    db: &impl ConnectionTrait,
+    checked_before: DateTimeUtc,
+    providers: &[String],
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    never_expiring_query(providers)
+        .filter(
+            Condition::any()
+                .add(Column::CheckedAt.is_null())
+                .add(Column::CheckedAt.lte(checked_before)),
+        )
+        .order_by_with_nulls(Column::CheckedAt, Order::Asc, NullOrdering::First)
+        .order_by_asc(Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Since when the least recently checked never-expiring token has gone unchecked (its last
+/// check, or its connection if never checked); None when there is none.
+pub async fn oldest_check(
+    db: &impl ConnectionTrait,
+    providers: &[String],
+) -> Result<Option<DateTimeUtc>, DbErr> {
+    let row = never_expiring_query(providers)
+        .order_by_with_nulls(Column::CheckedAt, Order::Asc, NullOrdering::First)
+        .order_by_asc(Column::UpdatedAt)
+        .one(db)
+        .await?;
+    Ok(row.map(|row| row.checked_at.unwrap_or(row.updated_at)))
+}
+
+fn never_expiring_query(providers: &[String]) -> Select<Entity> {
     Entity::find()
         .filter(Column::Status.eq(CONNECTED))
         .filter(of_active_users())
         .filter(Column::ExpiresAt.is_null())
-        .order_by_asc(Column::UpdatedAt)
-        .limit(limit)
-        .all(db)
-        .await
+        .filter(Column::Provider.is_in(providers.iter().map(String::as_str)))
+}
+
+/// The liveness job asked the provider about this connection at `now`.
+pub async fn set_checked(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: DateTimeUtc,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::CheckedAt, Expr::value(Some(now)))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A refresh failed for a reason that may pass (the provider's 5xx, 429, network): the
+/// connection is not refreshed again before `retry_at`, by the refresher or the token API of
+/// any instance. Counts the failure (`failures` grows by one; a successful refresh or a
+/// reconnect sets it back to zero).
+pub async fn back_off(
+    db: &impl ConnectionTrait,
+    row: &Model,
+    retry_at: DateTimeUtc,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::RetryAt, Expr::value(Some(retry_at)))
+        .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
+        .filter(Column::Id.eq(row.id.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 impl Model {

@@ -70,3 +70,24 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
     Entity::delete_by_id(id.to_string()).exec(db).await?;
     Ok(())
 }
+
+/// Every pending retry (key rotation re-seals them all).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Model>, DbErr> {
+    Entity::find().order_by_asc(Column::Id).all(db).await
+}
+
+/// Replaces a retry's sealed tokens if they are still `old`; true if replaced.
+pub async fn swap_sealed(
+    db: &impl ConnectionTrait,
+    id: &str,
+    old: &[u8],
+    new: Vec<u8>,
+) -> Result<bool, DbErr> {
+    let swapped = Entity::update_many()
+        .col_expr(Column::TokensSealed, Expr::value(new))
+        .filter(Column::Id.eq(id))
+        .filter(Column::TokensSealed.eq(old.to_vec()))
+        .exec(db)
+        .await?;
+    Ok(swapped.rows_affected == 1)
+}

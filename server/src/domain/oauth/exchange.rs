@@ -24,6 +24,20 @@ pub enum ExchangeError {
     /// HTTP 200 without a usable token.
     #[error("the token response is malformed")]
     Malformed,
+    /// HTTP 429, or a rate-limit code (Slack's `ratelimited` with HTTP 200): not before the
+    /// `Retry-After` seconds, when the provider said.
+    #[error("the token endpoint is rate limiting")]
+    RateLimited(Option<u64>),
+}
+
+impl ExchangeError {
+    /// How long the provider asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited(seconds) => *seconds,
+            _ => None,
+        }
+    }
 }
 
 /// What a successful exchange yields besides the tokens. Debug prints no token.
@@ -70,9 +84,10 @@ pub fn token_request<'a>(
     endpoints: &Endpoints,
     mut form: Vec<(&'a str, &'a str)>,
 ) -> reqwest::RequestBuilder {
-    let request = http
-        .post(endpoints.token_url.clone())
-        .header(reqwest::header::ACCEPT, "application/json");
+    let request = provider.versioned(
+        http.post(endpoints.token_url.clone())
+            .header(reqwest::header::ACCEPT, "application/json"),
+    );
     match provider.client_auth {
         ClientAuth::Body => {
             form.push(("client_id", &provider.client_id));
@@ -98,6 +113,16 @@ pub async fn parse_token_response(
     response: reqwest::Response,
 ) -> Result<Grant, ExchangeError> {
     let status = response.status();
+    // RFC 9110 §10.2.3: seconds (an HTTP date is not worth the trouble here).
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| s.min(3600));
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(ExchangeError::RateLimited(retry_after));
+    }
     let body: Value = response.json().await.map_err(|_| {
         if status.is_success() {
             ExchangeError::Malformed
@@ -106,6 +131,11 @@ pub async fn parse_token_response(
         }
     })?;
     if let Some(code) = body.get("error").and_then(Value::as_str) {
+        // Slack answers a rate limit with HTTP 200 and `ratelimited` (Slack API, "Rate
+        // limits": https://api.slack.com/apis/rate-limits).
+        if code == "ratelimited" {
+            return Err(ExchangeError::RateLimited(retry_after));
+        }
         return Err(ExchangeError::Rejected(safe_code(code)));
     }
     if status != reqwest::StatusCode::OK {
@@ -123,6 +153,12 @@ pub async fn parse_token_response(
                 .unwrap_or(&body)
         }
     };
+    // Slack with bot scopes as well as user scopes: the bot token is the top-level one.
+    let bot_token = (format == TokenFormat::SlackV2 && !std::ptr::eq(tokens_at, &body))
+        .then(|| body.get("access_token").and_then(Value::as_str))
+        .flatten()
+        .filter(|t| !t.is_empty())
+        .map(|t| AccessToken::new(t.to_string()));
     let text = |key: &str| {
         tokens_at
             .get(key)
@@ -135,6 +171,7 @@ pub async fn parse_token_response(
             access_token: AccessToken::new(access_token.to_string()),
             refresh_token: text("refresh_token").map(|t| RefreshToken::new(t.to_string())),
             token_secret: None,
+            bot_token,
         },
         expires_in: tokens_at.get("expires_in").and_then(seconds),
         scope: text("scope").map(str::to_string),
@@ -158,8 +195,48 @@ fn seconds(value: &Value) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::seconds;
+    use super::{parse_token_response, seconds, ExchangeError};
+    use crate::base::providers::TokenFormat;
     use serde_json::json;
+
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> reqwest::Response {
+        let mut response = http::Response::builder().status(status);
+        for (name, value) in headers {
+            response = response.header(*name, *value);
+        }
+        reqwest::Response::from(response.body(body.to_string()).expect("response"))
+    }
+
+    /// A rate limit is a rate limit however it is said: HTTP 429 with Retry-After (RFC 6585
+    /// §4), or Slack's HTTP 200 `{"ok": false, "error": "ratelimited"}` (Slack API, "Rate
+    /// limits", https://api.slack.com/apis/rate-limits).
+    #[tokio::test]
+    async fn rate_limits_are_told_apart_with_their_retry_after() {
+        let limited = parse_token_response(
+            TokenFormat::Standard,
+            answer(429, &[("retry-after", "120")], "{}"),
+        )
+        .await;
+        assert_eq!(limited.err().and_then(|e| e.retry_after()), Some(120));
+        let slack = parse_token_response(
+            TokenFormat::SlackV2,
+            answer(
+                200,
+                &[("retry-after", "30")],
+                r#"{"ok":false,"error":"ratelimited"}"#,
+            ),
+        )
+        .await;
+        assert!(matches!(slack, Err(ExchangeError::RateLimited(Some(30)))));
+        let refused = parse_token_response(
+            TokenFormat::SlackV2,
+            answer(200, &[], r#"{"ok":false,"error":"invalid_refresh_token"}"#),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(ExchangeError::Rejected(code)) if code == "invalid_refresh_token")
+        );
+    }
 
     #[test]
     fn lifetimes_are_read_in_every_shape_and_nonsense_is_none() {

@@ -222,6 +222,13 @@ pub(super) fn scopes_and_params(
             &provider.scopes.join(&provider.scope_separator),
         );
     }
+    if !provider.bot_scopes.is_empty() {
+        // Slack: bot scopes go in `scope`, comma-separated (the user's are in `user_scope`).
+        query.append_pair(
+            "scope",
+            &provider.bot_scopes.join(&provider.scope_separator),
+        );
+    }
     for (key, value) in &provider.authorize_params {
         query.append_pair(key, value);
     }

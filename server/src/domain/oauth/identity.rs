@@ -5,9 +5,6 @@ use oauth2::AccessToken;
 use reqwest::header::ACCEPT;
 use serde_json::Value;
 
-/// The Notion API version the hub speaks (Notion requires the header on every call).
-pub const NOTION_VERSION: &str = "2022-06-28";
-
 /// Why the who-am-I call gave no account.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
@@ -50,7 +47,7 @@ pub async fn who_am_i(
         Identity::OidcUserinfo | Identity::AsanaMe | Identity::MicrosoftGraph => {
             http.get(url).header(ACCEPT, "application/json")
         }
-        Identity::NotionMe => http.get(url).header("Notion-Version", NOTION_VERSION),
+        Identity::NotionMe => provider.versioned(http.get(url)),
         Identity::SlackAuthTest => http.post(url).form(&[] as &[(&str, &str)]),
         // An RPC endpoint without arguments: no body and no Content-Type.
         Identity::DropboxAccount => http.post(url),

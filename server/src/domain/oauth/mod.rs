@@ -26,6 +26,10 @@ pub struct TokenSet {
     /// OAuth 1.0a: the token secret that signs requests with the access token.
     #[serde(default)]
     pub token_secret: Option<AccessToken>,
+    /// Slack: the bot token of the same installation, when bot scopes were asked for too
+    /// (the access token above is then the user's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<AccessToken>,
 }
 
 /// The account these tokens belong to, by the provider's who-am-I call in its protocol (a
@@ -104,6 +108,7 @@ mod tests {
             access_token: AccessToken::new("gho_topsecret".into()),
             refresh_token: Some(RefreshToken::new("ghr_topsecret".into())),
             token_secret: None,
+            bot_token: Some(AccessToken::new("xoxb-topsecret".into())),
         };
         assert!(!format!("{set:?}").contains("topsecret"));
     }

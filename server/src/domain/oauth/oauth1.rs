@@ -94,6 +94,7 @@ pub(super) async fn exchange(
             access_token: answer.token,
             refresh_token: None,
             token_secret: Some(AccessToken::new(answer.secret.expose_secret().to_string())),
+            bot_token: None,
         },
         expires_in: None,
         granted_scopes: None,

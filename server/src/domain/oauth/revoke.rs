@@ -5,6 +5,16 @@ use crate::base::providers::{ClientAuth, Endpoints, Provider, RevokeStyle};
 use app::model::Revocation;
 use secrecy::ExposeSecret;
 
+/// How one revocation request went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Settled: revoked, impossible, or failed.
+    Done(Revocation),
+    /// The provider refused the access token itself (HTTP 401, Slack's `token_expired`): it
+    /// has probably expired, and a refreshed one may succeed.
+    TokenRefused,
+}
+
 /// Revokes at the provider in its own way; says how it went.
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
 pub async fn revoke(
@@ -12,15 +22,15 @@ pub async fn revoke(
     provider: &Provider,
     endpoints: &Endpoints,
     tokens: &TokenSet,
-) -> Revocation {
+) -> Answer {
     let Some(url) = endpoints.revoke_url.clone() else {
-        return Revocation::NoRevocationEndpoint;
+        return Answer::Done(Revocation::NoRevocationEndpoint);
     };
     let access = tokens.access_token.secret();
     let request = match provider.revocation {
-        RevokeStyle::None => return Revocation::NoRevocationEndpoint,
+        RevokeStyle::None => return Answer::Done(Revocation::NoRevocationEndpoint),
         RevokeStyle::TrelloDelete => {
-            return super::oauth1::revoke(http, provider, url, tokens).await
+            return Answer::Done(super::oauth1::revoke(http, provider, url, tokens).await)
         }
         RevokeStyle::GitHubGrant => basic_auth(
             http.delete(url),
@@ -58,28 +68,31 @@ pub async fn revoke(
                 .json(&serde_json::json!({ "token": access }))
         }
     };
-    match request.send().await {
+    match provider.versioned(request).send().await {
         Ok(r) if r.status().is_success() => {
             if provider.revocation == RevokeStyle::SlackAuthRevoke {
-                // Slack answers HTTP 200 with ok:false on failure.
-                let ok = r
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|b| b.get("ok").cloned());
-                if ok != Some(serde_json::Value::Bool(true)) {
-                    return Revocation::RevocationFailed;
+                // Slack answers HTTP 200 with ok:false on failure (auth.revoke's errors).
+                let body = r.json::<serde_json::Value>().await.unwrap_or_default();
+                if body["ok"] != serde_json::Value::Bool(true) {
+                    if body["error"] == "token_expired" {
+                        return Answer::TokenRefused;
+                    }
+                    return Answer::Done(Revocation::RevocationFailed);
                 }
             }
-            Revocation::Revoked
+            Answer::Done(Revocation::Revoked)
+        }
+        Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => {
+            tracing::info!("revocation refused the access token");
+            Answer::TokenRefused
         }
         Ok(r) => {
             tracing::warn!(status = %r.status(), "revocation refused");
-            Revocation::RevocationFailed
+            Answer::Done(Revocation::RevocationFailed)
         }
         Err(e) => {
             tracing::warn!(error = %e.without_url(), "revocation request failed");
-            Revocation::RevocationFailed
+            Answer::Done(Revocation::RevocationFailed)
         }
     }
 }

@@ -11,7 +11,7 @@
 
 mod refresh;
 
-pub(crate) use refresh::mark_needs_reauth;
+pub(crate) use refresh::{mark_needs_reauth, refresh_grant};
 
 use crate::base::providers::Provider;
 use crate::base::store::{self, connections};
@@ -38,9 +38,13 @@ pub enum TokenError {
     /// The grant is gone: the user must reconnect.
     #[error("the connection needs re-authorization")]
     NeedsReauth,
-    /// The provider did not answer; the old tokens are kept.
+    /// The provider did not answer, or failed recently and is not asked again before
+    /// `retry_at` (every instance obeys it); the old tokens are kept.
     #[error("the provider is unavailable; try again later")]
-    Unavailable,
+    Unavailable {
+        /// When the provider may be asked again; None when it may be now.
+        retry_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Something failed on our side (logged).
     #[error("internal error")]
     Internal,
@@ -63,6 +67,8 @@ pub struct FreshToken {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// What it allows.
     pub scopes: Vec<String>,
+    /// Slack: the installation's bot token, when bot scopes were asked for.
+    pub bot_token: Option<AccessToken>,
 }
 
 /// Per-connection locks of this process, and this process's name on leases.
@@ -101,14 +107,15 @@ pub const ASSUMED_LIFETIME_SECONDS: i64 = 3600;
 
 /// When a token received at `received_at` expires. A usable `expires_in` (see
 /// `exchange::seconds`) is taken as stated; without one, a refreshable token gets
-/// [`ASSUMED_LIFETIME_SECONDS`] and a token without a refresh token never expires (the
-/// liveness job checks those instead).
+/// [`ASSUMED_LIFETIME_SECONDS`] where the provider's tokens have lifetimes
+/// (`Provider::assumes_lifetime`), and otherwise never expires (the liveness job checks
+/// those instead).
 pub fn expires_at(
     received_at: chrono::DateTime<chrono::Utc>,
     expires_in: Option<i64>,
-    refreshable: bool,
+    assume_lifetime: bool,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
-    let seconds = expires_in.or(refreshable.then_some(ASSUMED_LIFETIME_SECONDS))?;
+    let seconds = expires_in.or(assume_lifetime.then_some(ASSUMED_LIFETIME_SECONDS))?;
     received_at.checked_add_signed(chrono::Duration::try_seconds(seconds)?)
 }
 
@@ -120,6 +127,15 @@ pub fn is_due(
     margin: chrono::Duration,
 ) -> bool {
     expires_at.is_some_and(|at| at - margin <= now)
+}
+
+/// How long a connection is left alone after its `failures`-th refresh failure in a row:
+/// 10 s, 20 s, 40 s ... at most an hour, plus up to a quarter more at random (instances and
+/// connections that failed together do not retry together).
+pub fn backoff(failures: i32) -> chrono::Duration {
+    let base = chrono::Duration::seconds((10i64 << failures.clamp(0, 9)).min(3600));
+    let jitter = base.num_milliseconds() as f64 * rand::random::<f64>() * 0.25;
+    base + chrono::Duration::milliseconds(jitter as i64)
 }
 
 /// A working access token: refreshed first when it expires within a minute.
@@ -146,10 +162,45 @@ pub async fn ensure_fresh(
     provider: &Provider,
     margin: chrono::Duration,
 ) -> Result<FreshToken, TokenError> {
-    let due = |expires_at| is_due(expires_at, ctx.clock.now(), margin);
+    let due = |row: &connections::Model| is_due(row.expires_at, ctx.clock.now(), margin);
+    single_flight(ctx, user_id, provider, due).await
+}
+
+/// The provider refused `refused`'s access token (HTTP 401) though it had not expired by
+/// its stated lifetime: with a refresh token, one refresh (Notion rotates refresh tokens and
+/// states no lifetime), unless someone changed the connection since it was read. A refresh
+/// the provider refuses turns it to needs_reauth, as always.
+pub async fn refresh_refused(
+    ctx: &Ctx,
+    provider: &Provider,
+    refused: &connections::Model,
+) -> Result<FreshToken, TokenError> {
+    let unchanged = |row: &connections::Model| row.updated_at == refused.updated_at;
+    single_flight(ctx, &refused.user_id, provider, unchanged).await
+}
+
+/// The connection's access token, refreshed first when `due` says so: at most one provider
+/// call per connection at a time (a lock in this process, a lease across instances), none
+/// while the connection backs off after a failure.
+async fn single_flight(
+    ctx: &Ctx,
+    user_id: &str,
+    provider: &Provider,
+    due: impl Fn(&connections::Model) -> bool,
+) -> Result<FreshToken, TokenError> {
     let row = current(ctx, user_id, provider).await?;
-    if !due(row.expires_at) {
+    if !due(&row) {
         return open(ctx, &row);
+    }
+    if let Some(retry_at) = row.retry_at.filter(|at| *at > ctx.clock.now()) {
+        // The provider failed recently: not asked again before the backoff ends. A token
+        // that still works meanwhile is handed out.
+        if row.expires_at.is_some_and(|at| at > ctx.clock.now()) {
+            return open(ctx, &row);
+        }
+        return Err(TokenError::Unavailable {
+            retry_at: Some(retry_at),
+        });
     }
     let lock = ctx.refresh_locks.lock_for(&row.id);
     let _one_at_a_time = lock.lock().await;
@@ -157,7 +208,7 @@ pub async fn ensure_fresh(
     let mut row = current(ctx, user_id, provider).await?;
     let owner = ctx.refresh_locks.owner.clone();
     for attempt in 0..100u32 {
-        if !due(row.expires_at) {
+        if !due(&row) {
             return open(ctx, &row);
         }
         if store::leases::claim(
@@ -172,7 +223,7 @@ pub async fn ensure_fresh(
             // Another instance may have refreshed between our read and our claim: read
             // again under the lease, or we would spend a rotated refresh token twice.
             let result = match current(ctx, user_id, provider).await {
-                Ok(row) if due(row.expires_at) => refresh(ctx, provider, &row).await,
+                Ok(row) if due(&row) => refresh(ctx, provider, &row).await,
                 Ok(row) => open(ctx, &row),
                 Err(e) => Err(e),
             };
@@ -184,7 +235,7 @@ pub async fn ensure_fresh(
         tokio::time::sleep(Duration::from_millis((10u64 << attempt.min(4)).min(100))).await;
         row = current(ctx, user_id, provider).await?;
     }
-    Err(TokenError::Unavailable)
+    Err(TokenError::Unavailable { retry_at: None })
 }
 
 async fn current(
@@ -233,11 +284,13 @@ fn audit_decrypt_failure(ctx: &Ctx, row: &connections::Model) {
 }
 
 fn open(ctx: &Ctx, row: &connections::Model) -> Result<FreshToken, TokenError> {
+    let tokens = open_tokens(ctx, row)?;
     Ok(FreshToken {
         connection_id: row.id.clone(),
-        access_token: open_tokens(ctx, row)?.access_token,
+        access_token: tokens.access_token,
         expires_at: row.expires_at,
         scopes: crate::domain::connections::split_scopes(&row.granted_scopes),
+        bot_token: tokens.bot_token,
     })
 }
 
@@ -268,6 +321,19 @@ mod tests {
             now,
             minute
         ));
+    }
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_up_to_an_hour() {
+        let secs: Vec<i64> = (0..=12).map(|n| backoff(n).num_seconds()).collect();
+        for (n, s) in secs.iter().enumerate() {
+            let base = (10i64 << n.min(9)).min(3600);
+            assert!(*s >= base && *s <= base + base / 4, "{n}: {s}");
+        }
+        assert!(
+            backoff(40).num_seconds() <= 4500,
+            "never more than an hour and a quarter"
+        );
     }
 
     #[test]

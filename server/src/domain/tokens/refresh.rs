@@ -6,7 +6,7 @@ use crate::base::providers::Provider;
 use crate::base::store::connections;
 use crate::domain::connections::record_change;
 use crate::domain::connections::seal_tokens;
-use crate::domain::oauth::exchange::{parse_token_response, token_request, ExchangeError};
+use crate::domain::oauth::exchange::{parse_token_response, token_request, ExchangeError, Grant};
 use crate::domain::oauth::TokenSet;
 use crate::domain::Ctx;
 use sea_orm::TransactionTrait;
@@ -44,28 +44,7 @@ pub(super) async fn refresh(
     let Some(refresh_token) = tokens.refresh_token.as_ref() else {
         return mark_needs_reauth(ctx, row, "no_refresh_token").await;
     };
-    let endpoints = provider
-        .endpoints(&ctx.http)
-        .await
-        .map_err(|_| TokenError::Unavailable)?;
-    let scope = provider.scopes.join(&provider.scope_separator);
-    let mut form = vec![
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token.secret().as_str()),
-    ];
-    if provider.refresh_with_scopes {
-        form.push(("scope", &scope));
-    }
-    let sent = token_request(&ctx.http, provider, endpoints, form)
-        .send()
-        .await;
-    let grant = match sent {
-        Ok(response) => parse_token_response(provider.token_format, response).await,
-        Err(e) => {
-            tracing::warn!(error = %e.without_url(), "refresh request failed");
-            Err(ExchangeError::Network)
-        }
-    };
+    let grant = refresh_grant(ctx, provider, refresh_token).await;
     let grant = match grant {
         Ok(grant) => grant,
         Err(ExchangeError::Rejected(code)) if grant_is_dead(&code) => {
@@ -79,7 +58,7 @@ pub(super) async fn refresh(
             let event =
                 Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("invalid_client");
             audit(ctx, row, event).await;
-            return Err(TokenError::Unavailable);
+            return back_off(ctx, row, None).await;
         }
         Err(e) => {
             tracing::warn!(error = %e, connection_id = %row.id, "refresh failed; the old tokens stay");
@@ -90,7 +69,7 @@ pub(super) async fn refresh(
                 Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock)).failed("transient"),
             )
             .await;
-            return Err(TokenError::Unavailable);
+            return back_off(ctx, row, e.retry_after()).await;
         }
     };
     let now = ctx.clock.now();
@@ -99,16 +78,17 @@ pub(super) async fn refresh(
         // A rotated refresh token replaces the old one; none in the answer keeps the old.
         refresh_token: grant.tokens.refresh_token.or(tokens.refresh_token),
         token_secret: tokens.token_secret,
+        bot_token: grant.tokens.bot_token.or(tokens.bot_token),
     };
     let sealed = seal_tokens(ctx, &row.id, &row.user_id, &row.provider, &new_tokens)?;
-    // A refresh leaves a refresh token (rotated, or the old one kept).
-    let expires_at = super::expires_at(now, grant.expires_in, true);
+    // A refresh leaves a refresh token (rotated, or the old one kept): refreshable.
+    let expires_at = super::expires_at(now, grant.expires_in, provider.assumes_lifetime);
     // The new tokens, the audit event and its webhook row commit together, or none do.
     let txn = ctx.db.begin().await?;
     let updated = connections::save_refreshed(&txn, row, sealed, expires_at, now).await?;
     if !updated {
         tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
-        return Err(TokenError::Unavailable);
+        return Err(TokenError::Unavailable { retry_at: None });
     }
     let event = Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock));
     record_change(&txn, row_event(row, event)).await?;
@@ -119,7 +99,40 @@ pub(super) async fn refresh(
         access_token: new_tokens.access_token,
         expires_at,
         scopes: crate::domain::connections::split_scopes(&row.granted_scopes),
+        bot_token: new_tokens.bot_token,
     })
+}
+
+/// One `refresh_token` grant at the provider (RFC 6749 §6), with the provider's quirks
+/// (Microsoft wants the scopes again). The connection's refresh and a revocation retry whose
+/// access token has expired both use it.
+pub(crate) async fn refresh_grant(
+    ctx: &Ctx,
+    provider: &Provider,
+    refresh_token: &oauth2::RefreshToken,
+) -> Result<Grant, ExchangeError> {
+    let endpoints = provider
+        .endpoints(&ctx.http)
+        .await
+        .map_err(|_| ExchangeError::Network)?;
+    let scope = provider.scopes.join(&provider.scope_separator);
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.secret().as_str()),
+    ];
+    if provider.refresh_with_scopes {
+        form.push(("scope", &scope));
+    }
+    match token_request(&ctx.http, provider, endpoints, form)
+        .send()
+        .await
+    {
+        Ok(response) => parse_token_response(provider.token_format, response).await,
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "refresh request failed");
+            Err(ExchangeError::Network)
+        }
+    }
 }
 
 pub(crate) async fn mark_needs_reauth(
@@ -150,12 +163,28 @@ pub(crate) async fn mark_needs_reauth(
     // refresh on another instance), this conclusion is stale and is not written.
     if !connections::set_needs_reauth(&txn, row, sealed, ctx.clock.now()).await? {
         tracing::warn!(connection_id = %row.id, "the connection changed before needs_reauth");
-        return Err(TokenError::Unavailable);
+        return Err(TokenError::Unavailable { retry_at: None });
     }
     let event = Event::new(Kind::NeedsReauth, &Origin::internal(&ctx.clock)).failed(&reason);
     record_change(&txn, row_event(row, event)).await?;
     txn.commit().await?;
     Err(TokenError::NeedsReauth)
+}
+
+/// The provider failed in a way that may pass: nobody (refresher or token API, on any
+/// instance) asks it again for this connection before the backoff ends, nor before the
+/// `Retry-After` it sent.
+async fn back_off(
+    ctx: &Ctx,
+    row: &connections::Model,
+    retry_after: Option<u64>,
+) -> Result<FreshToken, TokenError> {
+    let asked = chrono::Duration::seconds(retry_after.unwrap_or(0) as i64);
+    let retry_at = ctx.clock.now() + super::backoff(row.failures + 1).max(asked);
+    connections::back_off(&ctx.db, row, retry_at).await?;
+    Err(TokenError::Unavailable {
+        retry_at: Some(retry_at),
+    })
 }
 
 /// The event about this connection: its user and provider.

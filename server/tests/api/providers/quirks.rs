@@ -2,6 +2,7 @@
 
 mod asana;
 mod dropbox;
+mod github;
 mod google;
 mod microsoft;
 mod notion;
@@ -13,6 +14,9 @@ use server::sandbox::SANDBOX_CLIENT_SECRET;
 use url::Url;
 
 pub const SECRET: &str = SANDBOX_CLIENT_SECRET;
+
+/// A Notion API version Notion accepts (every Notion call carries one).
+pub const NOTION_VERSION: &str = "2025-09-03";
 
 /// An authorization code the sandbox issued for `sandbox-user`.
 pub struct Code {
@@ -92,7 +96,10 @@ impl Code {
             ("code", self.code.clone()),
             ("redirect_uri", self.redirect_uri.clone()),
         ];
-        let request = reqwest::Client::new().post(self.url(path));
+        let mut request = reqwest::Client::new().post(self.url(path));
+        if self.base.ends_with("/notion") {
+            request = request.header("Notion-Version", NOTION_VERSION);
+        }
         let basic = |r: reqwest::RequestBuilder| r.basic_auth(&self.client_id, Some(SECRET));
         let with_body = |fields: &mut Vec<(&str, String)>| {
             fields.push(("client_id", self.client_id.clone()));

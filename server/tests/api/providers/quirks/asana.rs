@@ -79,3 +79,31 @@ async fn asana_revokes_with_the_refresh_token_only() {
     );
     assert!(!app.sandbox.token_is_live(access), "the grant ended");
 }
+
+/// Asana's two scope modes are mutually exclusive since 2025: an app registered for granular
+/// scopes is refused `default` (full permissions), alone or mixed in (Asana, "OAuth scopes",
+/// https://developers.asana.com/docs/oauth#oauth-scopes and
+/// https://developers.asana.com/docs/oauth-scopes, checked 2026-11-29). The hub's default
+/// scopes are granular, so a new app connects as registered; a mix is refused at Asana and
+/// the user gets the hub's clear error, with nothing stored.
+#[tokio::test]
+async fn asana_refuses_default_mixed_with_granular_scopes() {
+    let app = spawn_app_with(|c| {
+        provider(c, "asana").scopes = Some(server::base::config::Scopes::Text(
+            "default tasks:read".into(),
+        ));
+    })
+    .await;
+    app.signed_in("asa").await;
+    let authorize = app.start_connect_to(&app.client, "asana").await;
+    let refused = app.client.get(authorize).send().await.expect("authorize");
+    assert!(refused.status().is_redirection(), "{}", refused.status());
+    let callback = location(&refused);
+    assert!(callback.contains("error=forbidden_scopes"), "{callback}");
+    let back = app.client.get(callback).send().await.expect("callback");
+    assert_eq!(
+        location(&back),
+        "/connections?error=provider_error&service=asana"
+    );
+    assert_eq!(app.count("connections").await, 0);
+}

@@ -116,3 +116,55 @@ async fn google_revoking_the_refresh_token_ends_the_grant() {
         .expect("refresh");
     assert_eq!(json(refreshed).await["error"], "invalid_grant");
 }
+
+/// Gmail and Drive may share one Google client, and Google's revocation ends every scope the
+/// user granted to that client (Google Identity, "Using OAuth 2.0 for Web Server
+/// Applications", Revoking a token,
+/// https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke, checked
+/// 2026-11-29; the sandbox revokes per client and user as Google does). Disconnecting Gmail
+/// while Drive is connected through the same client deletes Gmail here and says so, without
+/// revoking: Drive keeps working. Disconnecting the last of them revokes.
+#[tokio::test]
+async fn disconnecting_gmail_keeps_drive_working_on_a_shared_google_client() {
+    let app = spawn_app().await;
+    app.signed_in("gwen").await;
+    app.connect("gmail", "sandbox-user").await;
+    let gmail_token = app.sandbox.issued_access_tokens().pop().expect("gmail");
+    app.connect("gdrive", "sandbox-user").await;
+    let drive_token = app
+        .sandbox
+        .issued_access_tokens()
+        .into_iter()
+        .find(|t| *t != gmail_token)
+        .expect("drive");
+
+    let body = json(app.post("/api/auth/gmail/disconnect").await).await;
+    assert_eq!(body["revocation"], "kept_for_other_services", "{body}");
+    let (_, gmail) = app.get_json("/api/auth/gmail/status").await;
+    assert_eq!(gmail["connected"], false, "deleted here");
+    assert!(
+        app.sandbox.token_is_live(&drive_token),
+        "Drive's grant lives"
+    );
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("gwen").await;
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(1))
+        .await;
+    let refreshed = app.token_answer(&key, &user, "gdrive").await;
+    assert_eq!(refreshed.status(), StatusCode::OK, "Drive still refreshes");
+    let page = app
+        .get("/connections?disconnected=gmail&revocation=kept_for_other_services")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("was not revoked"), "the page says why");
+
+    let body = json(app.post("/api/auth/gdrive/disconnect").await).await;
+    assert_eq!(body["revocation"], "revoked", "the last one revokes");
+    assert!(!app.sandbox.token_is_live(&drive_token));
+    assert!(
+        !app.sandbox.token_is_live(&gmail_token),
+        "the whole client grant"
+    );
+}

@@ -143,7 +143,11 @@ async fn slack_nests_the_user_token_and_revokes_the_calling_token() {
 /// needs_reauth, not stay "connected" forever.
 #[tokio::test]
 async fn a_token_revoked_in_slack_turns_the_connection_to_reconnect() {
-    let app = spawn_app_with(|c| c.jobs.liveness_interval_seconds = 1).await;
+    let app = spawn_app_with(|c| {
+        c.jobs.liveness_interval_seconds = 1;
+        c.jobs.liveness_period_seconds = 1;
+    })
+    .await;
     app.signed_in("sara").await;
     app.connect("slack", "sandbox-user").await;
     app.revoke_first_app_grant().await;
@@ -152,4 +156,86 @@ async fn a_token_revoked_in_slack_turns_the_connection_to_reconnect() {
     assert!(app.audit_kinds().await.iter().any(|(kind, _, reason)| {
         kind == "connection.needs_reauth" && reason.as_deref() == Some("revoked_at_provider")
     }));
+}
+
+/// Slack's OAuth v2 installs a bot token (`scope`, top level) and a user token (`user_scope`,
+/// under `authed_user`) in one grant (Slack API, "Installing with OAuth",
+/// https://api.slack.com/authentication/oauth-v2, checked 2026-11-29). With `bot_scopes`
+/// configured, the hub keeps both; the token API hands out the user's by default and the
+/// bot's with `?token=bot`.
+#[tokio::test]
+async fn slack_keeps_the_bot_token_beside_the_users() {
+    let app = spawn_app_with(|c| {
+        provider(c, "slack").bot_scopes = Some(server::base::config::Scopes::Text(
+            "chat:write,channels:read".into(),
+        ));
+    })
+    .await;
+    app.signed_in("bo").await;
+    let authorize = app.start_connect_to(&app.client, "slack").await;
+    let scope = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(scope.as_deref(), Some("chat:write,channels:read"));
+    assert_eq!(
+        app.connect("slack", "sandbox-user").await,
+        "/connections?connected=slack"
+    );
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("bo").await;
+    let api = reqwest::Client::new();
+    let fetch = |query: &'static str| {
+        api.get(app.url(&format!(
+            "/api/v1/users/{user}/connections/slack/token{query}"
+        )))
+        .bearer_auth(&key)
+        .send()
+    };
+    let user_token = json(fetch("").await.expect("api")).await;
+    assert!(user_token["access_token"]
+        .as_str()
+        .expect("token")
+        .starts_with("xoxp-"));
+    let bot = json(fetch("?token=bot").await.expect("api")).await;
+    assert!(
+        bot["access_token"]
+            .as_str()
+            .expect("token")
+            .starts_with("xoxb-"),
+        "{bot}"
+    );
+    assert_eq!(
+        bot["scopes"],
+        serde_json::json!(["chat:write", "channels:read"])
+    );
+    let odd = fetch("?token=admin").await.expect("api");
+    assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        !app.stored_text()
+            .await
+            .iter()
+            .any(|(_, text)| text.contains("xoxb-")),
+        "the bot token is sealed like the rest"
+    );
+}
+
+/// Without bot scopes there is no bot token to hand out: a clear 404, not the user's token.
+#[tokio::test]
+async fn slack_without_bot_scopes_has_no_bot_token() {
+    let app = spawn_app().await;
+    app.signed_in("una").await;
+    app.connect("slack", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("una").await;
+    let answer = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/users/{user}/connections/slack/token?token=bot"
+        )))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json(answer).await["error"], "no_bot_token");
 }

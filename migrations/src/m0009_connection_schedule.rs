@@ -1,0 +1,64 @@
+//! When each connection may next be refreshed after a provider failed (a backoff every
+//! instance and the token API see) and when its never-expiring token was last checked
+//! (liveness goes through them oldest check first). SQLite adds one column per statement.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Connections {
+    Table,
+    RetryAt,
+    Failures,
+    CheckedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let columns = [
+            ColumnDef::new(Connections::RetryAt)
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+            ColumnDef::new(Connections::Failures)
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            ColumnDef::new(Connections::CheckedAt)
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+        ];
+        for mut column in columns {
+            m.alter_table(
+                Table::alter()
+                    .table(Connections::Table)
+                    .add_column(&mut column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            Connections::RetryAt,
+            Connections::Failures,
+            Connections::CheckedAt,
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(Connections::Table)
+                    .drop_column(column)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
