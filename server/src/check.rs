@@ -19,6 +19,32 @@ fn finding(ok: bool, subject: &'static str, detail: impl Into<String>) -> Findin
     }
 }
 
+/// Where the hub will send each request for this provider, as resolved (`{tenant}` and
+/// `{client_id}` filled in), so an operator sees the URLs before a user does.
+fn endpoints(provider: &crate::base::providers::Provider) -> String {
+    let Some(e) = provider.fixed_endpoints() else {
+        return format!(
+            "{}: discovered from its issuer at first use",
+            provider.service
+        );
+    };
+    let mut parts = vec![
+        format!("authorize {}", e.authorize_url),
+        format!("token {}", e.token_url),
+    ];
+    let optional = [
+        ("request token", &e.request_token_url),
+        ("identity", &e.userinfo_url),
+        ("revoke", &e.revoke_url),
+    ];
+    for (name, url) in optional {
+        if let Some(url) = url {
+            parts.push(format!("{name} {url}"));
+        }
+    }
+    format!("{}: {}", provider.service, parts.join(", "))
+}
+
 pub async fn check(config: &Config) -> Vec<Finding> {
     // Judge the configuration as production would run it.
     let mut production = config.clone();
@@ -138,6 +164,7 @@ pub async fn check(config: &Config) -> Vec<Finding> {
                         config.redirect_uri(&provider.service)
                     ),
                 ));
+                findings.push(finding(true, "endpoints", endpoints(provider)));
             }
         }
     }

@@ -177,3 +177,42 @@ async fn check_notices_a_key_that_does_not_open_the_database() {
         run.output
     );
 }
+
+/// `atom check` prints every provider's endpoints as the hub will call them, `{tenant}` and
+/// `{client_id}` filled in whether the URL is built in or configured (a sovereign cloud, a
+/// GitHub Enterprise host): an operator sees the URLs before a user does.
+#[test]
+fn check_prints_the_resolved_provider_urls() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut env = production("44");
+    env.extend([
+        (
+            "ATOM_PROVIDERS__OUTLOOK__CLIENT_ID",
+            "outlook-client".into(),
+        ),
+        (
+            "ATOM_PROVIDERS__OUTLOOK__CLIENT_SECRET",
+            "not-a-real-secret".into(),
+        ),
+        ("ATOM_PROVIDERS__OUTLOOK__TENANT", "contoso".into()),
+        (
+            "ATOM_PROVIDERS__OUTLOOK__TOKEN_URL",
+            "https://login.microsoftonline.us/{tenant}/oauth2/v2.0/token".into(),
+        ),
+    ]);
+    assert!(atom(dir.path(), &["migrate"], &env).ok);
+    let run = atom(dir.path(), &["check"], &env);
+    assert!(run.ok, "{}", run.output);
+    assert!(
+        run.output.contains(
+            "outlook: authorize https://login.microsoftonline.com/contoso/oauth2/v2.0/authorize, \
+             token https://login.microsoftonline.us/contoso/oauth2/v2.0/token"
+        ),
+        "{}",
+        run.output
+    );
+    assert!(run
+        .output
+        .contains("revoke https://api.github.com/applications/Iv1.abc/grant"));
+    assert!(!run.output.contains("{tenant}") && !run.output.contains("%7B"));
+}

@@ -209,6 +209,15 @@ impl Provider {
         }
     }
 
+    /// The endpoints as configured and filled in (`{tenant}`, `{client_id}`); None for a
+    /// provider whose endpoints are discovered at first use.
+    pub fn fixed_endpoints(&self) -> Option<&Endpoints> {
+        match &self.source {
+            Source::Fixed(endpoints) => Some(endpoints),
+            Source::Discovered { .. } => None,
+        }
+    }
+
     pub async fn endpoints(&self, http: &reqwest::Client) -> Result<&Endpoints, ProviderError> {
         match &self.source {
             Source::Fixed(endpoints) => Ok(endpoints),
