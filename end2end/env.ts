@@ -46,12 +46,23 @@ export const hubEnv: Record<string, string> = {
   ATOM_LIMITS__MUTATION_PER_ADDRESS: '10000',
   // The revoked-at-the-provider journey waits for the liveness check of never-expiring tokens.
   ATOM_JOBS__LIVENESS_INTERVAL_SECONDS: '2',
+  ATOM_JOBS__LIVENESS_PERIOD_SECONDS: '2',
   ATOM_PROVIDERS__OIDC__KIND: 'oidc',
   ATOM_PROVIDERS__OIDC__ISSUER: oidcIssuer,
   ATOM_PROVIDERS__OIDC__CLIENT_ID: 'atom-e2e',
   ATOM_PROVIDERS__OIDC__CLIENT_SECRET: 'atom-e2e-secret',
   ATOM_PROVIDERS__OIDC__DISPLAY_NAME: 'Example OIDC',
   ATOM_PROVIDERS__OIDC__SCOPES: 'openid profile email offline_access',
+  // The same authorization server as plain OAuth 2: no discovery and no userinfo endpoint,
+  // so the connection has no account name; the client authenticates in the form body.
+  ATOM_PROVIDERS__PLAIN__KIND: 'oauth2',
+  ATOM_PROVIDERS__PLAIN__AUTHORIZE_URL: `${oidcIssuer}/auth`,
+  ATOM_PROVIDERS__PLAIN__TOKEN_URL: `${oidcIssuer}/token`,
+  ATOM_PROVIDERS__PLAIN__CLIENT_ID: 'atom-e2e',
+  ATOM_PROVIDERS__PLAIN__CLIENT_SECRET: 'atom-e2e-secret',
+  ATOM_PROVIDERS__PLAIN__CLIENT_AUTH: 'client_secret_post',
+  ATOM_PROVIDERS__PLAIN__DISPLAY_NAME: 'Plain OAuth',
+  ATOM_PROVIDERS__PLAIN__SCOPES: 'openid',
 };
 
 // A second hub on the same database, as behind a load balancer: same public URL, its own
@@ -68,7 +79,7 @@ export const oidcEnv: Record<string, string> = {
   OIDC_PORT: '5160',
   OIDC_CLIENT_ID: 'atom-e2e',
   OIDC_CLIENT_SECRET: 'atom-e2e-secret',
-  OIDC_REDIRECT_URIS: `${baseURL}/api/auth/oidc/callback`,
+  OIDC_REDIRECT_URIS: `${baseURL}/api/auth/oidc/callback,${baseURL}/api/auth/plain/callback`,
 };
 
 export const USERNAME = 'alice';

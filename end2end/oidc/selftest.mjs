@@ -28,7 +28,7 @@ async function startServer() {
   if (process.env.OIDC_ISSUER) return process.env.OIDC_ISSUER;
   const port = process.env.SELFTEST_PORT || '5169';
   child = spawn(process.execPath, [fileURLToPath(new URL('./server.mjs', import.meta.url))], {
-    env: { ...process.env, OIDC_HOST: '127.0.0.2', OIDC_PORT: port, OIDC_REDIRECT_URIS: REDIRECT_URI },
+    env: { ...process.env, OIDC_HOST: '127.0.0.2', OIDC_PORT: port, OIDC_REDIRECT_URIS: REDIRECT_URI, OIDC_CLIENT_AUTH: 'client_secret_basic' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

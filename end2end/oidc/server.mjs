@@ -5,7 +5,10 @@
 //
 // Env: OIDC_HOST (127.0.0.2), OIDC_PORT (5160), OIDC_CLIENT_ID (atom-e2e),
 // OIDC_CLIENT_SECRET (atom-e2e-secret), OIDC_REDIRECT_URIS (comma separated,
-// http://localhost:5158/api/auth/oidc/callback), OIDC_ACCESS_TOKEN_TTL (seconds, 3600).
+// http://localhost:5158/api/auth/oidc/callback), OIDC_ACCESS_TOKEN_TTL (seconds, 3600),
+// OIDC_CLIENT_AUTH (client_secret_post): the only token endpoint authentication it offers.
+// Post, not the default Basic, so the hub must read token_endpoint_auth_methods_supported
+// from discovery (RFC 8414 §2) to connect at all.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -17,6 +20,7 @@ const clientSecret = process.env.OIDC_CLIENT_SECRET || 'atom-e2e-secret';
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || 'http://localhost:5158/api/auth/oidc/callback')
   .split(',').map((s) => s.trim()).filter(Boolean);
 const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
+const clientAuth = process.env.OIDC_CLIENT_AUTH || 'client_secret_post';
 const issuer = `http://${host}:${port}`;
 
 const ACCOUNT_ID = 'oidc-user-1';
@@ -40,12 +44,13 @@ const provider = new Provider(issuer, {
     client_id: clientId,
     client_secret: clientSecret,
     application_type: 'web', // http://localhost redirect URIs are fine for web clients using the code flow
-    token_endpoint_auth_method: 'client_secret_basic',
+    token_endpoint_auth_method: clientAuth,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: redirectUris,
     scope: 'openid profile email offline_access',
   }],
+  clientAuthMethods: [clientAuth],
   jwks: { keys: [jwk] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   scopes: ['openid', 'profile', 'email', 'offline_access'],

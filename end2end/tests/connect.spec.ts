@@ -66,6 +66,23 @@ test('connect the OIDC provider (real oidc-provider)', async ({ page }) => {
   await expect(status(page, 'oidc')).toHaveText('Not connected');
 });
 
+// The authorization server offers only client_secret_post at its token endpoint (see
+// oidc/server.mjs): the OIDC journey above connects only because the hub reads
+// token_endpoint_auth_methods_supported from discovery (RFC 8414 §2). This one configures the
+// same server as plain OAuth 2, without discovery or a userinfo endpoint: `client_auth` says
+// how to authenticate, and the card says Connected with no account name.
+test('connect a plain OAuth 2 provider without a userinfo endpoint', async ({ page }) => {
+  await signIn(page);
+  await hydrated(page);
+  await ensureDisconnected(page, 'plain');
+  await clickIn(page, 'plain', 'Connect');
+  await expect(page).toHaveURL(/^http:\/\/localhost:5158\/connections/);
+  await expect(status(page, 'plain')).toHaveText('Connected');
+  await hydrated(page);
+  await clickIn(page, 'plain', 'Disconnect');
+  await expect(status(page, 'plain')).toHaveText('Not connected');
+});
+
 test('a second tab updates live', async ({ page, context }) => {
   await signIn(page);
   await hydrated(page);

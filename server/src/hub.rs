@@ -46,7 +46,9 @@ impl Hub for ServerHub {
                     display_name: provider.display_name.clone(),
                     sandbox: provider.sandbox,
                     state: connection_state(row, self.state.clock.now()),
-                    account: row.map(|r| r.account_name.clone()),
+                    account: row
+                        .map(|r| r.account_name.clone())
+                        .filter(|name| !name.is_empty()),
                     requested_scopes: provider.scopes.clone(),
                     scopes: row
                         .map(|r| split_scopes(&r.granted_scopes))

@@ -168,6 +168,9 @@ pub struct ProviderSettings {
     /// Slack: bot scopes asked for as well as the user scopes (`scopes`); the connection then
     /// keeps the installation's bot token beside the user's (the token API's `?token=bot`).
     pub bot_scopes: Option<Scopes>,
+    /// Custom providers: `client_secret_basic` or `client_secret_post` at the token endpoint
+    /// (default: what the discovery document offers, Basic first).
+    pub client_auth: Option<String>,
     /// Notion: the `Notion-Version` sent on every call (default 2025-09-03).
     pub api_version: Option<String>,
     /// Trello (OAuth 1.0a).

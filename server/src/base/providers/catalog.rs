@@ -122,6 +122,11 @@ fn builtin_provider(
         }
         _ => return Err(error("set both client_id and client_secret")),
     };
+    if s.client_auth.is_some() {
+        return Err(error(
+            "client_auth is for custom providers: built-in ones follow their documentation",
+        ));
+    }
     if s.bot_scopes.is_some() && def.scope_param != "user_scope" {
         return Err(error(
             "bot_scopes is for Slack only (its user scopes are `scopes`)",
@@ -161,6 +166,7 @@ fn builtin_provider(
         revoke_url: real(s.revoke_url, def.revoke_url)?,
         request_token_url: real(s.request_token_url, def.request_token_url)?,
         issuer: None,
+        client_auth: None,
     };
     Ok(Some(Provider {
         service: def.service.to_string(),
@@ -190,6 +196,7 @@ fn builtin_provider(
         refresh_with_scopes: def.refresh_with_scopes,
         consent_for_offline_access: false,
         assumes_lifetime: def.assumes_lifetime,
+        client_auth_configured: None,
         bot_scopes: s.bot_scopes.map(|s| s.to_vec()).unwrap_or_default(),
         revoke_ends_client_grant: def.revoke_ends_client_grant,
         version_header: def.version_header.map(|(name, default)| {
@@ -220,6 +227,12 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
     let (Some(client_id), Some(client_secret)) = (s.client_id, s.client_secret) else {
         return Err(error("a custom provider needs client_id and client_secret"));
     };
+    let client_auth = match s.client_auth.as_deref() {
+        None => None,
+        Some(name) => Some(ClientAuth::from_method(name).ok_or_else(|| {
+            error("client_auth must be client_secret_basic or client_secret_post")
+        })?),
+    };
     let source = match s.kind.as_deref() {
         Some("oidc") => Source::Discovered {
             issuer: s
@@ -236,6 +249,7 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
             revoke_url: s.revoke_url,
             request_token_url: None,
             issuer: None,
+            client_auth: None,
         }),
         _ => return Err(error("unknown provider: set kind = \"oidc\" or \"oauth2\"")),
     };
@@ -264,6 +278,7 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
         assumes_lifetime: true,
         revoke_ends_client_grant: false,
         bot_scopes: Vec::new(),
+        client_auth_configured: client_auth,
         sandbox: false,
         source,
     })

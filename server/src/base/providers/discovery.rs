@@ -1,6 +1,6 @@
 //! OpenID Connect discovery for providers defined only by their issuer.
 
-use super::{Endpoints, ProviderError};
+use super::{ClientAuth, Endpoints, ProviderError};
 use serde::Deserialize;
 use url::Url;
 
@@ -13,6 +13,8 @@ struct Metadata {
     revocation_endpoint: Option<Url>,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
+    /// RFC 8414 §2; absent means `client_secret_basic` (OpenID Connect Discovery §3).
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
 pub(super) async fn discover(
@@ -47,5 +49,45 @@ pub(super) async fn discover(
         issuer: meta
             .authorization_response_iss_parameter_supported
             .then_some(meta.issuer),
+        client_auth: meta
+            .token_endpoint_auth_methods_supported
+            .as_deref()
+            .map(client_auth_offered),
     })
+}
+
+/// Basic where it is offered (the default of OpenID Connect and RFC 8414), else the form
+/// body where that is; Basic when neither is (the token endpoint will say).
+fn client_auth_offered(methods: &[String]) -> ClientAuth {
+    let offered = |name: &str| methods.iter().any(|m| m == name);
+    if !offered("client_secret_basic") && offered("client_secret_post") {
+        ClientAuth::Body
+    } else {
+        ClientAuth::Basic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8414 §2: `token_endpoint_auth_methods_supported`, `client_secret_basic` when
+    /// absent (OpenID Connect Discovery 1.0 §3).
+    #[test]
+    fn basic_where_offered_else_the_form_body() {
+        let methods = |list: &[&str]| list.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            client_auth_offered(&methods(&["client_secret_post"])),
+            ClientAuth::Body
+        );
+        assert_eq!(
+            client_auth_offered(&methods(&["client_secret_post", "client_secret_basic"])),
+            ClientAuth::Basic
+        );
+        assert_eq!(
+            client_auth_offered(&methods(&["private_key_jwt"])),
+            ClientAuth::Basic,
+            "nothing the hub speaks: the token endpoint will say"
+        );
+    }
 }

@@ -31,6 +31,18 @@ pub enum ClientAuth {
     BasicJson,
 }
 
+impl ClientAuth {
+    /// The method by its RFC 8414 / OpenID registration name (`client_secret_basic`,
+    /// `client_secret_post`); None for one the hub does not speak.
+    pub fn from_method(name: &str) -> Option<Self> {
+        match name {
+            "client_secret_basic" => Some(Self::Basic),
+            "client_secret_post" => Some(Self::Body),
+            _ => None,
+        }
+    }
+}
+
 /// Where the tokens sit in the token response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenFormat {
@@ -137,6 +149,9 @@ pub struct Endpoints {
     pub request_token_url: Option<Url>,
     /// The `iss` the authorization response must carry (RFC 9207), when the provider sends it.
     pub issuer: Option<String>,
+    /// How the token endpoint wants the client authenticated, when its metadata says
+    /// (`token_endpoint_auth_methods_supported`); None: the provider's own rule.
+    pub client_auth: Option<ClientAuth>,
 }
 
 enum Source {
@@ -174,6 +189,8 @@ pub struct Provider {
     pub version_header: Option<(String, String)>,
     /// See `Definition::assumes_lifetime`.
     pub assumes_lifetime: bool,
+    /// `client_auth` from the configuration: it overrides what discovery says.
+    pub client_auth_configured: Option<ClientAuth>,
     /// Slack: bot scopes, asked for in `scope` beside the user scopes in `user_scope`.
     pub bot_scopes: Vec<String>,
     /// See `Definition::revoke_ends_client_grant`.
@@ -207,6 +224,14 @@ impl Provider {
             Some((name, value)) => request.header(name.as_str(), value.as_str()),
             None => request,
         }
+    }
+
+    /// How to authenticate at these endpoints: the configured `client_auth`, else what the
+    /// provider's metadata offers, else the provider's own rule.
+    pub fn client_auth_at(&self, endpoints: &Endpoints) -> ClientAuth {
+        self.client_auth_configured
+            .or(endpoints.client_auth)
+            .unwrap_or(self.client_auth)
     }
 
     /// The endpoints as configured and filled in (`{tenant}`, `{client_id}`); None for a

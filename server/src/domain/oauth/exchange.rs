@@ -88,7 +88,7 @@ pub fn token_request<'a>(
         http.post(endpoints.token_url.clone())
             .header(reqwest::header::ACCEPT, "application/json"),
     );
-    match provider.client_auth {
+    match provider.client_auth_at(endpoints) {
         ClientAuth::Body => {
             form.push(("client_id", &provider.client_id));
             form.push(("client_secret", provider.client_secret.expose_secret()));

@@ -6,7 +6,7 @@
 use super::flow::{self, Begun, Grant, StartError};
 use super::identity::{self, Account};
 use super::{exchange, TokenSet};
-use crate::base::providers::{Endpoints, Provider};
+use crate::base::providers::{Endpoints, Identity, Provider};
 use crate::base::store::flows;
 use crate::domain::Ctx;
 use app::model::ConnectFailure;
@@ -90,5 +90,14 @@ pub(super) async fn identify(
     endpoints: &Endpoints,
     tokens: &TokenSet,
 ) -> Result<Account, identity::IdentityError> {
+    if endpoints.userinfo_url.is_none() && provider.identity == Identity::OidcUserinfo {
+        // A plain OAuth 2 provider configured without a userinfo endpoint: connected, with
+        // no account name to show (the page says "Connected").
+        return Ok(Account {
+            id: String::new(),
+            name: String::new(),
+            scopes: None,
+        });
+    }
     identity::who_am_i(&ctx.http, provider, endpoints, &tokens.access_token).await
 }

@@ -46,7 +46,7 @@ pub async fn revoke(
                 None => (access.as_str(), "access_token"),
             };
             let mut form = vec![("token", token), ("token_type_hint", hint)];
-            match provider.client_auth {
+            match provider.client_auth_at(endpoints) {
                 ClientAuth::Body => {
                     form.push(("client_id", &provider.client_id));
                     form.push(("client_secret", provider.client_secret.expose_secret()));
