@@ -1,11 +1,18 @@
 //! When each connection may next be refreshed after a provider failed (a backoff every
 //! instance and the token API see) and when its never-expiring token was last checked
-//! (liveness goes through them oldest check first). SQLite adds one column per statement.
+//! (liveness goes through them oldest check first); the outcome a webhook event carries
+//! (`reason`). SQLite adds one column per statement.
 
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+#[derive(DeriveIden)]
+enum WebhookOutbox {
+    Table,
+    Reason,
+}
 
 #[derive(DeriveIden)]
 enum Connections {
@@ -42,10 +49,23 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
-        Ok(())
+        m.alter_table(
+            Table::alter()
+                .table(WebhookOutbox::Table)
+                .add_column(ColumnDef::new(WebhookOutbox::Reason).string_len(64).null())
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(WebhookOutbox::Table)
+                .drop_column(WebhookOutbox::Reason)
+                .to_owned(),
+        )
+        .await?;
         for column in [
             Connections::RetryAt,
             Connections::Failures,

@@ -171,6 +171,8 @@ pub struct ProviderSettings {
     /// Custom providers: `client_secret_basic` or `client_secret_post` at the token endpoint
     /// (default: what the discovery document offers, Basic first).
     pub client_auth: Option<String>,
+    /// Trello: `oauth1` (OAuth 1.0a, the default) or `oauth2` (Trello's OAuth 2.0, 3LO).
+    pub protocol: Option<String>,
     /// Notion: the `Notion-Version` sent on every call (default 2025-09-03).
     pub api_version: Option<String>,
     /// Trello (OAuth 1.0a).

@@ -141,7 +141,8 @@ fn same_scope(a: &str, b: &str) -> bool {
 /// outbox in the same transaction so one exists exactly when the other does.
 pub async fn record_change(db: &impl ConnectionTrait, event: Event) -> Result<(), DbErr> {
     if let (Some(user_id), Some(provider)) = (&event.subject, &event.provider) {
-        store::webhooks::add(db, event.kind.name(), user_id, provider, event.at).await?;
+        let reason = event.reason.as_deref();
+        store::webhooks::add(db, event.kind.name(), user_id, provider, reason, event.at).await?;
     }
     store::audit::append(db, event).await
 }

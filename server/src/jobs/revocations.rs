@@ -7,6 +7,7 @@ use crate::base::store;
 use crate::domain::disconnect::{open, retry_binding, revoke_with};
 use crate::state::AppState;
 use app::model::Revocation;
+use sea_orm::TransactionTrait;
 
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -58,8 +59,11 @@ async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), s
         Revocation::RevocationFailed if row.attempts + 1 >= MAX_ATTEMPTS => event.failed("gave_up"),
         Revocation::RevocationFailed => return Ok(()),
     };
-    store::revocations::delete(&state.db, &row.id).await?;
-    store::audit::append(&state.db, event).await
+    // The retry goes with its audit event, or neither does.
+    let txn = state.db.begin().await?;
+    store::revocations::delete(&txn, &row.id).await?;
+    store::audit::append(&txn, event).await?;
+    txn.commit().await
 }
 
 #[cfg(test)]

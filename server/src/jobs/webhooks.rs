@@ -32,7 +32,7 @@ pub fn body(row: &Model) -> String {
         "id": row.id,
         "type": row.kind,
         "timestamp": row.occurred_at.to_rfc3339(),
-        "data": { "user_id": row.user_id, "service": row.provider },
+        "data": { "user_id": row.user_id, "service": row.provider, "reason": row.reason },
     })
     .to_string()
 }

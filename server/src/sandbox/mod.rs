@@ -18,6 +18,7 @@ mod requests;
 mod slack;
 mod trello;
 mod trello_auth;
+mod trello_oauth2;
 mod trello_page;
 
 pub use faults::Fault;

@@ -58,7 +58,7 @@ pub struct Store {
 }
 
 pub fn router() -> Router<Sandbox> {
-    Router::new()
+    let oauth1 = Router::new()
         .route(
             "/1/OAuthGetRequestToken",
             get(request_token).post(request_token),
@@ -69,7 +69,8 @@ pub fn router() -> Router<Sandbox> {
             get(access_token).post(access_token),
         )
         .route("/1/members/me", get(member))
-        .route("/1/tokens/{token}", delete(revoke))
+        .route("/1/tokens/{token}", delete(revoke));
+    super::trello_oauth2::routes(oauth1)
 }
 
 impl Sandbox {
@@ -190,16 +191,34 @@ async fn access_token(State(sandbox): State<Sandbox>, signed: Signed) -> Respons
 }
 
 async fn member(State(sandbox): State<Sandbox>, signed: Signed) -> Response {
-    let token = match authorized(&sandbox, &signed) {
-        Ok(token) => token,
-        Err(refused) => return refused.into_response(),
+    let login = if signed.has_bearer() {
+        // OAuth 2.0: a Bearer token with the member scope.
+        match super::trello_oauth2::bearer_grant(&sandbox, signed.headers()) {
+            Some(grant)
+                if grant
+                    .scope
+                    .split(' ')
+                    .any(|s| s == super::trello_oauth2::READ_MEMBER) =>
+            {
+                grant.login
+            }
+            Some(_) => {
+                return (StatusCode::FORBIDDEN, "missing scope read:member:trello").into_response()
+            }
+            None => return (StatusCode::UNAUTHORIZED, "invalid token").into_response(),
+        }
+    } else {
+        let token = match authorized(&sandbox, &signed) {
+            Ok(token) => token,
+            Err(refused) => return refused.into_response(),
+        };
+        let login = sandbox
+            .trello_store()
+            .tokens
+            .get(&token)
+            .map(|g| g.login.clone());
+        login.unwrap_or_default()
     };
-    let login = sandbox
-        .trello_store()
-        .tokens
-        .get(&token)
-        .map(|g| g.login.clone());
-    let login = login.unwrap_or_default();
     let id = hex::encode(&Sha256::digest(login.as_bytes())[..12]);
     let full_name = login
         .split('-')

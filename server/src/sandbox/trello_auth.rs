@@ -37,6 +37,20 @@ pub struct Signed {
     body: Bytes,
 }
 
+impl Signed {
+    /// Whether the request carries an OAuth 2.0 Bearer token instead of a 1.0a signature.
+    pub fn has_bearer(&self) -> bool {
+        self.headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer "))
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Signed {
     type Rejection = Refused;
 

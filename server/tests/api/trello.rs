@@ -255,3 +255,133 @@ async fn a_configured_revoke_url_without_the_token_placeholder_still_revokes() {
         "Trello forgot it"
     );
 }
+
+/// Trello documents OAuth 2.0 (3LO) beside 1.0a (Trello Developers, "Getting Started with
+/// OAuth 2.0" and "Using OAuth 2.0 with a Confidential Client",
+/// https://developer.atlassian.com/cloud/trello/guides/rest-api/oauth-2-getting-started/,
+/// checked 2026-11-29). With `protocol = "oauth2"` the hub speaks it: Atlassian's authorize
+/// endpoint with PKCE and `prompt=consent`, a JSON token request, hour-long access tokens
+/// refreshed with rotation, the member read with a Bearer token; 1.0a stays the default.
+#[tokio::test]
+async fn trello_over_oauth2_connects_refreshes_and_disconnects() {
+    use chrono::{Duration, Utc};
+    let app = spawn_app_with(|c| provider(c, "trello").protocol = Some("oauth2".into())).await;
+    app.signed_in("tara").await;
+    let authorize = app.start_connect_to(&app.client, "trello").await;
+    assert!(
+        authorize.path().ends_with("/trello/authorize"),
+        "{authorize}"
+    );
+    assert_eq!(param(&authorize, "prompt").as_deref(), Some("consent"));
+    assert_eq!(
+        param(&authorize, "scope").as_deref(),
+        Some("read:member:trello read:board:trello write:board:trello offline_access")
+    );
+    assert_eq!(
+        param(&authorize, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        app.connect("trello", "tina-trello").await,
+        "/connections?connected=trello"
+    );
+    let (_, status) = app.get_json("/api/auth/trello/status").await;
+    assert_eq!(status["account"]["name"], "Tina Trello", "{status}");
+    assert!(status["expires_at"].is_string(), "an hour, refreshable");
+
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("tara").await;
+    let first = app.token_answer(&key, &user, "trello").await;
+    let first: serde_json::Value = first.json().await.expect("json");
+    app.set_expiry(Utc::now() - Duration::minutes(1)).await;
+    let second = app.token_answer(&key, &user, "trello").await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let second: serde_json::Value = second.json().await.expect("json");
+    assert_ne!(first["access_token"], second["access_token"], "refreshed");
+    app.set_expiry(Utc::now() - Duration::minutes(1)).await;
+    let third = app.token_answer(&key, &user, "trello").await;
+    assert_eq!(
+        third.status(),
+        StatusCode::OK,
+        "the rotated refresh token was kept"
+    );
+
+    let body: serde_json::Value = app
+        .post("/api/auth/trello/disconnect")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["revocation"], "no_revocation_endpoint");
+}
+
+/// The OAuth 2.0 token endpoint takes a JSON object with the client's credentials in it, and
+/// nothing else: a form body or HTTP Basic is refused, as is a request without PKCE.
+#[tokio::test]
+async fn trello_oauth2_token_requests_are_json_with_credentials_inside() {
+    let app = spawn_app_with(|c| provider(c, "trello").protocol = Some("oauth2".into())).await;
+    app.signed_in("tom").await;
+    let authorize = app.start_connect_to(&app.client, "trello").await;
+    let mut without_pkce = authorize.clone();
+    let kept: Vec<(String, String)> = authorize
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("code_challenge"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    without_pkce.query_pairs_mut().clear().extend_pairs(&kept);
+    let refused = app
+        .client
+        .get(without_pkce)
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(
+        refused.status(),
+        StatusCode::BAD_REQUEST,
+        "PKCE is required"
+    );
+
+    let callback = app.consent(&authorize, "tom-trello", "allow").await;
+    let callback = url::Url::parse(&callback).expect("callback");
+    let code = param(&callback, "code").expect("code");
+    let token_url = format!("{}trello/oauth/token", app.sandbox_url());
+    let client = reqwest::Client::new();
+    let form = client
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", "sandbox-trello"),
+            ("client_secret", SANDBOX_CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(
+        form.status(),
+        StatusCode::BAD_REQUEST,
+        "a form body is refused"
+    );
+    let basic = client
+        .post(&token_url)
+        .basic_auth("sandbox-trello", Some(SANDBOX_CLIENT_SECRET))
+        .json(&serde_json::json!({"grant_type": "authorization_code", "code": code}))
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(
+        basic.status(),
+        StatusCode::UNAUTHORIZED,
+        "credentials go in the JSON"
+    );
+}
+
+#[test]
+fn trello_speaks_only_the_protocols_it_documents() {
+    let mut config = server::base::config::Config::default();
+    provider(&mut config, "trello").protocol = Some("oauth3".into());
+    assert!(server::base::providers::Catalog::from_config(&config).is_err());
+    let mut config = server::base::config::Config::default();
+    provider(&mut config, "github").protocol = Some("oauth2".into());
+    assert!(server::base::providers::Catalog::from_config(&config).is_err());
+}

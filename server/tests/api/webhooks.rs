@@ -153,6 +153,17 @@ async fn every_connection_event_reaches_the_receiver_signed() {
         assert_eq!(event["data"]["user_id"], wes.as_str());
         assert_eq!(event["data"]["service"], "outlook");
     }
+    // Each event carries its outcome: why the grant is dead, how the disconnect went.
+    assert_eq!(
+        events[2]["data"]["reason"], "invalid_grant",
+        "{}",
+        events[2]
+    );
+    assert_eq!(
+        events[3]["data"]["reason"], "no_revocation_endpoint",
+        "{}",
+        events[3]
+    );
     let everything = format!("{events:?}");
     for token in app.sandbox.issued_access_tokens() {
         assert!(!everything.contains(&token), "no token in a webhook");

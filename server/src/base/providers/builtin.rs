@@ -61,6 +61,33 @@ const MICROSOFT: Definition = Definition {
     ..OAUTH2
 };
 
+/// Trello through its OAuth 2.0 (3LO), chosen with `protocol = "oauth2"` (Trello Developers,
+/// "Getting Started with OAuth 2.0" and "Using OAuth 2.0 with a Confidential Client"):
+/// Atlassian's authorization server, PKCE, `prompt=consent`, `offline_access` for a refresh
+/// token, a JSON token request with the client's credentials, hour-long access tokens and
+/// rotating refresh tokens; the REST API with a Bearer token. Atlassian offers no revocation
+/// endpoint: the user removes the app in their Atlassian account.
+pub const TRELLO_OAUTH2: Definition = Definition {
+    service: "trello",
+    logo: "trello.svg",
+    display_name: "Trello",
+    family: "trello",
+    authorize_url: "https://auth.atlassian.com/authorize",
+    token_url: "https://auth.atlassian.com/oauth/token",
+    userinfo_url: "https://api.trello.com/1/members/me",
+    scopes: &[
+        "read:member:trello",
+        "read:board:trello",
+        "write:board:trello",
+        "offline_access",
+    ],
+    authorize_params: &[("prompt", "consent")],
+    client_auth: ClientAuth::BodyJson,
+    identity: Identity::TrelloMember,
+    revocation: RevokeStyle::None,
+    ..OAUTH2
+};
+
 pub const BUILTIN: &[Definition] = &[
     Definition {
         service: "gmail",

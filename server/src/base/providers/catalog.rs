@@ -3,7 +3,7 @@
 
 use super::{
     ClientAuth, Definition, Endpoints, Identity, Protocol, Provider, ProviderError, RevokeStyle,
-    Source, TokenFormat, BUILTIN,
+    Source, TokenFormat, BUILTIN, TRELLO_OAUTH2,
 };
 use crate::base::config::{Config, Mode, ProviderSettings};
 use crate::sandbox::SANDBOX_CLIENT_SECRET;
@@ -38,6 +38,7 @@ impl Catalog {
                 .get(def.service)
                 .cloned()
                 .unwrap_or_default();
+            let def = protocol_variant(def, &settings)?;
             match builtin_provider(config, def, settings)? {
                 Some(provider) => {
                     providers.insert(def.service.to_string(), Arc::new(provider));
@@ -208,6 +209,27 @@ fn builtin_provider(
         sandbox,
         source: Source::Fixed(endpoints),
     }))
+}
+
+/// The definition for the configured `protocol`: Trello speaks OAuth 1.0a (the default) or
+/// OAuth 2.0; no other provider has a choice.
+fn protocol_variant<'a>(
+    def: &'a Definition,
+    settings: &ProviderSettings,
+) -> Result<&'a Definition, ProviderError> {
+    match (def.service, settings.protocol.as_deref()) {
+        (_, None) => Ok(def),
+        ("trello", Some("oauth2")) => Ok(&TRELLO_OAUTH2),
+        ("trello", Some("oauth1")) => Ok(def),
+        ("trello", Some(_)) => Err(ProviderError::Config(
+            def.service.into(),
+            "protocol must be oauth1 or oauth2".into(),
+        )),
+        (_, Some(_)) => Err(ProviderError::Config(
+            def.service.into(),
+            "protocol is for Trello only".into(),
+        )),
+    }
 }
 
 /// The sandbox serves each provider family under `/<family>` with the real URL's path, so

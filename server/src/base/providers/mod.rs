@@ -4,7 +4,7 @@ mod builtin;
 mod catalog;
 mod discovery;
 
-pub use builtin::BUILTIN;
+pub use builtin::{BUILTIN, TRELLO_OAUTH2};
 pub use catalog::{Catalog, Lookup};
 use discovery::discover;
 
@@ -29,6 +29,8 @@ pub enum ClientAuth {
     Basic,
     /// HTTP Basic with a JSON body (Notion).
     BasicJson,
+    /// client_id and client_secret in a JSON body (Atlassian's, for Trello's OAuth 2.0).
+    BodyJson,
 }
 
 impl ClientAuth {

@@ -21,6 +21,8 @@ pub struct Model {
     pub next_attempt_at: DateTimeUtc,
     /// Our own code for the last failure (`http_503`, `timeout`, …), never the receiver's text.
     pub last_error: Option<String>,
+    /// The event's outcome code (`invalid_grant`, `revoked_at_provider`, `revoked`, …).
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -33,6 +35,7 @@ pub async fn add(
     kind: &str,
     user_id: &str,
     provider: &str,
+    reason: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     ActiveModel {
@@ -46,6 +49,7 @@ pub async fn add(
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
+        reason: Set(reason.map(str::to_string)),
     }
     .insert(db)
     .await?;

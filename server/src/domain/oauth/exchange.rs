@@ -98,13 +98,21 @@ pub fn token_request<'a>(
             basic_auth(request, &provider.client_id, &provider.client_secret).form(&form)
         }
         ClientAuth::BasicJson => {
-            let body: serde_json::Map<String, Value> = form
-                .iter()
-                .map(|(k, v)| (k.to_string(), Value::from(*v)))
-                .collect();
-            basic_auth(request, &provider.client_id, &provider.client_secret).json(&body)
+            basic_auth(request, &provider.client_id, &provider.client_secret).json(&as_json(&form))
+        }
+        ClientAuth::BodyJson => {
+            form.push(("client_id", &provider.client_id));
+            form.push(("client_secret", provider.client_secret.expose_secret()));
+            request.json(&as_json(&form))
         }
     }
+}
+
+/// Form fields as one JSON object of strings.
+fn as_json(form: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    form.iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect()
 }
 
 /// Reads a token response (from a code exchange or a refresh) strictly.

@@ -51,8 +51,11 @@ pub async fn who_am_i(
         Identity::SlackAuthTest => http.post(url).form(&[] as &[(&str, &str)]),
         // An RPC endpoint without arguments: no body and no Content-Type.
         Identity::DropboxAccount => http.post(url),
-        // Signed with OAuth 1.0a by the Trello flow, never with a bearer token.
-        Identity::TrelloMember => return Err(IdentityError::Failed),
+        // Trello's OAuth 2.0 (its OAuth 1.0a signs this call in `oauth1::identify`).
+        Identity::TrelloMember => http
+            .get(url)
+            .query(&[("fields", "fullName,id,username")])
+            .header(ACCEPT, "application/json"),
     };
     let response = request
         .bearer_auth(token.secret())

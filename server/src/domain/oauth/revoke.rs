@@ -47,7 +47,9 @@ pub async fn revoke(
             };
             let mut form = vec![("token", token), ("token_type_hint", hint)];
             match provider.client_auth_at(endpoints) {
-                ClientAuth::Body => {
+                // RFC 7009 §2.1 asks a form body: credentials in it where the token endpoint
+                // takes them in the body, in any format.
+                ClientAuth::Body | ClientAuth::BodyJson => {
                     form.push(("client_id", &provider.client_id));
                     form.push(("client_secret", provider.client_secret.expose_secret()));
                     http.post(url).form(&form)
