@@ -128,6 +128,8 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
     metrics::install();
     let vault = load_vault(&config)?;
+    // A wrong key is refused before anything is written, migrations included.
+    store::vault_check::refuse_a_wrong_key(&config.database.url, &vault).await?;
     let db = store::open(&config.database.url)
         .await
         .context("opening the database")?;

@@ -26,12 +26,17 @@ pub async fn search(
     let day = |v: &Option<String>, offset: i64| -> Result<_, FilterError> {
         given(v)
             .map(|text| {
+                // Four-digit years only: `+262142-12-31` parses, and a day after it does not
+                // exist (it panicked here before).
                 chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                    .map(|d| {
-                        d.and_time(chrono::NaiveTime::MIN).and_utc()
-                            + chrono::Duration::days(offset)
+                    .ok()
+                    .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+                    .and_then(|d| {
+                        d.and_time(chrono::NaiveTime::MIN)
+                            .and_utc()
+                            .checked_add_signed(chrono::Duration::days(offset))
                     })
-                    .map_err(|_| FilterError::BadDate)
+                    .ok_or(FilterError::BadDate)
             })
             .transpose()
     };

@@ -71,7 +71,7 @@ pub fn page_csp() {
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; frame-ancestors 'none'"
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         options.insert_header(header::CONTENT_SECURITY_POLICY, value);
@@ -83,7 +83,9 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+    // Answers with data (the APIs and the server functions) are never cached.
+    let path = request.uri().path();
+    let api = path.starts_with("/api/") || path.starts_with("/rpc/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {

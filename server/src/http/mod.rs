@@ -167,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .layer(request_id::propagate())
         .layer(request_id::trace())
         .layer(request_id::set())
+        .layer(from_fn_with_state(
+            state.clone(),
+            request_id::only_from_trusted_proxies,
+        ))
         .with_state(state)
 }
 
@@ -197,6 +201,18 @@ fn functions_in(mut router: Router<AppState>, paths: &[String]) -> Router<AppSta
 }
 
 async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Response {
+    // Read whole here, within the limit: Leptos would answer a body cut off by the limit
+    // with a 500 (an alert anyone could trip), where it is the caller's 413.
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return error::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "The request is too large.",
+        )
+        .into_response();
+    };
+    let request = Request::from_parts(parts, Body::from(bytes));
     let hub: SharedHub = Arc::new(ServerHub::new(state));
     handle_server_fns_with_context(move || provide_context(hub.clone()), request)
         .await

@@ -1,9 +1,14 @@
-//! A request id on every response (`x-request-id`, kept when a proxy already set one) and on
+//! A request id on every response (`x-request-id`, kept when a trusted proxy already set a
+//! short printable one, made fresh otherwise: a client does not write into the logs) and on
 //! every log line of the request, through a span that names the method and the route
 //! template only: never the query string, where callbacks carry codes and states.
 
-use axum::extract::{MatchedPath, Request};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderName;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::SocketAddr;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -15,6 +20,31 @@ pub fn set() -> SetRequestIdLayer<MakeRequestUuid> {
 
 pub fn propagate() -> PropagateRequestIdLayer {
     PropagateRequestIdLayer::new(HEADER)
+}
+
+/// Drops an incoming `x-request-id` unless a trusted proxy (`server.trusted_proxies`) sent it
+/// and it is at most 128 printable ASCII characters; `set` then makes a fresh one.
+pub async fn only_from_trusted_proxies(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let trusted = peer.is_some_and(|p| state.config.server.trusted_proxies.contains(&p));
+    let sane = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
+        });
+    if !(trusted && sane) {
+        request.headers_mut().remove(HEADER);
+    }
+    next.run(request).await
 }
 
 pub fn span(request: &Request) -> tracing::Span {

@@ -11,6 +11,7 @@ mod connect_links;
 mod dashboard;
 mod flow_rules;
 mod hardening;
+mod hardening_two;
 mod helpers;
 mod instances;
 mod kill;

@@ -522,3 +522,36 @@ async fn key_rotation_knows_every_sealed_column_of_the_schema() {
     known.sort();
     assert_eq!(found, known);
 }
+
+/// A wrong master key is refused before anything is written, migrations included (before,
+/// a newer binary applied its migrations first and only then refused the key, leaving a
+/// database an older binary would no longer open).
+#[tokio::test]
+async fn a_wrong_key_is_refused_before_any_migration_runs() {
+    use migrations::MigratorTrait;
+    use secrecy::ExposeSecret;
+    let app = spawn_app().await;
+    migrations::Migrator::down(&app.db, Some(1))
+        .await
+        .expect("one migration back");
+    let pending = || async {
+        server::base::store::pending_migrations(&app.db)
+            .await
+            .expect("migrations")
+    };
+    assert_eq!(pending().await, 1);
+    let wrong = server::base::vault::Keyring::generate_hex()
+        .expose_secret()
+        .to_string();
+    let refused = app
+        .instance_with_key(&wrong)
+        .await
+        .expect_err("a wrong key is refused");
+    assert!(refused.contains("known-answer"), "{refused}");
+    assert_eq!(pending().await, 1, "nothing was migrated");
+    let key = app.key.clone();
+    app.instance_with_key(&key)
+        .await
+        .expect("the right key migrates and starts");
+    assert_eq!(pending().await, 0);
+}

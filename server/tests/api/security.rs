@@ -360,9 +360,23 @@ async fn every_response_carries_a_request_id_that_the_logs_share() {
         .expect("id")
         .to_string();
     assert_eq!(id.len(), 36, "a UUID: {id}");
+    // A client's own id is not believed: it would write into the logs.
+    let forged = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "forged-by-a-client")
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(forged.headers()["x-request-id"], "forged-by-a-client");
+    // A trusted proxy's is kept (and only a short printable one).
+    let behind_proxy = app
+        .instance_with(|c| c.server.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")])
+        .await
+        .expect("instance");
     let given = app
         .client
-        .get(app.url("/api/github/health"))
+        .get(format!("{behind_proxy}/api/github/health"))
         .header("x-request-id", "lb-1234")
         .send()
         .await
@@ -370,7 +384,19 @@ async fn every_response_carries_a_request_id_that_the_logs_share() {
     assert_eq!(
         given.headers()["x-request-id"],
         "lb-1234",
-        "a proxy's id is kept"
+        "a trusted proxy's id is kept"
+    );
+    let odd = app
+        .client
+        .get(format!("{behind_proxy}/healthz"))
+        .header("x-request-id", "x".repeat(200))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        odd.headers()["x-request-id"].len(),
+        36,
+        "too long: replaced"
     );
     let logs = logs();
     assert!(

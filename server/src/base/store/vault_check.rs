@@ -59,6 +59,19 @@ pub async fn verify(db: &DatabaseConnection, vault: &Keyring) -> Result<(), Chec
     }
 }
 
+/// Before migrating: a database whose known answer does not open with `vault` is refused
+/// with the same error as after, and nothing is written. A database without the row (or
+/// without the table yet) passes: `verify` writes it after the migrations.
+pub async fn refuse_a_wrong_key(url: &str, vault: &Keyring) -> Result<(), CheckError> {
+    let db = super::connect(url).await?;
+    let answer = matches(&db, vault).await;
+    db.close().await?;
+    match answer {
+        Ok(Some(false)) => Err(CheckError::WrongKey),
+        _ => Ok(()),
+    }
+}
+
 /// Read-only: whether the known-answer row opens with `vault` (None when not written yet).
 pub async fn matches(db: &DatabaseConnection, vault: &Keyring) -> Result<Option<bool>, DbErr> {
     let row = Entity::find_by_id(1).one(db).await?;
