@@ -1,6 +1,7 @@
 //! The seed contract's routes: authorize, callback, status, disconnect, health.
 
 use super::auth::SignedIn;
+use super::continue_page;
 use super::error::{wants_html, ApiError};
 use super::limits::take;
 use crate::base::audit::{Event, Kind, Origin};
@@ -12,7 +13,7 @@ use crate::domain::oauth::flow::{self, CompleteError, StartError, Who};
 use crate::state::AppState;
 use app::model::ConnectFailure;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -80,6 +81,7 @@ pub struct AuthorizeQuery {
 pub async fn begin_connect(
     State(state): State<AppState>,
     Path(service): Path<String>,
+    method: Method,
     headers: HeaderMap,
     origin: Origin,
     signed_in: Option<SignedIn>,
@@ -100,8 +102,16 @@ pub async fn begin_connect(
             ApiError::sign_in_required().into_response()
         });
     };
-    take(&state.limits.connect, &user.id).map_err(|e| e.for_browser(&headers))?;
     let return_to = flow::safe_return_to(query.return_to.as_deref());
+    // Before the quota: another site's navigations neither start a flow nor spend it.
+    if !continue_page::goes_straight_on(&method, &headers, &state.config.public_origin()) {
+        return Ok(continue_page::page(
+            &service,
+            &provider.display_name,
+            &return_to,
+        ));
+    }
+    take(&state.limits.connect, &user.id).map_err(|e| e.for_browser(&headers))?;
     let who = Who {
         user: &user,
         session_binding: &binding,

@@ -8,6 +8,7 @@ mod api_v1;
 mod auth;
 mod connect;
 mod connect_links;
+mod continue_page;
 pub mod error;
 mod events;
 mod guard;

@@ -96,3 +96,74 @@ async fn pages_may_only_submit_forms_to_the_hub() {
         .to_string();
     assert!(csp.contains("form-action 'self'"), "{csp}");
 }
+
+/// Another site could navigate a signed-in user into a connect or reconnect with
+/// `GET /api/auth/{service}/authorize` (a provider that approves again without a click then
+/// replaced her connection), and each visit spent her connect quota. Such a GET now gets a
+/// page of the hub with a Continue button; it starts no flow and spends nothing. The hub's
+/// own pages, the user's own typing and programs asking for JSON go straight on.
+#[tokio::test]
+async fn another_site_cannot_start_a_connect_by_navigation() {
+    let app = spawn_app().await;
+    app.signed_in("fay").await;
+    let url = app.url("/api/auth/github/authorize?return_to=/connections%3Ffrom%3Dx");
+    for _ in 0..40 {
+        let forced = app
+            .client
+            .get(&url)
+            .header("sec-fetch-site", "cross-site")
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(forced.status(), StatusCode::OK, "a page, not a redirect");
+        let page = forced.text().await.expect("html");
+        assert!(page.contains("Connect GitHub?"), "{page}");
+        assert!(page.contains("method=\"post\""));
+    }
+    let foreign_referer = app
+        .client
+        .get(&url)
+        .header("referer", "https://evil.example/page")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(foreign_referer.status(), StatusCode::OK);
+    assert_eq!(app.count("pending_flows").await, 0, "no flow was started");
+
+    // Her own Connect still works (the 40 visits spent none of her 30 per minute), and the
+    // page's Continue button is such a Connect.
+    let continued = app
+        .client
+        .post(&url)
+        .header("origin", &app.base)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(continued.status(), StatusCode::SEE_OTHER);
+    assert!(location(&continued).contains("/github/login/oauth/authorize"));
+    let typed = app
+        .client
+        .get(&url)
+        .header("sec-fetch-site", "none")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        typed.status(),
+        StatusCode::SEE_OTHER,
+        "typed in the address bar"
+    );
+    let own_page = app
+        .client
+        .get(&url)
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(own_page.status(), StatusCode::SEE_OTHER);
+}
