@@ -1,7 +1,8 @@
 //! When each connection may next be refreshed after a provider failed (a backoff every
 //! instance and the token API see) and when its never-expiring token was last checked
 //! (liveness goes through them oldest check first); the outcome a webhook event carries
-//! (`reason`). SQLite adds one column per statement.
+//! (`reason`); the audit log's `seq` 64-bit on PostgreSQL (SQLite's integer key already is).
+//! SQLite adds one column per statement.
 
 use sea_orm_migration::prelude::*;
 
@@ -55,7 +56,14 @@ impl MigrationTrait for Migration {
                 .add_column(ColumnDef::new(WebhookOutbox::Reason).string_len(64).null())
                 .to_owned(),
         )
-        .await
+        .await?;
+        if m.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            // The identity's sequence follows the column's type.
+            m.get_connection()
+                .execute_unprepared("ALTER TABLE audit_events ALTER COLUMN seq TYPE BIGINT")
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

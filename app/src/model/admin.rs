@@ -70,12 +70,12 @@ pub struct AuditFilter {
     /// `YYYY-MM-DD`, UTC, inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
-    pub before: Option<i32>,
+    pub before: Option<i64>,
 }
 
 impl AuditFilter {
     /// The filter as a query string (for the next page and the export link).
-    pub fn query(&self, before: Option<i32>) -> String {
+    pub fn query(&self, before: Option<i64>) -> String {
         let pairs = [
             ("user", self.user.clone()),
             ("provider", self.provider.clone()),
@@ -109,7 +109,7 @@ fn encode(text: &str) -> String {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditRow {
-    pub seq: i32,
+    pub seq: i64,
     pub at: String,
     pub kind: String,
     pub outcome: String,
@@ -124,7 +124,7 @@ pub struct AuditRow {
 pub struct AuditPage {
     pub rows: Vec<AuditRow>,
     /// Older events exist: ask again with `before` set to this.
-    pub older: Option<i32>,
+    pub older: Option<i64>,
 }
 
 /// The event kinds the viewer offers as a filter.

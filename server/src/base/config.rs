@@ -47,6 +47,21 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderSettings>,
     #[serde(default)]
     pub webhooks: BTreeMap<String, WebhookEndpoint>,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`: how long the audit log keeps events. By default, for ever.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Events older than this many days leave the database (0: never).
+    #[serde(default)]
+    pub retention_days: u32,
+    /// Where they go first: appended as JSON lines to `audit-YYYY-MM.jsonl` in this directory
+    /// (unset: they are deleted).
+    #[serde(default)]
+    pub archive_dir: Option<PathBuf>,
 }
 
 /// `[webhooks.<name>]`: connection events are POSTed to `url`, signed with `secret`
@@ -251,6 +266,7 @@ impl Default for Config {
             },
             providers: BTreeMap::new(),
             webhooks: BTreeMap::new(),
+            audit: AuditConfig::default(),
         }
     }
 }

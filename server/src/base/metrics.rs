@@ -65,6 +65,11 @@ pub fn flow_duration(provider: &str, took: chrono::Duration) {
         .record(seconds);
 }
 
+/// A request refused by the origin guard (audited at most once per address and minute).
+pub fn cross_origin_refused() {
+    metrics::counter!("atom_cross_origin_refused_total").increment(1);
+}
+
 /// A background job's run panicked (it runs again on its next tick).
 pub fn job_panicked(job: &'static str) {
     metrics::counter!("atom_job_panics_total", "task" => job).increment(1);

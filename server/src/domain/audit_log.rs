@@ -92,3 +92,65 @@ pub async fn rows(
         })
         .collect())
 }
+
+/// Why expiring the audit log stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpireError {
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error("writing the audit archive failed: {0}")]
+    Archive(#[from] std::io::Error),
+}
+
+/// Applies `[audit]`'s retention: events older than `retention_days` leave the database,
+/// appended first (when `archive_dir` is set) as JSON lines to `audit-YYYY-MM.jsonl` by the
+/// month they happened, flushed to disk before the rows are deleted. Returns how many went.
+pub async fn expire(
+    db: &DatabaseConnection,
+    config: &crate::base::config::AuditConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, ExpireError> {
+    if config.retention_days == 0 {
+        return Ok(0);
+    }
+    let cutoff = now - chrono::Duration::days(i64::from(config.retention_days));
+    let mut gone = 0;
+    loop {
+        let batch = store::audit::older_than(db, cutoff, 1000).await?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            break;
+        };
+        if let Some(dir) = &config.archive_dir {
+            archive(dir, &batch)?;
+        }
+        gone += store::audit::delete_through(db, last, cutoff).await?;
+    }
+    Ok(gone)
+}
+
+fn archive(dir: &std::path::Path, events: &[store::audit::Model]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut files: HashMap<String, std::fs::File> = HashMap::new();
+    for event in events {
+        let name = format!("audit-{}.jsonl", event.at.format("%Y-%m"));
+        let file = match files.entry(name) {
+            std::collections::hash_map::Entry::Occupied(f) => f.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let path = dir.join(v.key());
+                v.insert(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)?,
+                )
+            }
+        };
+        serde_json::to_writer(&mut *file, event)?;
+        file.write_all(b"\n")?;
+    }
+    for file in files.values() {
+        file.sync_all()?;
+    }
+    Ok(())
+}

@@ -5,10 +5,14 @@ use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// docs/security.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
-pub async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn origin_guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, super::error::ApiError> {
     // The backend API authenticates with a key in a header, never a cookie: nothing to forge.
     let backend_api = request.uri().path().starts_with("/api/v1/");
     if backend_api
@@ -17,7 +21,7 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
             Method::GET | Method::HEAD | Method::OPTIONS
         )
     {
-        return next.run(request).await;
+        return Ok(next.run(request).await);
     }
     let headers = request.headers();
     let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
@@ -29,33 +33,57 @@ pub async fn origin_guard(State(state): State<AppState>, request: Request, next:
     };
     if !allowed {
         tracing::warn!(path = %request.uri().path(), "cross-origin request refused");
-        audit_refusal(&state, request).await;
-        return super::error::ApiError::new(
+        crate::base::metrics::cross_origin_refused();
+        let (parts, _) = request.into_parts();
+        let address = super::account::client_address(&parts, &state.config.server.trusted_proxies)
+            .unwrap_or_default();
+        // The limit first, then at most one audit row per address and minute.
+        super::limits::take(&state.limits.mutation, &address)?;
+        let minute = state.clock.now().timestamp() / 60;
+        if state.limits.refused(&address, minute) {
+            audit_refusal(&state, parts).await;
+        }
+        return Err(super::error::ApiError::new(
             StatusCode::FORBIDDEN,
             "cross_origin_request",
             "This request did not come from ATOM Connect's own pages.",
-        )
-        .into_response();
+        ));
     }
     let (parts, body) = request.into_parts();
     let address = super::account::client_address(&parts, &state.config.server.trusted_proxies);
-    if let Err(e) = super::limits::take(&state.limits.mutation, &address.unwrap_or_default()) {
-        return e.into_response();
-    }
-    next.run(Request::from_parts(parts, body)).await
+    super::limits::take(&state.limits.mutation, &address.unwrap_or_default())?;
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 /// A refused cross-origin request is an attack or a misconfigured proxy: both belong in the
 /// audit log (who and from where; never the path or the body, which the attacker chose).
-async fn audit_refusal(state: &AppState, request: Request) {
+async fn audit_refusal(state: &AppState, mut parts: axum::http::request::Parts) {
     use axum::extract::FromRequestParts;
-    let (mut parts, _) = request.into_parts();
     let Ok(origin) = crate::base::audit::Origin::from_request_parts(&mut parts, state).await;
     let event =
         crate::base::audit::Event::new(crate::base::audit::Kind::CrossOriginRejected, &origin)
             .failed("cross_origin");
     if let Err(e) = crate::base::store::audit::append(&state.db, event).await {
         tracing::error!(error = %e, "auditing a refused request failed");
+    }
+}
+
+/// Once a minute: one audit row per address refused more than once in a minute past, with
+/// how many more times (`repeated_N`), so the log keeps the count without a row per request.
+pub async fn audit_repeated_refusals(state: &AppState) {
+    use crate::base::audit::{Event, Kind, Origin};
+    let minute = state.clock.now().timestamp() / 60;
+    for (address, _, more) in state.limits.repeated(minute) {
+        let origin = Origin {
+            ip: Some(address),
+            user_agent: None,
+            clock: state.clock.clone(),
+        };
+        let event =
+            Event::new(Kind::CrossOriginRejected, &origin).failed(&format!("repeated_{more}"));
+        if let Err(e) = crate::base::store::audit::append(&state.db, event).await {
+            tracing::error!(error = %e, "auditing repeated refusals failed");
+        }
     }
 }
 

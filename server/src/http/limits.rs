@@ -5,7 +5,9 @@ use super::error::ApiError;
 use crate::base::config::LimitsConfig;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 
 pub struct Limits {
     pub sign_in_account: DefaultKeyedRateLimiter<String>,
@@ -14,6 +16,10 @@ pub struct Limits {
     pub callback: DefaultKeyedRateLimiter<String>,
     pub mutation: DefaultKeyedRateLimiter<String>,
     pub api: DefaultKeyedRateLimiter<String>,
+    /// Refused cross-origin requests per address in the current minute: the first is audited
+    /// at once, the rest as one count when the minute is over (an audit row per request let
+    /// anyone make the database write as fast as they could send).
+    refusals: Mutex<HashMap<String, (i64, u32)>>,
 }
 
 fn per_minute(count: u32) -> DefaultKeyedRateLimiter<String> {
@@ -32,7 +38,39 @@ impl Limits {
             callback: per_minute(config.callback_per_address),
             mutation: per_minute(config.mutation_per_address),
             api: per_minute(config.api_per_key),
+            refusals: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts a refused request from `address` in `minute`; true for the first of that
+    /// minute (the one to audit now).
+    pub fn refused(&self, address: &str, minute: i64) -> bool {
+        let mut refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = refusals.entry(address.to_string()).or_insert((minute, 0));
+        if entry.0 != minute {
+            // A new minute for this address: the old count is lost only if nobody drained it,
+            // which `repeated` does every minute.
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1 == 1
+    }
+
+    /// The addresses refused more than once in a minute before `minute`, with how many times
+    /// beyond the first (already audited); forgets them.
+    pub fn repeated(&self, minute: i64) -> Vec<(String, i64, u32)> {
+        let mut refusals = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        let done: Vec<String> = refusals
+            .iter()
+            .filter(|(_, (m, _))| *m < minute)
+            .map(|(a, _)| a.clone())
+            .collect();
+        done.into_iter()
+            .filter_map(|address| {
+                let (m, count) = refusals.remove(&address)?;
+                (count > 1).then_some((address, m, count - 1))
+            })
+            .collect()
     }
 
     /// Forgets keys that have been quiet long enough to be back at full quota.
@@ -68,6 +106,19 @@ pub fn take(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_audited_once_a_minute_and_counted() {
+        let limits = Limits::new(&crate::base::config::Config::default().limits);
+        assert!(limits.refused("1.2.3.4", 10), "the first is audited");
+        assert!(!limits.refused("1.2.3.4", 10));
+        assert!(!limits.refused("1.2.3.4", 10));
+        assert!(limits.refused("5.6.7.8", 10));
+        assert!(limits.repeated(10).is_empty(), "the minute is not over");
+        assert_eq!(limits.repeated(11), vec![("1.2.3.4".to_string(), 10, 2)]);
+        assert!(limits.repeated(12).is_empty(), "and forgotten");
+        assert!(limits.refused("1.2.3.4", 12), "a new minute, a new first");
+    }
 
     #[test]
     fn the_quota_runs_out_per_key_and_says_when_to_retry() {

@@ -10,6 +10,7 @@ mod connect;
 mod connect_links;
 mod continue_page;
 pub mod error;
+pub use guard::audit_repeated_refusals;
 mod events;
 mod guard;
 pub(crate) mod limits;

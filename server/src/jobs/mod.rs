@@ -39,6 +39,20 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             if let Err(e) = store::webhooks::delete_old(&state.db, 7, state.clock.now()).await {
                 tracing::warn!(error = %e, "webhook outbox cleanup failed");
             }
+            match crate::domain::audit_log::expire(
+                &state.db,
+                &state.config.audit,
+                state.clock.now(),
+            )
+            .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    events = n,
+                    "audit events past their retention left the database"
+                ),
+                Err(e) => tracing::warn!(error = %e, "audit retention failed"),
+            }
             let keep = state.config.jobs.flow_stats_retention_days;
             if let Err(e) =
                 store::flow_stats::delete_older_than(&state.db, keep, state.clock.now()).await
@@ -55,6 +69,7 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         state.shutdown.clone(),
         |state| async move {
             state.limits.shrink();
+            crate::http::audit_repeated_refusals(&state).await;
         },
     );
     let refresh_every = Duration::from_secs(state.config.jobs.refresh_interval_seconds.max(1));

@@ -167,3 +167,104 @@ async fn another_site_cannot_start_a_connect_by_navigation() {
         .expect("get");
     assert_eq!(own_page.status(), StatusCode::SEE_OTHER);
 }
+
+/// 5,000 cross-site POSTs wrote 5,000 audit rows before any limit applied: anyone could make
+/// the database write as fast as they could send. Now the address's limit applies first
+/// (429 past it, unaudited) and refusals are audited once per address and minute, the rest as
+/// one count when the minute is over.
+#[tokio::test]
+async fn a_flood_of_refused_requests_writes_a_row_a_minute_not_a_row_a_request() {
+    let app = spawn_app_with(|c| c.limits.mutation_per_address = 50).await;
+    let before = app.count("audit_events").await;
+    let client = reqwest::Client::new();
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..300 {
+        let refused = client
+            .post(app.url("/auth/signout"))
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .expect("post");
+        *statuses.entry(refused.status().as_u16()).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.get(&403), Some(&50), "{statuses:?}");
+    assert_eq!(
+        statuses.get(&429),
+        Some(&250),
+        "limited before anything else"
+    );
+    assert_eq!(
+        app.count("audit_events").await,
+        before + 1,
+        "one row for the minute so far"
+    );
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    // One recorder for the whole test process: at least these 300.
+    let counted: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("atom_cross_origin_refused_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the counter");
+    assert!(counted >= 300.0, "all counted: {counted}");
+}
+
+/// `[audit] retention_days`: older events leave the database, archived first as JSON lines
+/// when `archive_dir` is set (the admin's choice), and the rest stay.
+#[tokio::test]
+async fn the_audit_log_keeps_events_as_long_as_configured() {
+    let archive = tempfile::tempdir().expect("dir");
+    let app = spawn_app().await;
+    app.signed_in("ruth").await;
+    let config = server::base::config::AuditConfig {
+        retention_days: 30,
+        archive_dir: Some(archive.path().to_path_buf()),
+    };
+    let now = chrono::Utc::now();
+    let kept = server::domain::audit_log::expire(&app.db, &config, now)
+        .await
+        .expect("expire");
+    assert_eq!(kept, 0, "nothing is 30 days old yet");
+    let all = app.count("audit_events").await;
+    assert!(all >= 2);
+    let later = now + chrono::Duration::days(31);
+    let gone = server::domain::audit_log::expire(&app.db, &config, later)
+        .await
+        .expect("expire");
+    assert_eq!(gone as i64, all);
+    assert_eq!(app.count("audit_events").await, 0);
+    let file = archive
+        .path()
+        .join(format!("audit-{}.jsonl", now.format("%Y-%m")));
+    let lines = std::fs::read_to_string(&file).expect("the archive");
+    assert_eq!(lines.lines().count() as i64, all, "every event archived");
+    assert!(lines
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(lines.contains("auth.sign_in"));
+    let off = server::base::config::AuditConfig::default();
+    assert_eq!(
+        server::domain::audit_log::expire(&app.db, &off, later)
+            .await
+            .expect("expire"),
+        0,
+        "kept for ever by default"
+    );
+}
+
+/// The audit log's sequence is 64-bit: a busy hub does not run out at 2^31 events.
+#[tokio::test]
+async fn the_audit_sequence_is_sixty_four_bits() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.db
+        .execute_unprepared(
+            "INSERT INTO audit_events (seq, at, kind, outcome) \
+             VALUES (3000000000, '2026-11-29T00:00:00+00:00', 'auth.sign_in', 'success')",
+        )
+        .await
+        .expect("a sequence number past 2^31");
+    let last = server::base::store::audit::last_seq(&app.db)
+        .await
+        .expect("read");
+    assert_eq!(last, 3_000_000_000);
+}

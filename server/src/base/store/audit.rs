@@ -7,7 +7,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect};
 #[sea_orm(table_name = "audit_events")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub seq: i32,
+    pub seq: i64,
     pub at: DateTimeUtc,
     pub kind: String,
     pub actor_user_id: Option<String>,
@@ -48,7 +48,7 @@ pub async fn append(
 }
 
 /// Events after `seq`, oldest first (the live-update poller's feed).
-pub async fn after(db: &impl ConnectionTrait, seq: i32, limit: u64) -> Result<Vec<Model>, DbErr> {
+pub async fn after(db: &impl ConnectionTrait, seq: i64, limit: u64) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::Seq.gt(seq))
         .order_by_asc(Column::Seq)
@@ -57,7 +57,35 @@ pub async fn after(db: &impl ConnectionTrait, seq: i32, limit: u64) -> Result<Ve
         .await
 }
 
-pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i32, DbErr> {
+/// The oldest events from before `cutoff`, oldest first (the retention job's batches).
+pub async fn older_than(
+    db: &impl ConnectionTrait,
+    cutoff: DateTimeUtc,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::At.lt(cutoff))
+        .order_by_asc(Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Deletes the events from before `cutoff` up to and including `seq`; how many went.
+pub async fn delete_through(
+    db: &impl ConnectionTrait,
+    seq: i64,
+    cutoff: DateTimeUtc,
+) -> Result<u64, DbErr> {
+    let deleted = Entity::delete_many()
+        .filter(Column::Seq.lte(seq))
+        .filter(Column::At.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let last = Entity::find().order_by_desc(Column::Seq).one(db).await?;
     Ok(last.map(|e| e.seq).unwrap_or(0))
 }
@@ -147,7 +175,7 @@ pub struct Search {
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Only events older than this sequence number (paging back).
-    pub before: Option<i32>,
+    pub before: Option<i64>,
 }
 
 /// Matching events, newest first.
