@@ -96,8 +96,10 @@ pub async fn rows(
 /// Why expiring the audit log stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ExpireError {
+    /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
+    /// The archive file could not be written (nothing was deleted).
     #[error("writing the audit archive failed: {0}")]
     Archive(#[from] std::io::Error),
 }

@@ -66,7 +66,8 @@ pub async fn save(
         ),
         account_id: new.account.id,
         account_name: new.account.name,
-        created_at: existing.as_ref().map_or(now, |c| c.created_at),
+        // A reconnect is a new connection: the page shows when it was made.
+        created_at: now,
         updated_at: now,
         last_refreshed_at: None,
         retry_at: None,

@@ -3,7 +3,7 @@
 //! fails is recorded for retry (jobs::revocations), its tokens sealed to the retry row.
 
 use crate::base::audit::Event;
-use crate::base::providers::Provider;
+use crate::base::providers::{Provider, RevokeStyle};
 use crate::base::store;
 use crate::base::vault::Binding;
 use crate::domain::connections::token_binding;
@@ -64,6 +64,19 @@ pub async fn disconnect(
     crate::domain::connections::record_change(&txn, event).await?;
     txn.commit().await?;
     Ok(revoked)
+}
+
+/// Whether revoking a token ends that token (and its own grant) only: not GitHub (the
+/// user's whole grant to the app) nor Google (everything granted to the client).
+pub fn revokes_only_the_token(provider: &Provider) -> bool {
+    match provider.revocation {
+        RevokeStyle::GitHubGrant | RevokeStyle::None => false,
+        RevokeStyle::Rfc7009 => !provider.revoke_ends_client_grant,
+        RevokeStyle::SlackAuthRevoke
+        | RevokeStyle::DropboxRevoke
+        | RevokeStyle::NotionRevoke
+        | RevokeStyle::TrelloDelete => true,
+    }
 }
 
 /// Whether another of the user's connections uses the same client at a provider whose

@@ -268,3 +268,51 @@ async fn the_audit_sequence_is_sixty_four_bits() {
         .expect("read");
     assert_eq!(last, 3_000_000_000);
 }
+
+/// Reconnecting replaced the tokens here but left the old grant live at the provider (0
+/// revocations over 8 reconnects). The replaced tokens are now revoked once the new ones are
+/// stored, where that cannot end the new grant too; and the page shows the new time.
+#[tokio::test]
+async fn reconnecting_revokes_the_grant_it_replaces() {
+    let app = spawn_app().await;
+    app.signed_in("rex").await;
+    app.connect("dropbox", "sandbox-user").await;
+    let first = app.sandbox.issued_access_tokens();
+    let (_, before) = app.get_json("/api/auth/dropbox/status").await;
+    app.clock.advance(std::time::Duration::from_secs(120));
+    app.connect("dropbox", "sandbox-user").await;
+    let new: Vec<String> = app
+        .sandbox
+        .issued_access_tokens()
+        .into_iter()
+        .filter(|t| !first.contains(t))
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert!(
+        !app.sandbox.token_is_live(&first[0]),
+        "the replaced grant is revoked"
+    );
+    assert!(app.sandbox.token_is_live(&new[0]), "the new one lives");
+    let (_, after) = app.get_json("/api/auth/dropbox/status").await;
+    assert_ne!(
+        after["connected_at"], before["connected_at"],
+        "the new connection time"
+    );
+    assert!(app.audit_kinds().await.iter().any(|(kind, _, reason)| {
+        kind == "connection.revocation" && reason.as_deref() == Some("replaced_grant_revoked")
+    }));
+
+    // GitHub revokes the user's whole grant to the app: reconnecting the same account must
+    // not revoke, or it would end the new tokens too.
+    app.connect("github", "sandbox-user").await;
+    app.connect("github", "sandbox-user").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("rex").await;
+    let token = app.token_answer(&key, &user, "github").await;
+    let token: serde_json::Value = token.json().await.expect("json");
+    let live = token["access_token"].as_str().expect("token");
+    assert!(
+        app.sandbox.token_is_live(live),
+        "the new GitHub token still works"
+    );
+}

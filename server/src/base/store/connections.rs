@@ -142,6 +142,7 @@ pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
                     Column::ExpiresAt,
                     Column::AccountId,
                     Column::AccountName,
+                    Column::CreatedAt,
                     Column::UpdatedAt,
                     Column::RetryAt,
                     Column::Failures,

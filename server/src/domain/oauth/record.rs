@@ -121,6 +121,14 @@ async fn save(
     grant: Grant,
     account: Account,
 ) -> Result<(), sea_orm::DbErr> {
+    // A reconnect replaces a grant: what it held is revoked once the new one is stored.
+    let replaced = store::connections::find(&ctx.db, &who.user.id, &provider.service)
+        .await?
+        .and_then(|row| {
+            let tokens = crate::domain::tokens::open_tokens(ctx, &row).ok()?;
+            Some((row.account_id, tokens))
+        });
+    let account_id = account.id.clone();
     let connection = NewConnection {
         user_id: &who.user.id,
         provider,
@@ -137,5 +145,38 @@ async fn save(
     if let Some((id, end)) = steps.end(ctx.clock.now(), None) {
         flow_stats::ended(&txn, id, end).await?;
     }
-    txn.commit().await
+    txn.commit().await?;
+    if let Some((old_account, old)) = replaced {
+        let same_grant = !account_id.is_empty()
+            && old_account == account_id
+            && !crate::domain::disconnect::revokes_only_the_token(provider);
+        let reused = old.access_token.secret() == grant.tokens.access_token.secret();
+        if !same_grant && !reused {
+            revoke_replaced(ctx, who, provider, &old).await;
+        }
+    }
+    Ok(())
+}
+
+/// Best effort, after the new connection is stored: the replaced tokens are revoked at the
+/// provider (before, every reconnect left the old grant live), and the audit log says how
+/// it went. Not where revoking them would end the new grant too (the same account at a
+/// provider that revokes whole grants: GitHub's grant, Google's client).
+async fn revoke_replaced(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    old: &crate::domain::oauth::TokenSet,
+) {
+    let outcome = crate::domain::disconnect::revoke_with(ctx, provider, old).await;
+    let event = Event::new(Kind::Revocation, who.origin)
+        .by(&who.user.id)
+        .provider(&provider.service);
+    let event = match outcome {
+        app::model::Revocation::Revoked => event.reason("replaced_grant_revoked"),
+        other => event.failed(&format!("replaced_grant_{}", other.code())),
+    };
+    if let Err(e) = store::audit::append(&ctx.db, event).await {
+        tracing::error!(error = %e, "could not write the audit event");
+    }
 }
