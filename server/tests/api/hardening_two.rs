@@ -316,3 +316,34 @@ async fn reconnecting_revokes_the_grant_it_replaces() {
         "the new GitHub token still works"
     );
 }
+
+/// The provider issued tokens and the hub could not store them (its database failed): they
+/// are revoked at the provider, best effort, instead of staying live and unknown to anyone.
+#[tokio::test]
+async fn tokens_the_hub_could_not_store_are_revoked() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.signed_in("una").await;
+    let authorize = app.start_connect_to(&app.client, "dropbox").await;
+    let callback = app.consent(&authorize, "sandbox-user", "allow").await;
+    let postgres = app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    app.db
+        .execute_unprepared(if postgres {
+            "DROP TABLE connections CASCADE"
+        } else {
+            "DROP TABLE connections"
+        })
+        .await
+        .expect("drop");
+    let answer = app.client.get(callback).send().await.expect("callback");
+    assert_eq!(
+        location(&answer),
+        "/connections?error=internal&service=dropbox"
+    );
+    let issued = app.sandbox.issued_access_tokens();
+    assert_eq!(issued.len(), 1, "the exchange happened");
+    assert!(
+        !app.sandbox.token_is_live(&issued[0]),
+        "and what it issued was revoked"
+    );
+}

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The tokens a connection holds. Debug prints `[redacted]` (oauth2's secret types).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TokenSet {
     /// The access token.
     pub access_token: AccessToken,

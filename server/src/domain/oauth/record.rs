@@ -81,13 +81,18 @@ pub(super) async fn ended(
 ) -> Result<String, CompleteError> {
     let failure = match result {
         Ok((flow, grant, account)) => {
+            let issued = grant.tokens.clone();
+            let account_id = account.id.clone();
             match save(ctx, who, provider, &steps, grant, account).await {
                 Ok(()) => {
                     metrics::flow(&provider.service, "completed", "none");
                     metrics::flow_duration(&provider.service, ctx.clock.now() - flow.created_at);
                     return Ok(flow.return_to);
                 }
-                Err(e) => CompleteError::from(e).0,
+                Err(e) => {
+                    revoke_unsaved(ctx, who, provider, &issued, &account_id).await;
+                    CompleteError::from(e).0
+                }
             }
         }
         Err(failure) => failure,
@@ -156,6 +161,33 @@ async fn save(
         }
     }
     Ok(())
+}
+
+/// The provider issued tokens the hub could not store: best effort, they are revoked rather
+/// than left live and unknown. Not where that could end a connection still stored for the
+/// same account (GitHub's and Google's revocations end the whole grant), and when the
+/// database cannot say, only where revocation ends just these tokens.
+async fn revoke_unsaved(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    issued: &crate::domain::oauth::TokenSet,
+    account_id: &str,
+) {
+    let per_token = crate::domain::disconnect::revokes_only_the_token(provider);
+    let safe = per_token
+        || match store::connections::find(&ctx.db, &who.user.id, &provider.service).await {
+            Ok(None) => true,
+            Ok(Some(row)) => row.account_id != account_id || account_id.is_empty(),
+            Err(_) => false,
+        };
+    if safe {
+        let outcome = crate::domain::disconnect::revoke_with(ctx, provider, issued).await;
+        tracing::warn!(
+            revocation = outcome.code(),
+            "a connection that could not be stored was revoked at the provider"
+        );
+    }
 }
 
 /// Best effort, after the new connection is stored: the replaced tokens are revoked at the
