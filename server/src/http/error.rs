@@ -46,6 +46,17 @@ impl ApiError {
         )
     }
 
+    /// 503 with Retry-After: the database cannot be reached (it passes).
+    pub fn database_unavailable() -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "The hub cannot reach its database right now. Try again shortly.",
+        );
+        error.retry_after = Some(5);
+        error
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,9 +104,32 @@ impl IntoResponse for ApiError {
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// A database that cannot be reached is a 503 with Retry-After (it passes; callers and
+    /// proxies retry); any other database error is ours, a 500.
     fn from(e: sea_orm::DbErr) -> Self {
         tracing::error!(error = %e, "database error");
+        if unreachable(&e) {
+            return Self::database_unavailable();
+        }
         Self::internal()
+    }
+}
+
+/// Whether the database could not be reached (no connection, none free, an I/O failure), as
+/// opposed to a query it refused.
+fn unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            matches!(
+                inner.as_ref(),
+                sea_orm::sqlx::Error::Io(_)
+                    | sea_orm::sqlx::Error::PoolTimedOut
+                    | sea_orm::sqlx::Error::PoolClosed
+            )
+        }
+        _ => false,
     }
 }
 
@@ -106,4 +140,20 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     accept.contains("text/html") && !accept.starts_with("application/json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_with_retry_after_and_a_broken_query_a_500() {
+        let down = ApiError::from(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout,
+        ));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(down.retry_after, Some(5));
+        let broken = ApiError::from(sea_orm::DbErr::Custom("no such table".into()));
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

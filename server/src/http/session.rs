@@ -2,11 +2,12 @@
 //! puts the signed-in user on each request. Sessions end after the idle and absolute
 //! timeouts, and when the user's epoch moves (password, role, disabled).
 
+use super::error::ApiError;
 use crate::base::store;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 const AUTH_KEY: &str = "auth";
@@ -129,7 +130,17 @@ pub async fn load_user(
     if use_link_grant(&state, &session, &mut request).await {
         return next.run(request).await;
     }
-    if let Ok(Some(auth)) = session.get::<SessionAuth>(AUTH_KEY).await {
+    let auth = match session.get::<SessionAuth>(AUTH_KEY).await {
+        Ok(auth) => auth,
+        // The session store (the database) cannot be read: not "signed out", unavailable.
+        Err(e) => {
+            tracing::error!(error = %e, "reading the session failed");
+            return ApiError::database_unavailable()
+                .for_browser(request.headers())
+                .into_response();
+        }
+    };
+    if let Some(auth) = auth {
         let lifetimes = &state.config.sessions;
         let now = state.clock.now().timestamp();
         let idle = lifetimes.idle_timeout_seconds as i64;
@@ -155,7 +166,11 @@ pub async fn load_user(
             Ok(_) => {
                 let _ = session.flush().await;
             }
-            Err(e) => tracing::error!(error = %e, "loading the session's user failed"),
+            Err(e) => {
+                return ApiError::from(e)
+                    .for_browser(request.headers())
+                    .into_response()
+            }
         }
     }
     next.run(request).await

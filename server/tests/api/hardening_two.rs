@@ -347,3 +347,40 @@ async fn tokens_the_hub_could_not_store_are_revoked() {
         "and what it issued was revoked"
     );
 }
+
+/// A database that is gone answers 503 with Retry-After on the API and the pages' calls, not
+/// a 500 that pages someone for a bug (PostgreSQL: the database is dropped under the hub).
+#[tokio::test]
+async fn a_database_that_is_down_answers_503_with_retry_after() {
+    use sea_orm::ConnectionTrait;
+    if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return; // An SQLite file cannot go away under open connections.
+    }
+    let app = spawn_app().await;
+    app.signed_in("dov").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let name = app.db_url().rsplit('/').next().expect("name").to_string();
+    let admin = std::env::var("ATOM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let db = sea_orm::Database::connect(&admin).await.expect("admin");
+    db.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    let answer = reqwest::Client::new()
+        .get(app.url("/api/v1/users/someone/connections"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("api");
+    let status = answer.status();
+    let retry = answer.headers().contains_key("retry-after");
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.text().await.unwrap_or_default()
+    );
+    assert!(retry);
+    let (status, _) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
