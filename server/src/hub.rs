@@ -158,7 +158,7 @@ impl Hub for ServerHub {
                 });
                 continue;
             };
-            let health = crate::domain::health::of(state, &state.probes, &service)
+            let health = crate::domain::health::of(state, &service)
                 .await
                 .map_err(unavailable(Loadable::Providers))?;
             rows.push(ProviderRow {

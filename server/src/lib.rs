@@ -149,6 +149,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         clock: Clock::system(),
         public_url: config.server.public_url.clone(),
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
+        probes: Arc::new(domain::health::Probes::default()),
     };
     let state = AppState {
         ctx,
@@ -156,7 +157,6 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         config: Arc::new(config),
         events,
         limits,
-        probes: Arc::new(domain::health::Probes::default()),
         shutdown: tokio_util::sync::CancellationToken::new(),
     };
     let jobs = jobs::spawn(&state);

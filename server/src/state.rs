@@ -3,7 +3,6 @@
 //! [`Ctx`] inside (`&state` coerces to `&Ctx`).
 
 use crate::base::config::Config;
-use crate::domain::health::Probes;
 use crate::domain::Ctx;
 use crate::events::Events;
 use axum::extract::FromRef;
@@ -18,7 +17,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub events: Events,
     pub limits: Arc<crate::http::limits::Limits>,
-    pub probes: Arc<Probes>,
     /// Cancelled when the server stops: background jobs end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
 }

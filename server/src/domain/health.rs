@@ -1,6 +1,9 @@
 //! A provider's health, as `/api/{service}/health` and the admin Providers page show it: the
 //! last reachability probe, the last day's connect flows, and whether the provider refuses
-//! the app's client credentials.
+//! the app's client credentials. The day of flows is counted from the audit log at most once
+//! per [`SUMMARY_SECONDS`] per provider and instance, whatever the traffic on the route (it
+//! was counted on every call); this instance's own flows and refresh outcomes drop the
+//! summary at once, so what it just did shows.
 
 use crate::base::store::{self, audit::FlowStats};
 use crate::domain::Ctx;
@@ -21,10 +24,15 @@ pub struct Probe {
     pub error: Option<&'static str>,
 }
 
-/// The newest reachability probe of each provider (written by the prober job).
+/// How long a computed health summary is served before it is counted again.
+pub const SUMMARY_SECONDS: i64 = 30;
+
+/// The newest reachability probe of each provider (written by the prober job), and each
+/// provider's health summary as last counted.
 #[derive(Default)]
 pub struct Probes {
     results: RwLock<HashMap<String, Probe>>,
+    summaries: RwLock<HashMap<String, (chrono::DateTime<chrono::Utc>, Health)>>,
 }
 
 impl Probes {
@@ -43,10 +51,33 @@ impl Probes {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(service.to_string(), probe);
+        self.forget(service);
+    }
+
+    /// Drops a service's summary: something changed that it counts.
+    pub fn forget(&self, service: &str) {
+        self.summaries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(service);
+    }
+
+    fn summary(&self, service: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Health> {
+        let summaries = self.summaries.read().unwrap_or_else(|p| p.into_inner());
+        let (at, health) = summaries.get(service)?;
+        (now - *at < chrono::Duration::seconds(SUMMARY_SECONDS)).then(|| health.clone())
+    }
+
+    fn keep(&self, service: &str, at: chrono::DateTime<chrono::Utc>, health: Health) {
+        self.summaries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(service.to_string(), (at, health));
     }
 }
 
 /// A provider's health, as its health route and the Providers page show it.
+#[derive(Clone)]
 pub struct Health {
     /// ok, degraded, unreachable or client_rejected.
     pub status: &'static str,
@@ -60,8 +91,19 @@ pub struct Health {
     pub client_rejected_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The health of `service` now.
-pub async fn of(ctx: &Ctx, probes: &Probes, service: &str) -> Result<Health, sea_orm::DbErr> {
+/// The health of `service`: the summary counted within the last [`SUMMARY_SECONDS`], or
+/// counted now.
+pub async fn of(ctx: &Ctx, service: &str) -> Result<Health, sea_orm::DbErr> {
+    let now = ctx.clock.now();
+    if let Some(health) = ctx.probes.summary(service, now) {
+        return Ok(health);
+    }
+    let health = count(ctx, &ctx.probes, service).await?;
+    ctx.probes.keep(service, now, health.clone());
+    Ok(health)
+}
+
+async fn count(ctx: &Ctx, probes: &Probes, service: &str) -> Result<Health, sea_orm::DbErr> {
     let since = ctx.clock.now() - chrono::Duration::hours(24);
     let flows = store::audit::flow_stats(&ctx.db, service, since).await?;
     let total = flows.succeeded + flows.failed;

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub public_url: url::Url,
     /// Single-flight refresh locks of this process, and its name on leases.
     pub refresh_locks: Arc<tokens::RefreshLocks>,
+    /// Each provider's reachability and health summary, as this process last saw them.
+    pub probes: Arc<health::Probes>,
 }
 
 impl Ctx {

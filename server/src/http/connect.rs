@@ -287,7 +287,7 @@ pub async fn health(
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
-    let health = crate::domain::health::of(&state, &state.probes, &service).await?;
+    let health = crate::domain::health::of(&state, &service).await?;
     Ok(Json(json!({
         "service": service,
         "display_name": provider.display_name,

@@ -384,3 +384,34 @@ async fn a_database_that_is_down_answers_503_with_retry_after() {
     let (status, _) = app.get_json("/api/auth/github/status").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// `/api/{service}/health` counted a day of audit rows on every call: anyone could make the
+/// database scan as fast as they asked. The count is now kept for 30 s per provider (and
+/// dropped at once when this instance records a flow or a refresh): within that time the
+/// route does not read the audit log at all, shown here with the audit table gone.
+#[tokio::test]
+async fn health_answers_from_its_summary_without_scanning_the_audit_log() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.signed_in("hal").await;
+    app.connect_github("hal-gh").await;
+    let (status, first) = app.get_json("/api/github/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["flows_24h"]["succeeded"], 1, "{first}");
+    app.db
+        .execute_unprepared("ALTER TABLE audit_events RENAME TO audit_events_away")
+        .await
+        .expect("rename");
+    for _ in 0..20 {
+        let (status, again) = app.get_json("/api/github/health").await;
+        assert_eq!(status, StatusCode::OK, "served from the summary");
+        assert_eq!(again["flows_24h"], first["flows_24h"]);
+    }
+    app.clock.advance(std::time::Duration::from_secs(31));
+    let (status, _) = app.get_json("/api/github/health").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "counted again after 30 s");
+    app.db
+        .execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
+        .await
+        .expect("rename back");
+}

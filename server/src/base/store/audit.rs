@@ -99,7 +99,7 @@ pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Mo
 }
 
 /// A provider's connect flows since a moment, from the audit log.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct FlowStats {
     pub succeeded: u64,
     pub failed: u64,

@@ -79,6 +79,19 @@ pub(super) async fn ended(
     steps: Steps,
     result: Result<(flows::Model, Grant, Account), ConnectFailure>,
 ) -> Result<String, CompleteError> {
+    let ended = record_end(ctx, who, provider, steps, result).await;
+    // This flow (recorded by now) changes the provider's day of flows: count it again.
+    ctx.probes.forget(&provider.service);
+    ended
+}
+
+async fn record_end(
+    ctx: &Ctx,
+    who: &Who<'_>,
+    provider: &Provider,
+    steps: Steps,
+    result: Result<(flows::Model, Grant, Account), ConnectFailure>,
+) -> Result<String, CompleteError> {
     let failure = match result {
         Ok((flow, grant, account)) => {
             let issued = grant.tokens.clone();

@@ -223,7 +223,12 @@ async fn single_flight(
             // Another instance may have refreshed between our read and our claim: read
             // again under the lease, or we would spend a rotated refresh token twice.
             let result = match current(ctx, user_id, provider).await {
-                Ok(row) if due(&row) => refresh(ctx, provider, &row).await,
+                Ok(row) if due(&row) => {
+                    let refreshed = refresh(ctx, provider, &row).await;
+                    // Its outcome (recorded by now) may change the provider's health.
+                    ctx.probes.forget(&provider.service);
+                    refreshed
+                }
                 Ok(row) => open(ctx, &row),
                 Err(e) => Err(e),
             };
