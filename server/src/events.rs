@@ -15,6 +15,9 @@ pub enum Change {
     Everyone,
     /// New audit events were written: administrators' dashboards update their numbers.
     Audit,
+    /// Something that may end a user's sessions happened (sign-out, password or role change,
+    /// disabled): their open streams check whether their session still stands.
+    Account { user_id: String },
 }
 
 #[derive(Clone)]
@@ -76,6 +79,15 @@ impl Events {
                 }
                 for event in batch {
                     last = event.seq;
+                    if Kind::ends_sessions(&event.kind) {
+                        let who = event
+                            .subject_user_id
+                            .clone()
+                            .or(event.actor_user_id.clone());
+                        if let Some(user_id) = who {
+                            let _ = sender.send(Change::Account { user_id });
+                        }
+                    }
                     if Kind::changes_everyone(&event.kind) {
                         let _ = sender.send(Change::Everyone);
                     }

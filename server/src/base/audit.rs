@@ -74,6 +74,18 @@ impl Kind {
         .any(|kind| kind.name() == name)
     }
 
+    /// Events that may end a user's sessions (the subject's, or the actor's own).
+    pub fn ends_sessions(name: &str) -> bool {
+        [
+            Self::SignOut,
+            Self::PasswordChanged,
+            Self::RoleChanged,
+            Self::UserDisabled,
+        ]
+        .iter()
+        .any(|kind| kind.name() == name)
+    }
+
     /// Events that change every user's Connections page (a provider turned on or off).
     pub fn changes_everyone(name: &str) -> bool {
         [Self::ProviderEnabled, Self::ProviderDisabled]

@@ -159,6 +159,9 @@ pub struct LimitsConfig {
     pub callback_per_address: u32,
     pub mutation_per_address: u32,
     pub api_per_key: u32,
+    /// Live-update streams open at once per user, and per client address.
+    pub streams_per_user: u32,
+    pub streams_per_address: u32,
 }
 
 /// `[providers.<service>]`: every key optional; built-in services have real defaults.
@@ -263,6 +266,8 @@ impl Default for Config {
                 callback_per_address: 60,
                 mutation_per_address: 240,
                 api_per_key: 6000,
+                streams_per_user: 10,
+                streams_per_address: 50,
             },
             providers: BTreeMap::new(),
             webhooks: BTreeMap::new(),

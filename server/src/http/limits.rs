@@ -7,7 +7,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct Limits {
     pub sign_in_account: DefaultKeyedRateLimiter<String>,
@@ -20,6 +20,30 @@ pub struct Limits {
     /// at once, the rest as one count when the minute is over (an audit row per request let
     /// anyone make the database write as fast as they could send).
     refusals: Mutex<HashMap<String, (i64, u32)>>,
+    /// Open live-update streams per user (`u:`) and per address (`a:`), and their caps.
+    streams: Arc<Mutex<HashMap<String, u32>>>,
+    streams_per_user: u32,
+    streams_per_address: u32,
+}
+
+/// One open stream, counted until it is dropped.
+pub struct StreamSlot {
+    streams: Arc<Mutex<HashMap<String, u32>>>,
+    keys: [String; 2],
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        for key in &self.keys {
+            if let Some(open) = streams.get_mut(key) {
+                *open = open.saturating_sub(1);
+                if *open == 0 {
+                    streams.remove(key);
+                }
+            }
+        }
+    }
 }
 
 fn per_minute(count: u32) -> DefaultKeyedRateLimiter<String> {
@@ -39,7 +63,34 @@ impl Limits {
             mutation: per_minute(config.mutation_per_address),
             api: per_minute(config.api_per_key),
             refusals: Mutex::new(HashMap::new()),
+            streams: Arc::new(Mutex::new(HashMap::new())),
+            streams_per_user: config.streams_per_user.max(1),
+            streams_per_address: config.streams_per_address.max(1),
         }
+    }
+
+    /// A slot for one more live stream of `user_id` from `address`, or 429 when either has
+    /// its cap open already (each stream holds a connection and a task).
+    pub fn open_stream(&self, user_id: &str, address: &str) -> Result<StreamSlot, ApiError> {
+        let keys = [format!("u:{user_id}"), format!("a:{address}")];
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let open = |key: &String| streams.get(key).copied().unwrap_or(0);
+        if open(&keys[0]) >= self.streams_per_user || open(&keys[1]) >= self.streams_per_address {
+            let mut error = ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                "Too many live pages are open. Close some and reload.",
+            );
+            error.retry_after = Some(30);
+            return Err(error);
+        }
+        for key in &keys {
+            *streams.entry(key.clone()).or_insert(0) += 1;
+        }
+        Ok(StreamSlot {
+            streams: self.streams.clone(),
+            keys,
+        })
     }
 
     /// Counts a refused request from `address` in `minute`; true for the first of that

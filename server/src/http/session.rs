@@ -119,6 +119,42 @@ async fn use_link_grant(state: &AppState, session: &Session, request: &mut Reque
     }
 }
 
+/// Whether the session `id` still signs `user_id` in: it exists, is within its idle and
+/// absolute lifetimes, and the user is neither disabled nor moved to a new epoch (password,
+/// role). A live stream asks this to end with its session, on every instance. A database
+/// that does not answer keeps the stream (it only says that something changed; every fetch
+/// it prompts checks the session again).
+pub async fn still_signed_in(
+    state: &AppState,
+    id: &tower_sessions::session::Id,
+    user_id: &str,
+) -> bool {
+    use tower_sessions::SessionStore;
+    let sessions = store::sessions::DbSessionStore::new(state.db.clone(), state.clock.clone());
+    let record = match sessions.load(id).await {
+        Ok(record) => record,
+        Err(_) => return true,
+    };
+    let Some(auth) = record
+        .and_then(|r| r.data.get(AUTH_KEY).cloned())
+        .and_then(|v| serde_json::from_value::<SessionAuth>(v).ok())
+    else {
+        return false;
+    };
+    let lifetimes = &state.config.sessions;
+    let now = state.clock.now().timestamp();
+    let fresh = now - auth.signed_in_at < lifetimes.absolute_timeout_seconds as i64
+        && now - auth.last_seen.max(auth.signed_in_at) < lifetimes.idle_timeout_seconds as i64;
+    if auth.user_id != user_id || !fresh {
+        return false;
+    }
+    match store::users::by_id(&state.db, user_id).await {
+        Ok(Some(user)) => !user.disabled && user.session_epoch == auth.epoch,
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
 /// Puts the signed-in user (and the session's flow binding) on the request, or nothing: what
 /// a route may do without one is decided where it is mounted (`auth`).
 pub async fn load_user(

@@ -409,9 +409,114 @@ async fn health_answers_from_its_summary_without_scanning_the_audit_log() {
     }
     app.clock.advance(std::time::Duration::from_secs(31));
     let (status, _) = app.get_json("/api/github/health").await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "counted again after 30 s");
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "counted again after 30 s"
+    );
     app.db
         .execute_unprepared("ALTER TABLE audit_events_away RENAME TO audit_events")
         .await
         .expect("rename back");
+}
+
+/// Reads a live stream until it ends; true if it ended within `wait`.
+async fn ends_within(stream: &mut reqwest::Response, wait: std::time::Duration) -> bool {
+    tokio::time::timeout(wait, async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await
+    .is_ok()
+}
+
+/// One user opened 300 live streams and all were kept open (each holds a connection and a
+/// task). Now at most `limits.streams_per_user` per user and `streams_per_address` per
+/// address; a closed one frees its place.
+#[tokio::test]
+async fn live_streams_are_capped_per_user_and_per_address() {
+    let app = spawn_app_with(|c| {
+        c.limits.streams_per_user = 3;
+        c.limits.streams_per_address = 5;
+    })
+    .await;
+    app.signed_in("sue").await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let stream = app.get("/api/events").await;
+        assert_eq!(stream.status(), StatusCode::OK);
+        open.push(stream);
+    }
+    let refused = app.get("/api/events").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Another user from the same address: the address has room for two more.
+    let other = browser();
+    app.add_user("tim").await;
+    app.sign_in_as(&other, "tim").await;
+    for expected in [
+        StatusCode::OK,
+        StatusCode::OK,
+        StatusCode::TOO_MANY_REQUESTS,
+    ] {
+        let stream = other
+            .get(app.url("/api/events"))
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(stream.status(), expected);
+        open.push(stream);
+    }
+    drop(open.remove(0));
+    let mut freed = StatusCode::TOO_MANY_REQUESTS;
+    for _ in 0..50 {
+        freed = app.get("/api/events").await.status();
+        if freed == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(freed, StatusCode::OK, "a closed stream frees its place");
+}
+
+/// A stream went on receiving events after its session ended. It now ends with it, on
+/// every instance: sign-out here ends a stream open on another instance, and so does an
+/// administrator disabling the user.
+#[tokio::test]
+async fn a_live_stream_ends_when_its_session_ends_on_any_instance() {
+    let app = spawn_app().await;
+    app.signed_in("val").await;
+    let other = app.second_instance().await;
+    let mut elsewhere = app
+        .client
+        .get(format!("{other}/api/events"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+    let wait = std::time::Duration::from_secs(5);
+    assert!(!ends_within(&mut elsewhere, std::time::Duration::from_millis(700)).await);
+    let out = app.post("/auth/signout").await;
+    assert!(out.status().is_redirection() || out.status().is_success());
+    assert!(
+        ends_within(&mut elsewhere, wait).await,
+        "ended with its session"
+    );
+
+    // Disabled by an administrator: that user's streams end too.
+    let bea = browser();
+    app.add_user("bea").await;
+    app.sign_in_as(&bea, "bea").await;
+    let mut hers = bea
+        .get(app.url("/api/events"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(hers.status(), StatusCode::OK);
+    server::domain::users::disable(&app.db, "bea")
+        .await
+        .expect("disable");
+    assert!(
+        ends_within(&mut hers, wait).await,
+        "ended when she was disabled"
+    );
 }
