@@ -126,6 +126,13 @@ pub async fn check(config: &Config) -> Vec<Finding> {
             }
         }
     }
+    for problem in config
+        .insecure_urls()
+        .into_iter()
+        .filter(|p| p.starts_with("providers."))
+    {
+        findings.push(finding(false, "provider URL", problem));
+    }
     for (name, hook) in &config.webhooks {
         use secrecy::ExposeSecret;
         let https = hook.url.scheme() == "https";

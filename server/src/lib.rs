@@ -127,6 +127,12 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
 /// `listener` (tests bind port 0 first so the public URL can name the port).
 pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Application> {
     metrics::install();
+    if config.mode == Mode::Production {
+        let insecure = config.insecure_urls();
+        if !insecure.is_empty() {
+            anyhow::bail!("production mode: {}", insecure.join("; "));
+        }
+    }
     let vault = load_vault(&config)?;
     // A wrong key is refused before anything is written, migrations included.
     store::vault_check::refuse_a_wrong_key(&config.database.url, &vault).await?;

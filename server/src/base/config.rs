@@ -153,7 +153,11 @@ pub struct SessionsConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
+    /// Sign-in attempts per account from one address (an IPv6 /64 counts as one).
     pub sign_in_per_account: u32,
+    /// Sign-in attempts per account from addresses it never signed in from: a stranger's
+    /// guesses, however many addresses they use, never lock its owner out of her usual ones.
+    pub sign_in_per_account_unknown_addresses: u32,
     pub sign_in_per_address: u32,
     pub connect_per_user: u32,
     pub callback_per_address: u32,
@@ -186,6 +190,9 @@ pub struct ProviderSettings {
     /// Slack: bot scopes asked for as well as the user scopes (`scopes`); the connection then
     /// keeps the installation's bot token beside the user's (the token API's `?token=bot`).
     pub bot_scopes: Option<Scopes>,
+    /// Custom `oidc` providers: hosts besides the issuer's that its discovery document may
+    /// point endpoints at (e.g. Google's `oauth2.googleapis.com`); others are refused.
+    pub endpoint_hosts: Option<Vec<String>>,
     /// Custom providers: `client_secret_basic` or `client_secret_post` at the token endpoint
     /// (default: what the discovery document offers, Basic first).
     pub client_auth: Option<String>,
@@ -261,6 +268,7 @@ impl Default for Config {
             },
             limits: LimitsConfig {
                 sign_in_per_account: 5,
+                sign_in_per_account_unknown_addresses: 30,
                 sign_in_per_address: 20,
                 connect_per_user: 30,
                 callback_per_address: 60,
@@ -327,6 +335,35 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// What production refuses: a provider URL or a webhook that is not https (production
+    /// sends secrets, codes, tokens and webhook signatures only over TLS). `serve` does not
+    /// start with any; `atom check` lists them.
+    pub fn insecure_urls(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (name, p) in &self.providers {
+            let urls = [
+                ("issuer", &p.issuer),
+                ("authorize_url", &p.authorize_url),
+                ("token_url", &p.token_url),
+                ("revoke_url", &p.revoke_url),
+                ("userinfo_url", &p.userinfo_url),
+                ("request_token_url", &p.request_token_url),
+                ("access_token_url", &p.access_token_url),
+            ];
+            for (field, url) in urls {
+                if url.as_ref().is_some_and(|u| u.scheme() != "https") {
+                    problems.push(format!("providers.{name}.{field} must be https"));
+                }
+            }
+        }
+        for (name, hook) in &self.webhooks {
+            if hook.url.scheme() != "https" {
+                problems.push(format!("webhooks.{name}.url must be https"));
+            }
+        }
+        problems
     }
 
     /// The public origin (scheme://host[:port]) the origin guard compares against.

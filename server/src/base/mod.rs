@@ -4,6 +4,7 @@
 //! docs/architecture.md.
 
 pub mod audit;
+pub mod bounded;
 pub mod clock;
 pub mod config;
 pub mod metrics;

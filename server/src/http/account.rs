@@ -2,7 +2,7 @@
 //! user agent).
 
 use super::auth::SignedIn;
-use super::limits::take;
+use super::limits::{address_group, take};
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::store;
 use crate::state::AppState;
@@ -82,14 +82,32 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, super::error::ApiError> {
     let throttled = |e: super::error::ApiError| e.for_browser(&headers);
-    let address = origin.ip.clone().unwrap_or_default();
+    let address = address_group(origin.ip.as_deref().unwrap_or_default());
+    let account = form.username.to_lowercase();
     take(&state.limits.sign_in_address, &address).map_err(throttled)?;
-    take(&state.limits.sign_in_account, &form.username.to_lowercase()).map_err(throttled)?;
+    // Per account from this address: a stranger elsewhere does not spend the owner's quota.
+    take(
+        &state.limits.sign_in_account,
+        &format!("{account}|{address}"),
+    )
+    .map_err(throttled)?;
     let user = if form.username.len() <= 64 {
         store::users::by_username(&state.db, &form.username).await?
     } else {
         None
     };
+    // From an address this account never signed in from, a shared quota per account holds
+    // back guesses spread over many addresses; the owner's usual addresses are not in it.
+    let known = match &user {
+        Some(user) => store::audit::signed_in_from(&state.db, &user.id, state.clock.now())
+            .await?
+            .iter()
+            .any(|ip| address_group(ip) == address),
+        None => false,
+    };
+    if !known {
+        take(&state.limits.sign_in_unknown, &account).map_err(throttled)?;
+    }
     let matches = password_matches(user.as_ref(), form.password).await;
     let user = user.filter(|u| matches && !u.disabled);
     let Some(user) = user else {

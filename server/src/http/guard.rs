@@ -87,9 +87,23 @@ pub async fn audit_repeated_refusals(state: &AppState) {
     }
 }
 
+/// Where a page's forms may lead (CSP `form-action`, which also governs the redirects a
+/// form submission follows): the hub itself, and each provider's authorization server (the
+/// Connect button posts here and is sent on there). Nowhere else: an injected form cannot
+/// post a user's input away.
+pub fn form_action(state: &AppState) -> String {
+    let mut sources = vec!["'self'".to_string()];
+    for provider in state.catalog.all() {
+        sources.extend(provider.authorization_origins());
+    }
+    sources.sort();
+    sources.dedup();
+    sources.join(" ")
+}
+
 /// Pages get a CSP with this response's nonce (Leptos puts it on every script it renders);
 /// a page carrying a nonce is never cached (see `security_headers`).
-pub fn page_csp() {
+pub fn page_csp(form_action: &str) {
     let (Some(nonce), Some(options)) = (
         leptos::nonce::use_nonce(),
         leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
@@ -99,7 +113,7 @@ pub fn page_csp() {
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+         base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         options.insert_header(header::CONTENT_SECURITY_POLICY, value);

@@ -10,7 +10,10 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 pub struct Limits {
+    /// Per account and address group.
     pub sign_in_account: DefaultKeyedRateLimiter<String>,
+    /// Per account, from addresses it never signed in from.
+    pub sign_in_unknown: DefaultKeyedRateLimiter<String>,
     pub sign_in_address: DefaultKeyedRateLimiter<String>,
     pub connect: DefaultKeyedRateLimiter<String>,
     pub callback: DefaultKeyedRateLimiter<String>,
@@ -57,6 +60,7 @@ impl Limits {
     pub fn new(config: &LimitsConfig) -> Self {
         Self {
             sign_in_account: per_minute(config.sign_in_per_account),
+            sign_in_unknown: per_minute(config.sign_in_per_account_unknown_addresses),
             sign_in_address: per_minute(config.sign_in_per_address),
             connect: per_minute(config.connect_per_user),
             callback: per_minute(config.callback_per_address),
@@ -128,6 +132,7 @@ impl Limits {
     pub fn shrink(&self) {
         for limiter in [
             &self.sign_in_account,
+            &self.sign_in_unknown,
             &self.sign_in_address,
             &self.connect,
             &self.callback,
@@ -140,16 +145,34 @@ impl Limits {
     }
 }
 
+/// The part of a client address that rate limits count: an IPv4 address, or an IPv6
+/// address's /64 (one household or host holds a whole /64; counting single IPv6 addresses
+/// would give an attacker 2^64 fresh quotas).
+pub fn address_group(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        _ => address.to_string(),
+    }
+}
+
 /// Takes one unit from `key`'s quota or answers 429 with the seconds to wait.
 pub fn take(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
     limiter.check_key(&key.to_string()).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let seconds = wait.as_secs().max(1);
         let mut error = ApiError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            "Too many attempts. Wait a little and try again.",
+            format!("Too many attempts. Try again in {seconds} seconds."),
         );
-        error.retry_after = Some(wait.as_secs().max(1));
+        error.retry_after = Some(seconds);
         error
     })
 }
@@ -157,6 +180,18 @@ pub fn take(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_64_counts_as_one_address() {
+        assert_eq!(address_group("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_group("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
+        assert_ne!(
+            address_group("2001:db8:1:3::1"),
+            address_group("2001:db8:1:2::1")
+        );
+        assert_eq!(address_group("203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_group("::ffff:203.0.113.9"), "203.0.113.9");
+    }
 
     #[test]
     fn refusals_are_audited_once_a_minute_and_counted() {

@@ -52,9 +52,10 @@ pub fn router(state: AppState) -> Router {
     let hub: SharedHub = Arc::new(ServerHub::new(state.clone()));
     let context = {
         let hub = hub.clone();
+        let form_action = guard::form_action(&state);
         move || {
             provide_context(hub.clone());
-            guard::page_csp();
+            guard::page_csp(&form_action);
         }
     };
     let shell = {

@@ -33,8 +33,11 @@ pub async fn change(
     SignedIn { user, .. }: SignedIn,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    take(&state.limits.sign_in_account, &user.username.to_lowercase())
-        .map_err(|e| e.for_browser(&headers))?;
+    // The same quota as signing in to this account from this address: guessing the current
+    // password here is no cheaper, and a stranger elsewhere does not spend it.
+    let address = super::limits::address_group(origin.ip.as_deref().unwrap_or_default());
+    let key = format!("{}|{address}", user.username.to_lowercase());
+    take(&state.limits.sign_in_account, &key).map_err(|e| e.for_browser(&headers))?;
     let back = |notice: Notice| Ok(Redirect::to(&notice.redirect_to("/account")).into_response());
     let Some(row) = store::users::by_id(&state.db, &user.id).await? else {
         return Err(ApiError::sign_in_required().for_browser(&headers));

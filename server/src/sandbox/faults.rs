@@ -39,6 +39,9 @@ pub enum Fault {
     ExpiresIn(&'static str),
     /// HTTP 400 with this OAuth error code (`interaction_required`, `invalid_grant`, ...).
     Refuse(&'static str),
+    /// HTTP 200 and a JSON body that never ends (a megabyte every 10 ms, without a
+    /// Content-Length): a client that reads answers whole holds ever more memory.
+    Endless,
     /// HTTP 429 with `Retry-After` this many seconds (RFC 6585 §4), Slack's body
     /// `{"ok": false, "error": "ratelimited"}`.
     RateLimited(u64),
@@ -132,6 +135,18 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
         Fault::Hang(wait) => {
             tokio::time::sleep(wait).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Fault::Endless => {
+            let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+            let opening = futures::stream::once(async {
+                Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"access_token\":\""))
+            });
+            let endless = futures::stream::unfold(chunk, |chunk| async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Some((Ok(chunk.clone()), chunk))
+            });
+            let body = axum::body::Body::from_stream(futures::StreamExt::chain(opening, endless));
+            (StatusCode::OK, json, body).into_response()
         }
         Fault::Slow(wait) => {
             tokio::time::sleep(wait).await;

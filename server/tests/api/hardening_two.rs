@@ -84,8 +84,9 @@ async fn an_absurd_audit_date_is_a_bad_date_not_a_panic() {
     assert_eq!(fine.status(), StatusCode::OK);
 }
 
-/// Pages may only submit forms to the hub itself (CSP `form-action`): an injected form cannot
-/// post a user's input elsewhere.
+/// Pages may only submit forms to the hub itself and on to the providers' authorization
+/// servers, where Connect leads (CSP `form-action` also governs the redirect a submission
+/// follows): an injected form cannot post a user's input anywhere else.
 #[tokio::test]
 async fn pages_may_only_submit_forms_to_the_hub() {
     let app = spawn_app().await;
@@ -94,7 +95,20 @@ async fn pages_may_only_submit_forms_to_the_hub() {
         .to_str()
         .expect("csp")
         .to_string();
-    assert!(csp.contains("form-action 'self'"), "{csp}");
+    let form_action = csp
+        .split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("form-action "))
+        .expect("form-action");
+    let sandbox = app.sandbox_url();
+    let sandbox = sandbox.trim_end_matches('/');
+    let mut allowed: Vec<&str> = form_action.split(' ').collect();
+    allowed.sort();
+    assert_eq!(
+        allowed,
+        ["'self'", sandbox],
+        "the hub, and the sandboxed providers' one origin"
+    );
 }
 
 /// Another site could navigate a signed-in user into a connect or reconnect with
@@ -519,4 +533,208 @@ async fn a_live_stream_ends_when_its_session_ends_on_any_instance() {
         ends_within(&mut hers, wait).await,
         "ended when she was disabled"
     );
+}
+
+/// One wrong password every 4 s from a stranger kept the owner locked out of her own account
+/// (and of changing her password). The per-account quota is now per account and address (an
+/// IPv6 /64 counting as one); from addresses the account never signed in from, a shared
+/// quota per account holds back guesses spread over many addresses, and the owner's usual
+/// address is not in it. The refusal says how long to wait.
+#[tokio::test]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let app = spawn_app_with(|c| {
+        c.server.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+        c.limits.sign_in_per_account_unknown_addresses = 12;
+    })
+    .await;
+    app.add_user("kay").await;
+    let from = |address: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/auth/signin"))
+            .header("origin", &app.base)
+            .header("x-forwarded-for", address)
+            .form(&[("username", "kay"), ("password", password)])
+            .send()
+    };
+    // Her usual address: she signed in from it before.
+    let usual = from("198.51.100.7", PASSWORD).await.expect("post");
+    assert_eq!(location(&usual), "/connections");
+    app.post("/auth/signout").await;
+
+    // A stranger: five guesses, then 429 with the wait in words.
+    for _ in 0..5 {
+        let guess = from("203.0.113.9", "wrong").await.expect("post");
+        assert_eq!(location(&guess), "/signin?error=1");
+    }
+    let stopped = from("203.0.113.9", "wrong").await.expect("post");
+    assert_eq!(stopped.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(stopped.text().await.expect("body").contains("Try again in"));
+    // The same /64 is the same address.
+    let neighbour = from("2001:db8:5:6::1", "wrong").await.expect("post");
+    assert_eq!(location(&neighbour), "/signin?error=1");
+    for _ in 0..4 {
+        from("2001:db8:5:6::2", "wrong").await.expect("post");
+    }
+    let same_64 = from("2001:db8:5:6::3", "wrong").await.expect("post");
+    assert_eq!(same_64.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Many strangers' addresses share one quota for the account...
+    for n in 0..10 {
+        let spread = app
+            .client
+            .post(app.url("/auth/signin"))
+            .header("origin", &app.base)
+            .header("x-forwarded-for", format!("192.0.2.{n}"))
+            .form(&[("username", "kay"), ("password", "wrong")])
+            .send()
+            .await
+            .expect("post");
+        let _ = spread.status();
+    }
+    let spread_out = from("198.18.0.1", "wrong").await.expect("post");
+    assert_eq!(
+        spread_out.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "held back"
+    );
+    // ...which is not hers: she still signs in from her usual address.
+    let owner = from("198.51.100.7", PASSWORD).await.expect("post");
+    assert_eq!(location(&owner), "/connections", "the owner gets in");
+}
+
+/// A provider's answer was read whole, however large (a 200 MB userinfo answer was). Every
+/// provider answer is now read within a megabyte: a token endpoint that never stops sending
+/// fails the connect at once, with nothing stored, instead of growing the hub's memory until
+/// the client's timeout.
+#[tokio::test]
+async fn an_endless_provider_answer_is_cut_off_at_a_megabyte() {
+    let app = spawn_app().await;
+    app.signed_in("eve").await;
+    app.sandbox.inject(
+        "/github/login/oauth/access_token",
+        server::sandbox::Fault::Endless,
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        app.connect_github("eve-gh").await,
+        "/connections?error=exchange_failed&service=github"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "cut off, not read until the timeout: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.count("connections").await, 0);
+}
+
+/// Production sends secrets only over TLS: a provider URL or a webhook that is not https
+/// stops `serve` at start (it used to start, and only `atom check` said so).
+#[test]
+fn production_refuses_to_start_with_a_plain_http_provider_or_webhook() {
+    let dir = tempfile::tempdir().expect("dir");
+    let serve = |extra: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_atom"));
+        command
+            .arg("serve")
+            .current_dir(dir.path())
+            .env_clear()
+            .env("ATOM_LOG", "error")
+            .env("ATOM_MODE", "production")
+            .env("ATOM_SERVER__PUBLIC_URL", "https://hub.example.com")
+            .env("ATOM_SERVER__LISTEN", "127.0.0.1:0")
+            .env("ATOM_VAULT__KEY", "44".repeat(32))
+            .env(
+                "ATOM_DATABASE__URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display()),
+            );
+        for (k, v) in extra {
+            command.env(k, v);
+        }
+        let out = command.output().expect("atom runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, said) = serve(&[
+        ("ATOM_PROVIDERS__CORP__KIND", "oidc"),
+        ("ATOM_PROVIDERS__CORP__ISSUER", "http://id.example.com"),
+        ("ATOM_PROVIDERS__CORP__CLIENT_ID", "x"),
+        ("ATOM_PROVIDERS__CORP__CLIENT_SECRET", "y"),
+        (
+            "ATOM_WEBHOOKS__PLATFORM__URL",
+            "http://platform.internal/hooks",
+        ),
+        (
+            "ATOM_WEBHOOKS__PLATFORM__SECRET",
+            "ssssssssssssssssssssssssssssssssssssssss",
+        ),
+    ]);
+    assert!(!ok, "refused to start");
+    assert!(
+        said.contains("providers.corp.issuer must be https"),
+        "{said}"
+    );
+    assert!(
+        said.contains("webhooks.platform.url must be https"),
+        "{said}"
+    );
+}
+
+/// An OpenID discovery document that points an endpoint at another host would send the
+/// client secret, the code and the PKCE verifier there: it is refused unless that host is
+/// listed in the provider's `endpoint_hosts`.
+#[tokio::test]
+async fn discovery_may_not_point_endpoints_at_another_host() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let issuer = format!(
+        "http://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let document = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": "http://127.0.0.2:9/token",
+        "jwks_uri": format!("{issuer}/jwks"),
+    });
+    let router = axum::Router::new().route(
+        "/.well-known/openid-configuration",
+        axum::routing::get(move || {
+            let document = document.clone();
+            async move { axum::Json(document) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let configure = |hosts: Option<Vec<String>>| {
+        let issuer = issuer.clone();
+        move |c: &mut server::base::config::Config| {
+            let corp = provider(c, "corp");
+            corp.kind = Some("oidc".into());
+            corp.issuer = Some(issuer.parse().expect("url"));
+            corp.client_id = Some("corp-client".into());
+            corp.client_secret = Some("corp-secret".to_string().into());
+            corp.endpoint_hosts = hosts;
+        }
+    };
+    let app = spawn_app_with(configure(None)).await;
+    app.signed_in("ola").await;
+    let refused = app
+        .client
+        .get(app.url("/api/auth/corp/authorize"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(
+        refused.status(),
+        StatusCode::BAD_GATEWAY,
+        "no flow towards another host"
+    );
+    assert_eq!(app.count("pending_flows").await, 0);
+
+    let allowed = spawn_app_with(configure(Some(vec!["127.0.0.2".into()]))).await;
+    allowed.signed_in("ola").await;
+    let url = allowed.start_connect_to(&allowed.client, "corp").await;
+    assert!(url.as_str().starts_with(&issuer), "{url}");
 }

@@ -52,7 +52,11 @@ impl Catalog {
             }
             providers.insert(
                 name.clone(),
-                Arc::new(custom_provider(name, settings.clone())?),
+                Arc::new(custom_provider(
+                    name,
+                    settings.clone(),
+                    config.mode == Mode::Production,
+                )?),
             );
         }
         Ok(Self {
@@ -244,7 +248,11 @@ fn sandbox_url(config: &Config, def: &Definition, real: &str) -> Result<Url, Pro
     Ok(url)
 }
 
-fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, ProviderError> {
+fn custom_provider(
+    name: &str,
+    s: ProviderSettings,
+    production: bool,
+) -> Result<Provider, ProviderError> {
     let error = |text: &str| ProviderError::Config(name.to_string(), text.to_string());
     let (Some(client_id), Some(client_secret)) = (s.client_id, s.client_secret) else {
         return Err(error("a custom provider needs client_id and client_secret"));
@@ -260,6 +268,10 @@ fn custom_provider(name: &str, s: ProviderSettings) -> Result<Provider, Provider
             issuer: s
                 .issuer
                 .ok_or_else(|| error("kind = \"oidc\" needs issuer"))?,
+            rules: super::discovery::Rules {
+                require_https: production,
+                other_hosts: s.endpoint_hosts.clone().unwrap_or_default(),
+            },
             cell: OnceCell::new(),
         },
         Some("oauth2") => Source::Fixed(Endpoints {

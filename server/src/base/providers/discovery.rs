@@ -17,9 +17,35 @@ struct Metadata {
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
+/// What a discovery document may say.
+pub struct Rules {
+    /// Production: every endpoint must be https.
+    pub require_https: bool,
+    /// Hosts besides the issuer's that endpoints may be on (`endpoint_hosts`). A document
+    /// pointing elsewhere would send the client secret, the code and the PKCE verifier
+    /// there: it is refused.
+    pub other_hosts: Vec<String>,
+}
+
+impl Rules {
+    fn allows(&self, issuer: &Url, endpoint: &Url) -> bool {
+        let https = !self.require_https || endpoint.scheme() == "https";
+        let host = endpoint.host_str().unwrap_or_default();
+        let same_host = endpoint.host_str() == issuer.host_str()
+            && endpoint.port_or_known_default() == issuer.port_or_known_default();
+        https
+            && (same_host
+                || self
+                    .other_hosts
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(host)))
+    }
+}
+
 pub(super) async fn discover(
     http: &reqwest::Client,
     issuer: &Url,
+    rules: &Rules,
 ) -> Result<Endpoints, ProviderError> {
     let base = issuer.as_str().trim_end_matches('/');
     let url = format!("{base}/.well-known/openid-configuration");
@@ -31,13 +57,31 @@ pub(super) async fn discover(
         tracing::warn!(status = %response.status(), issuer = %issuer, "OpenID discovery refused");
         return Err(ProviderError::Discovery);
     }
-    let meta: Metadata = response
-        .json()
+    let meta: Metadata = crate::base::bounded::json(response)
         .await
         .map_err(|_| ProviderError::Discovery)?;
     // The document must name the issuer it was fetched for (OpenID Discovery section 4.3).
     if meta.issuer.trim_end_matches('/') != base {
         tracing::warn!(issuer = %issuer, "OpenID discovery names another issuer");
+        return Err(ProviderError::Discovery);
+    }
+    let endpoints = [
+        Some(&meta.authorization_endpoint),
+        Some(&meta.token_endpoint),
+        meta.userinfo_endpoint.as_ref(),
+        meta.revocation_endpoint.as_ref(),
+    ];
+    if let Some(foreign) = endpoints
+        .into_iter()
+        .flatten()
+        .find(|url| !rules.allows(issuer, url))
+    {
+        tracing::error!(
+            issuer = %issuer,
+            endpoint_host = foreign.host_str().unwrap_or_default(),
+            "OpenID discovery names an endpoint on a host (or scheme) it may not use: refused; \
+             list the host in the provider's endpoint_hosts if it is the provider's own"
+        );
         return Err(ProviderError::Discovery);
     }
     Ok(Endpoints {

@@ -160,6 +160,7 @@ enum Source {
     Fixed(Endpoints),
     Discovered {
         issuer: Url,
+        rules: discovery::Rules,
         cell: OnceCell<Endpoints>,
     },
 }
@@ -236,6 +237,21 @@ impl Provider {
             .unwrap_or(self.client_auth)
     }
 
+    /// The origins a browser is sent to for consent: the authorize endpoint's, or for a
+    /// discovered provider its issuer's and the other hosts its document may name.
+    pub fn authorization_origins(&self) -> Vec<String> {
+        match &self.source {
+            Source::Fixed(endpoints) => {
+                vec![endpoints.authorize_url.origin().ascii_serialization()]
+            }
+            Source::Discovered { issuer, rules, .. } => {
+                let mut origins = vec![issuer.origin().ascii_serialization()];
+                origins.extend(rules.other_hosts.iter().map(|h| format!("https://{h}")));
+                origins
+            }
+        }
+    }
+
     /// The endpoints as configured and filled in (`{tenant}`, `{client_id}`); None for a
     /// provider whose endpoints are discovered at first use.
     pub fn fixed_endpoints(&self) -> Option<&Endpoints> {
@@ -248,9 +264,11 @@ impl Provider {
     pub async fn endpoints(&self, http: &reqwest::Client) -> Result<&Endpoints, ProviderError> {
         match &self.source {
             Source::Fixed(endpoints) => Ok(endpoints),
-            Source::Discovered { issuer, cell } => {
-                cell.get_or_try_init(|| discover(http, issuer)).await
-            }
+            Source::Discovered {
+                issuer,
+                rules,
+                cell,
+            } => cell.get_or_try_init(|| discover(http, issuer, rules)).await,
         }
     }
 

@@ -85,6 +85,29 @@ pub async fn delete_through(
     Ok(deleted.rows_affected)
 }
 
+/// The addresses `user_id` signed in from successfully in the last 90 days (at most 50, the
+/// newest first): their usual addresses.
+pub async fn signed_in_from(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: DateTimeUtc,
+) -> Result<Vec<String>, DbErr> {
+    let since = now - chrono::Duration::days(90);
+    let rows: Vec<Option<String>> = Entity::find()
+        .select_only()
+        .column(Column::Ip)
+        .filter(Column::Kind.eq(crate::base::audit::Kind::SignIn.name()))
+        .filter(Column::Outcome.eq("success"))
+        .filter(Column::ActorUserId.eq(user_id))
+        .filter(Column::At.gte(since))
+        .order_by_desc(Column::Seq)
+        .limit(50)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
 pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let last = Entity::find().order_by_desc(Column::Seq).one(db).await?;
     Ok(last.map(|e| e.seq).unwrap_or(0))

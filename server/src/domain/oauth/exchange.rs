@@ -131,7 +131,7 @@ pub async fn parse_token_response(
     if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
         return Err(ExchangeError::RateLimited(retry_after));
     }
-    let body: Value = response.json().await.map_err(|_| {
+    let body: Value = crate::base::bounded::json(response).await.map_err(|_| {
         if status.is_success() {
             ExchangeError::Malformed
         } else {

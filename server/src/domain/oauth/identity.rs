@@ -71,7 +71,9 @@ pub async fn who_am_i(
         .get("x-oauth-scopes")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body: Value = response.json().await.map_err(|_| IdentityError::Failed)?;
+    let body: Value = crate::base::bounded::json(response)
+        .await
+        .map_err(|_| IdentityError::Failed)?;
     if refused_in_body(provider.identity, &body) {
         return Err(IdentityError::Refused);
     }

@@ -135,7 +135,9 @@ pub(super) async fn identify(
         })?;
     // Trello answers 401 "invalid token" for a token the user revoked.
     refused_by_status(response.status())?;
-    let body: serde_json::Value = response.json().await.map_err(|_| IdentityError::Failed)?;
+    let body: serde_json::Value = crate::base::bounded::json(response)
+        .await
+        .map_err(|_| IdentityError::Failed)?;
     let (id, name) = read_identity(Identity::TrelloMember, &body).ok_or(IdentityError::Failed)?;
     Ok(Account {
         name: name.unwrap_or_else(|| id.clone()),

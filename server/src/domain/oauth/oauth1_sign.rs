@@ -89,7 +89,7 @@ pub(super) async fn read_answer(response: reqwest::Response) -> Option<Answer> {
         tracing::warn!(status = %response.status(), "token credentials refused");
         return None;
     }
-    let body = response.bytes().await.ok()?;
+    let body = crate::base::bounded::bytes(response).await.ok()?;
     if body.len() > MAX_ANSWER {
         return None;
     }

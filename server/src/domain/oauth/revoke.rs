@@ -74,7 +74,8 @@ pub async fn revoke(
         Ok(r) if r.status().is_success() => {
             if provider.revocation == RevokeStyle::SlackAuthRevoke {
                 // Slack answers HTTP 200 with ok:false on failure (auth.revoke's errors).
-                let body = r.json::<serde_json::Value>().await.unwrap_or_default();
+                let body: serde_json::Value =
+                    crate::base::bounded::json(r).await.unwrap_or_default();
                 if body["ok"] != serde_json::Value::Bool(true) {
                     if body["error"] == "token_expired" {
                         return Answer::TokenRefused;
