@@ -10,6 +10,14 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
+enum RateLimits {
+    Table,
+    Key,
+    Window,
+    Count,
+}
+
+#[derive(DeriveIden)]
 enum WebhookOutbox {
     Table,
     Reason,
@@ -57,6 +65,21 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Rate-limit counters every instance sees (used on PostgreSQL, where several run).
+        m.create_table(
+            Table::create()
+                .table(RateLimits::Table)
+                .col(
+                    ColumnDef::new(RateLimits::Key)
+                        .string_len(320)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(RateLimits::Window).big_integer().not_null())
+                .col(ColumnDef::new(RateLimits::Count).big_integer().not_null())
+                .to_owned(),
+        )
+        .await?;
         if m.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
             // The identity's sequence follows the column's type.
             m.get_connection()
@@ -67,6 +90,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(RateLimits::Table).to_owned())
+            .await?;
         m.alter_table(
             Table::alter()
                 .table(WebhookOutbox::Table)

@@ -146,13 +146,21 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
     }
     let events = events::Events::new();
     events.spawn_poller(db.clone(), Duration::from_millis(500));
-    let limits = Arc::new(http::limits::Limits::new(&config.limits));
+    // Several instances run on PostgreSQL only: there the limits are counted in the database.
+    let shared =
+        (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres).then(|| db.clone());
+    let clock = Clock::system();
+    let limits = Arc::new(http::limits::Limits::new(
+        &config.limits,
+        shared,
+        clock.clone(),
+    ));
     let ctx = Ctx {
         db,
         vault: Arc::new(vault),
         catalog: Arc::new(catalog),
         http: oauth::http_client(),
-        clock: Clock::system(),
+        clock,
         public_url: config.server.public_url.clone(),
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
         probes: Arc::new(domain::health::Probes::default()),

@@ -2,7 +2,7 @@
 //! user agent).
 
 use super::auth::SignedIn;
-use super::limits::{address_group, take};
+use super::limits::{address_group, Limit};
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::store;
 use crate::state::AppState;
@@ -84,13 +84,17 @@ pub async fn sign_in(
     let throttled = |e: super::error::ApiError| e.for_browser(&headers);
     let address = address_group(origin.ip.as_deref().unwrap_or_default());
     let account = form.username.to_lowercase();
-    take(&state.limits.sign_in_address, &address).map_err(throttled)?;
+    let limits = &state.limits;
+    limits
+        .take(Limit::SignInAddress, &address)
+        .await
+        .map_err(throttled)?;
     // Per account from this address: a stranger elsewhere does not spend the owner's quota.
-    take(
-        &state.limits.sign_in_account,
-        &format!("{account}|{address}"),
-    )
-    .map_err(throttled)?;
+    let pair = format!("{account}|{address}");
+    limits
+        .take(Limit::SignInAccount, &pair)
+        .await
+        .map_err(throttled)?;
     let user = if form.username.len() <= 64 {
         store::users::by_username(&state.db, &form.username).await?
     } else {
@@ -106,7 +110,10 @@ pub async fn sign_in(
         None => false,
     };
     if !known {
-        take(&state.limits.sign_in_unknown, &account).map_err(throttled)?;
+        limits
+            .take(Limit::SignInUnknown, &account)
+            .await
+            .map_err(throttled)?;
     }
     let matches = password_matches(user.as_ref(), form.password).await;
     let user = user.filter(|u| matches && !u.disabled);

@@ -2,7 +2,7 @@
 //! rate-limited per key, checked for the scope each route needs.
 
 use super::error::ApiError;
-use super::limits::take;
+use super::limits::Limit;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::store;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ impl FromRequestParts<AppState> for ApiKey {
         let key = store::api_keys::authenticate(&state.db, presented)
             .await?
             .ok_or_else(unauthorized)?;
-        take(&state.limits.api, &key.id)?;
+        state.limits.take(Limit::Api, &key.id).await?;
         // "Last used" to the minute: one write a minute per key, not one per request (every
         // use is in the audit log anyway).
         let stale = state.clock.now() - chrono::Duration::minutes(1);

@@ -3,7 +3,7 @@
 use super::auth::SignedIn;
 use super::continue_page;
 use super::error::{wants_html, ApiError};
-use super::limits::take;
+use super::limits::Limit;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::{Lookup, Provider};
 use crate::base::store;
@@ -111,7 +111,11 @@ pub async fn begin_connect(
             &return_to,
         ));
     }
-    take(&state.limits.connect, &user.id).map_err(|e| e.for_browser(&headers))?;
+    state
+        .limits
+        .take(Limit::Connect, &user.id)
+        .await
+        .map_err(|e| e.for_browser(&headers))?;
     let who = Who {
         user: &user,
         session_binding: &binding,
@@ -156,11 +160,12 @@ pub async fn complete_connect(
     signed_in: Option<SignedIn>,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
-    take(
-        &state.limits.callback,
-        origin.ip.as_deref().unwrap_or_default(),
-    )
-    .map_err(|e| e.for_browser(&headers))?;
+    let address = origin.ip.as_deref().unwrap_or_default();
+    state
+        .limits
+        .take(Limit::Callback, address)
+        .await
+        .map_err(|e| e.for_browser(&headers))?;
     let params = CallbackParams::parse(query.as_deref()).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -4,7 +4,7 @@
 use super::api_key::{active_user, ApiKey};
 use super::api_v1::ErrorBody;
 use super::error::ApiError;
-use super::limits::take;
+use super::limits::Limit;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::Lookup;
 use crate::base::store::{self, connect_links};
@@ -125,11 +125,12 @@ pub async fn open(
     origin: Origin,
 ) -> Result<Response, ApiError> {
     let page = |e: ApiError| ApiError { html: true, ..e };
-    take(
-        &state.limits.callback,
-        origin.ip.as_deref().unwrap_or_default(),
-    )
-    .map_err(page)?;
+    let address = origin.ip.as_deref().unwrap_or_default();
+    state
+        .limits
+        .take(Limit::Callback, address)
+        .await
+        .map_err(page)?;
     let refused = || {
         page(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -1,6 +1,7 @@
 //! Router-wide protections: the origin guard for every non-GET request (server functions
 //! included: they have no CSRF protection of their own) and security headers on every answer.
 
+use super::limits::Limit;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -38,7 +39,7 @@ pub async fn origin_guard(
         let address = super::account::client_address(&parts, &state.config.server.trusted_proxies)
             .unwrap_or_default();
         // The limit first, then at most one audit row per address and minute.
-        super::limits::take(&state.limits.mutation, &address)?;
+        state.limits.take(Limit::Mutation, &address).await?;
         let minute = state.clock.now().timestamp() / 60;
         if state.limits.refused(&address, minute) {
             audit_refusal(&state, parts).await;
@@ -51,7 +52,8 @@ pub async fn origin_guard(
     }
     let (parts, body) = request.into_parts();
     let address = super::account::client_address(&parts, &state.config.server.trusted_proxies);
-    super::limits::take(&state.limits.mutation, &address.unwrap_or_default())?;
+    let address = address.unwrap_or_default();
+    state.limits.take(Limit::Mutation, &address).await?;
     Ok(next.run(Request::from_parts(parts, body)).await)
 }
 

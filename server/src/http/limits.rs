@@ -1,5 +1,8 @@
-//! Rate limits (governor): sign-in per account and per client address, connect starts per
-//! user, callbacks and other state-changing requests per client address. 429 + Retry-After.
+//! Rate limits: sign-in per account and per client address, connect starts per user,
+//! callbacks and other state-changing requests per client address, API calls per key; 429 +
+//! Retry-After. On PostgreSQL, where several instances run, the counts are in the database
+//! (one per key and minute, shared by every instance: N instances no longer allow N times the
+//! limit); on SQLite (one instance) in memory (governor).
 
 use super::error::ApiError;
 use crate::base::config::LimitsConfig;
@@ -9,16 +12,45 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
+/// Which limit a request counts against.
+#[derive(Clone, Copy, Debug)]
+pub enum Limit {
+    /// Sign-in per account and address group.
+    SignInAccount,
+    /// Sign-in per account, from addresses it never signed in from.
+    SignInUnknown,
+    /// Sign-in per address group.
+    SignInAddress,
+    /// Connect starts per user.
+    Connect,
+    /// Callbacks per address.
+    Callback,
+    /// State-changing requests per address.
+    Mutation,
+    /// Backend API calls per key.
+    Api,
+}
+
+impl Limit {
+    fn name(self) -> &'static str {
+        match self {
+            Self::SignInAccount => "sign_in_account",
+            Self::SignInUnknown => "sign_in_unknown",
+            Self::SignInAddress => "sign_in_address",
+            Self::Connect => "connect",
+            Self::Callback => "callback",
+            Self::Mutation => "mutation",
+            Self::Api => "api",
+        }
+    }
+}
+
 pub struct Limits {
-    /// Per account and address group.
-    pub sign_in_account: DefaultKeyedRateLimiter<String>,
-    /// Per account, from addresses it never signed in from.
-    pub sign_in_unknown: DefaultKeyedRateLimiter<String>,
-    pub sign_in_address: DefaultKeyedRateLimiter<String>,
-    pub connect: DefaultKeyedRateLimiter<String>,
-    pub callback: DefaultKeyedRateLimiter<String>,
-    pub mutation: DefaultKeyedRateLimiter<String>,
-    pub api: DefaultKeyedRateLimiter<String>,
+    local: HashMap<&'static str, DefaultKeyedRateLimiter<String>>,
+    per_minute: HashMap<&'static str, u32>,
+    /// The database every instance shares (PostgreSQL), when the counts live there.
+    shared: Option<sea_orm::DatabaseConnection>,
+    clock: crate::base::clock::Clock,
     /// Refused cross-origin requests per address in the current minute: the first is audited
     /// at once, the rest as one count when the minute is over (an audit row per request let
     /// anyone make the database write as fast as they could send).
@@ -57,15 +89,35 @@ fn per_minute(count: u32) -> DefaultKeyedRateLimiter<String> {
 
 impl Limits {
     /// By default five guesses per account a minute, then one every 12 s: slow, not locked.
-    pub fn new(config: &LimitsConfig) -> Self {
+    /// `shared`: the database to count in, where several instances share the limits.
+    pub fn new(
+        config: &LimitsConfig,
+        shared: Option<sea_orm::DatabaseConnection>,
+        clock: crate::base::clock::Clock,
+    ) -> Self {
+        let quotas = [
+            (Limit::SignInAccount, config.sign_in_per_account),
+            (
+                Limit::SignInUnknown,
+                config.sign_in_per_account_unknown_addresses,
+            ),
+            (Limit::SignInAddress, config.sign_in_per_address),
+            (Limit::Connect, config.connect_per_user),
+            (Limit::Callback, config.callback_per_address),
+            (Limit::Mutation, config.mutation_per_address),
+            (Limit::Api, config.api_per_key),
+        ];
         Self {
-            sign_in_account: per_minute(config.sign_in_per_account),
-            sign_in_unknown: per_minute(config.sign_in_per_account_unknown_addresses),
-            sign_in_address: per_minute(config.sign_in_per_address),
-            connect: per_minute(config.connect_per_user),
-            callback: per_minute(config.callback_per_address),
-            mutation: per_minute(config.mutation_per_address),
-            api: per_minute(config.api_per_key),
+            local: quotas
+                .iter()
+                .map(|(limit, n)| (limit.name(), per_minute(*n)))
+                .collect(),
+            per_minute: quotas
+                .iter()
+                .map(|(limit, n)| (limit.name(), (*n).max(1)))
+                .collect(),
+            shared,
+            clock,
             refusals: Mutex::new(HashMap::new()),
             streams: Arc::new(Mutex::new(HashMap::new())),
             streams_per_user: config.streams_per_user.max(1),
@@ -128,19 +180,32 @@ impl Limits {
             .collect()
     }
 
+    /// Takes one unit of `key`'s quota for `limit`, or answers 429 with the seconds to wait.
+    pub async fn take(&self, limit: Limit, key: &str) -> Result<(), ApiError> {
+        let Some(db) = &self.shared else {
+            return take(&self.local[limit.name()], key);
+        };
+        let now = self.clock.now().timestamp();
+        let counted =
+            crate::base::store::rate_limits::hit(db, &format!("{}:{key}", limit.name()), now / 60)
+                .await?;
+        if counted > i64::from(self.per_minute[limit.name()]) {
+            return Err(too_many((60 - now % 60) as u64));
+        }
+        Ok(())
+    }
+
     /// Forgets keys that have been quiet long enough to be back at full quota.
-    pub fn shrink(&self) {
-        for limiter in [
-            &self.sign_in_account,
-            &self.sign_in_unknown,
-            &self.sign_in_address,
-            &self.connect,
-            &self.callback,
-            &self.mutation,
-            &self.api,
-        ] {
+    pub async fn shrink(&self) {
+        for limiter in self.local.values() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
+        }
+        if let Some(db) = &self.shared {
+            let window = self.clock.now().timestamp() / 60;
+            if let Err(e) = crate::base::store::rate_limits::delete_before(db, window).await {
+                tracing::warn!(error = %e, "forgetting old rate-limit counts failed");
+            }
         }
     }
 }
@@ -163,18 +228,25 @@ pub fn address_group(address: &str) -> String {
 }
 
 /// Takes one unit from `key`'s quota or answers 429 with the seconds to wait.
-pub fn take(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
+fn take(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
     limiter.check_key(&key.to_string()).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        let seconds = wait.as_secs().max(1);
-        let mut error = ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("Too many attempts. Try again in {seconds} seconds."),
-        );
-        error.retry_after = Some(seconds);
-        error
+        too_many(
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs(),
+        )
     })
+}
+
+fn too_many(seconds: u64) -> ApiError {
+    let seconds = seconds.max(1);
+    let mut error = ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("Too many attempts. Try again in {seconds} seconds."),
+    );
+    error.retry_after = Some(seconds);
+    error
 }
 
 #[cfg(test)]
@@ -195,7 +267,11 @@ mod tests {
 
     #[test]
     fn refusals_are_audited_once_a_minute_and_counted() {
-        let limits = Limits::new(&crate::base::config::Config::default().limits);
+        let limits = Limits::new(
+            &crate::base::config::Config::default().limits,
+            None,
+            crate::base::clock::Clock::system(),
+        );
         assert!(limits.refused("1.2.3.4", 10), "the first is audited");
         assert!(!limits.refused("1.2.3.4", 10));
         assert!(!limits.refused("1.2.3.4", 10));

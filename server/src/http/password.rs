@@ -4,7 +4,7 @@
 use super::account::password_matches;
 use super::auth::SignedIn;
 use super::error::ApiError;
-use super::limits::take;
+use super::limits::Limit;
 use super::session::start_session;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::store;
@@ -37,7 +37,11 @@ pub async fn change(
     // password here is no cheaper, and a stranger elsewhere does not spend it.
     let address = super::limits::address_group(origin.ip.as_deref().unwrap_or_default());
     let key = format!("{}|{address}", user.username.to_lowercase());
-    take(&state.limits.sign_in_account, &key).map_err(|e| e.for_browser(&headers))?;
+    state
+        .limits
+        .take(Limit::SignInAccount, &key)
+        .await
+        .map_err(|e| e.for_browser(&headers))?;
     let back = |notice: Notice| Ok(Redirect::to(&notice.redirect_to("/account")).into_response());
     let Some(row) = store::users::by_id(&state.db, &user.id).await? else {
         return Err(ApiError::sign_in_required().for_browser(&headers));

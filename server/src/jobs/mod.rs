@@ -68,7 +68,7 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
         state.clone(),
         state.shutdown.clone(),
         |state| async move {
-            state.limits.shrink();
+            state.limits.shrink().await;
             crate::http::audit_repeated_refusals(&state).await;
         },
     );

@@ -738,3 +738,48 @@ async fn discovery_may_not_point_endpoints_at_another_host() {
     let url = allowed.start_connect_to(&allowed.client, "corp").await;
     assert!(url.as_str().starts_with(&issuer), "{url}");
 }
+
+/// Each instance counted alone, so N instances allowed N times every limit. On PostgreSQL
+/// (where several run) the counts are in the database: two hubs share one API key's quota.
+#[tokio::test]
+async fn two_instances_share_one_rate_limit() {
+    if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return; // One SQLite file, one instance: its counts stay in memory.
+    }
+    let app = spawn_app_with(|c| c.limits.api_per_key = 5).await;
+    app.add_user("sal").await;
+    let user = app.user_id("sal").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let second = app
+        .instance_with(|c| c.limits.api_per_key = 5)
+        .await
+        .expect("second");
+    // The counts are per minute: start well inside one.
+    let second_of_minute = chrono::Utc::now().timestamp() % 60;
+    if second_of_minute > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs(
+            (61 - second_of_minute) as u64,
+        ))
+        .await;
+    }
+    let api = reqwest::Client::new();
+    let call = |base: String| {
+        api.get(format!("{base}/api/v1/users/{user}/connections"))
+            .bearer_auth(&key)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let base = if n % 2 == 0 {
+            app.base.clone()
+        } else {
+            second.clone()
+        };
+        statuses.push(call(base).await.expect("api").status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 200, 429, 429, 429],
+        "five between them, not five each"
+    );
+}

@@ -8,6 +8,7 @@ pub mod flow_stats;
 pub mod flows;
 pub mod leases;
 pub mod provider_settings;
+pub mod rate_limits;
 pub mod revocations;
 pub mod sessions;
 pub mod setup_tokens;
