@@ -10,6 +10,12 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
+enum AuditEvents {
+    Table,
+    Hash,
+}
+
+#[derive(DeriveIden)]
 enum RateLimits {
     Table,
     Key,
@@ -65,6 +71,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Each audit event's link in the hash chain (set by the sealer shortly after).
+        m.alter_table(
+            Table::alter()
+                .table(AuditEvents::Table)
+                .add_column(ColumnDef::new(AuditEvents::Hash).string_len(64).null())
+                .to_owned(),
+        )
+        .await?;
         // Rate-limit counters every instance sees (used on PostgreSQL, where several run).
         m.create_table(
             Table::create()
@@ -92,6 +106,13 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(RateLimits::Table).to_owned())
             .await?;
+        m.alter_table(
+            Table::alter()
+                .table(AuditEvents::Table)
+                .drop_column(AuditEvents::Hash)
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(WebhookOutbox::Table)

@@ -91,6 +91,8 @@ enum ApikeyCommand {
 enum AuditCommand {
     /// Write every audit event to standard output as JSON lines, oldest first.
     Export,
+    /// Check the audit log's hash chain: every sealed event's link, and the first broken one.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +251,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let vault = server::load_vault(&config)?;
             let db = server::base::store::open(&config.database.url).await?;
             server::domain::rotation::rotate_with_progress(&db, &vault).await?;
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = server::base::store::open(&config.database.url).await?;
+            let found = server::domain::audit_chain::verify(&db).await?;
+            match found.broken_at {
+                None => println!(
+                    "the audit chain holds: {} events verified, {} newer ones not sealed yet",
+                    found.checked, found.unsealed
+                ),
+                Some(seq) => anyhow::bail!(
+                    "the audit chain is broken at event {seq} ({} events before it hold): it, or \
+                     one just before it, was changed, inserted or removed",
+                    found.checked
+                ),
+            }
         }
         Command::Audit {
             command: AuditCommand::Export,

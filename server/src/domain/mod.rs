@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod api_keys;
+pub mod audit_chain;
 pub mod audit_log;
 pub mod connections;
 pub mod disconnect;

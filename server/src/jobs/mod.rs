@@ -72,6 +72,18 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             crate::http::audit_repeated_refusals(&state).await;
         },
     );
+    every(
+        &mut jobs,
+        "audit_chain",
+        Duration::from_secs(5),
+        state.clone(),
+        state.shutdown.clone(),
+        |state| async move {
+            if let Err(e) = crate::domain::audit_chain::seal(&state.db, state.clock.now()).await {
+                tracing::warn!(error = %e, "sealing audit events failed");
+            }
+        },
+    );
     let refresh_every = Duration::from_secs(state.config.jobs.refresh_interval_seconds.max(1));
     every(
         &mut jobs,

@@ -783,3 +783,50 @@ async fn two_instances_share_one_rate_limit() {
         "five between them, not five each"
     );
 }
+
+/// The audit log is tamper-evident: sealed events chain by hash, and `atom audit verify`
+/// names the first event whose link no longer holds after one is edited in the database.
+#[tokio::test]
+async fn the_audit_chain_names_the_first_tampered_event() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.signed_in("ivy").await;
+    app.connect_github("ivy-gh").await;
+    let later = chrono::Utc::now() + chrono::Duration::seconds(60);
+    let sealed = server::domain::audit_chain::seal(&app.db, later)
+        .await
+        .expect("seal");
+    assert!(sealed >= 4, "{sealed}");
+    let verify = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_atom"))
+            .args(["audit", "verify"])
+            .env_clear()
+            .env("ATOM_LOG", "error")
+            .env("ATOM_DATABASE__URL", app.db_url())
+            .output()
+            .expect("atom runs");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, said) = verify();
+    assert!(ok && said.contains("the audit chain holds"), "{said}");
+    let events = server::base::store::audit::after(&app.db, 0, 100)
+        .await
+        .expect("events");
+    let target = events[2].seq;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE audit_events SET ip = '10.6.6.6' WHERE seq = {target}"
+        ))
+        .await
+        .expect("tamper");
+    let (ok, said) = verify();
+    assert!(!ok, "a broken chain fails");
+    assert!(said.contains(&format!("broken at event {target}")), "{said}");
+}

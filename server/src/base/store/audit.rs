@@ -17,6 +17,9 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub outcome: String,
     pub reason: Option<String>,
+    /// The event's link in the hash chain (`domain::audit_chain`); None until sealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -106,6 +109,43 @@ pub async fn signed_in_from(
         .all(db)
         .await?;
     Ok(rows.into_iter().flatten().collect())
+}
+
+/// The newest sealed event (the chain's end), if any.
+pub async fn last_sealed(db: &impl ConnectionTrait) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Hash.is_not_null())
+        .order_by_desc(Column::Seq)
+        .one(db)
+        .await
+}
+
+/// Unsealed events after `seq` that happened before `before`, oldest first.
+pub async fn unsealed_after(
+    db: &impl ConnectionTrait,
+    seq: i64,
+    before: DateTimeUtc,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Seq.gt(seq))
+        .filter(Column::Hash.is_null())
+        .filter(Column::At.lt(before))
+        .order_by_asc(Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Seals one event, if nobody did yet.
+pub async fn seal(db: &impl ConnectionTrait, seq: i64, hash: &str) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Hash, Expr::value(hash))
+        .filter(Column::Seq.eq(seq))
+        .filter(Column::Hash.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
