@@ -828,5 +828,8 @@ async fn the_audit_chain_names_the_first_tampered_event() {
         .expect("tamper");
     let (ok, said) = verify();
     assert!(!ok, "a broken chain fails");
-    assert!(said.contains(&format!("broken at event {target}")), "{said}");
+    assert!(
+        said.contains(&format!("broken at event {target}")),
+        "{said}"
+    );
 }
