@@ -138,11 +138,14 @@ pub async fn spawn_app_until(
     (app, running)
 }
 
-/// A client like a browser: keeps cookies, does not follow redirects on its own.
+/// A client like a browser: keeps cookies, does not follow redirects on its own. A request
+/// that gets no answer in two minutes fails its test (naming the request) instead of
+/// hanging the whole run: no test waits that long on purpose.
 pub fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(120))
         .build()
         .expect("client")
 }
