@@ -82,7 +82,7 @@ pub fn revokes_only_the_token(provider: &Provider) -> bool {
 /// Whether another of the user's connections uses the same client at a provider whose
 /// revocation ends the user's whole grant to that client (Gmail and Drive with one Google
 /// client): revoking this one would cut that one off.
-async fn shares_the_grant(
+pub(crate) async fn shares_the_grant(
     ctx: &Ctx,
     provider: &Provider,
     row: &store::connections::Model,

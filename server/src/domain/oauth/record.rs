@@ -144,7 +144,7 @@ async fn save(
         .await?
         .and_then(|row| {
             let tokens = crate::domain::tokens::open_tokens(ctx, &row).ok()?;
-            Some((row.account_id, tokens))
+            Some((row, tokens))
         });
     let account_id = account.id.clone();
     let connection = NewConnection {
@@ -164,12 +164,17 @@ async fn save(
         flow_stats::ended(&txn, id, end).await?;
     }
     txn.commit().await?;
-    if let Some((old_account, old)) = replaced {
+    if let Some((old_row, old)) = replaced {
         let same_grant = !account_id.is_empty()
-            && old_account == account_id
+            && old_row.account_id == account_id
             && !crate::domain::disconnect::revokes_only_the_token(provider);
         let reused = old.access_token.secret() == grant.tokens.access_token.secret();
-        if !same_grant && !reused {
+        // Google ends everything the user granted to the client: not while another of the
+        // user's services (Drive beside Gmail) uses that client.
+        let shared = crate::domain::disconnect::shares_the_grant(ctx, provider, &old_row)
+            .await
+            .unwrap_or(true);
+        if !same_grant && !reused && !shared {
             revoke_replaced(ctx, who, provider, &old).await;
         }
     }
@@ -191,7 +196,8 @@ async fn revoke_unsaved(
     let safe = per_token
         || match store::connections::find(&ctx.db, &who.user.id, &provider.service).await {
             Ok(None) => true,
-            Ok(Some(row)) => row.account_id != account_id || account_id.is_empty(),
+            // An unknown account (no id) may be the stored one: not safe.
+            Ok(Some(row)) => row.account_id != account_id && !account_id.is_empty(),
             Err(_) => false,
         };
     if safe {

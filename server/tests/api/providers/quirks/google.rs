@@ -168,3 +168,27 @@ async fn disconnecting_gmail_keeps_drive_working_on_a_shared_google_client() {
         "the whole client grant"
     );
 }
+
+/// Reconnecting Gmail to another Google account revokes the replaced grant, except where
+/// Google would end Drive's too: while Drive uses the same client, the old Gmail tokens are
+/// left to the user (Google's revocation is per client and user, so revoking them would end
+/// Drive's grant for that user).
+#[tokio::test]
+async fn reconnecting_gmail_never_revokes_drive_on_a_shared_client() {
+    let app = spawn_app().await;
+    app.signed_in("gail").await;
+    app.connect("gmail", "sandbox-user").await;
+    app.connect("gdrive", "sandbox-user").await;
+    let before = app.sandbox.issued_access_tokens();
+    app.connect("gmail", "another-user").await;
+    assert!(
+        before.iter().all(|t| app.sandbox.token_is_live(t)),
+        "Drive's grant (and so the old Gmail tokens with it) is not revoked"
+    );
+    let key = app.api_key(&["tokens:read"]).await;
+    let user = app.user_id("gail").await;
+    app.set_expiry(chrono::Utc::now() - chrono::Duration::minutes(1))
+        .await;
+    let drive = app.token_answer(&key, &user, "gdrive").await;
+    assert_eq!(drive.status(), StatusCode::OK, "Drive still refreshes");
+}
