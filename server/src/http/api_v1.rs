@@ -53,6 +53,15 @@ pub struct ConnectionList {
     pub connections: Vec<Connection>,
 }
 
+/// Which of a connection's tokens: the user's, or (Slack) the installation's bot token.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // The schema's enumeration; the handler reads the text (a JSON 400 otherwise).
+pub enum TokenKind {
+    User,
+    Bot,
+}
+
 /// `?token=` of the token route.
 #[derive(serde::Deserialize)]
 pub struct TokenQuery {
@@ -144,7 +153,7 @@ pub async fn list_connections(
     params(
         ("user_id" = String, Path, description = "The user's id"),
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
-        ("token" = Option<String>, Query, description = "`user` (the default) or, for Slack configured with `bot_scopes`, `bot`: the installation's bot token"),
+        ("token" = inline(Option<TokenKind>), Query, description = "`user` (the default) or, for Slack configured with `bot_scopes`, `bot`: the installation's bot token"),
     ),
     responses(
         (status = 200, description = "Success", body = Token),
@@ -161,9 +170,17 @@ pub async fn token(
     key: ApiKey,
     origin: Origin,
     Path((user_id, service)): Path<(String, String)>,
-    Query(query): Query<TokenQuery>,
+    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Token>, ApiError> {
     key.require(ApiScope::TokensRead)?;
+    // A malformed query (a parameter twice, say) is the API's own JSON 400, not axum's text.
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The query string is malformed.",
+        ));
+    };
     let bot = match query.token.as_deref() {
         None | Some("user") => false,
         Some("bot") => true,

@@ -833,3 +833,39 @@ async fn the_audit_chain_names_the_first_tampered_event() {
         "{said}"
     );
 }
+
+/// Found by schemathesis against `/api/v1/openapi.json`: the token route's `token` parameter
+/// was documented as any text (the route accepts `user` or `bot`), and a query naming it
+/// twice got axum's plain-text 400 instead of the API's JSON error. Both now match the schema.
+#[tokio::test]
+async fn the_token_route_answers_as_its_schema_says() {
+    let app = spawn_app().await;
+    app.add_user("zed").await;
+    let user = app.user_id("zed").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let twice = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/users/{user}/connections/github/token?token=user&token=bot"
+        )))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+    assert!(twice.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("application/json"));
+    let body: serde_json::Value = twice.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+    let (_, schema) = app.get_json("/api/v1/openapi.json").await;
+    let parameters = &schema["paths"]["/api/v1/users/{user_id}/connections/{service}/token"]["get"]
+        ["parameters"];
+    let token = parameters
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "token")
+        .expect("the token parameter");
+    assert_eq!(token["schema"]["enum"], serde_json::json!(["user", "bot"]));
+}
