@@ -5,21 +5,6 @@ use crate::helpers::*;
 use reqwest::header::ORIGIN;
 use reqwest::StatusCode;
 
-async fn admin_app() -> TestApp {
-    let app = spawn_app().await;
-    server::domain::users::add(
-        &app.db,
-        "ada",
-        PASSWORD,
-        true,
-        &server::domain::users::Actor::cli(),
-    )
-    .await
-    .expect("admin");
-    app.sign_in_as(&app.client, "ada").await;
-    app
-}
-
 async fn form(
     app: &TestApp,
     client: &reqwest::Client,

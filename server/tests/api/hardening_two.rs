@@ -4,21 +4,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 
-async fn admin_app() -> TestApp {
-    let app = spawn_app().await;
-    server::domain::users::add(
-        &app.db,
-        "ada",
-        PASSWORD,
-        true,
-        &server::domain::users::Actor::cli(),
-    )
-    .await
-    .expect("admin");
-    app.sign_in_as(&app.client, "ada").await;
-    app
-}
-
 /// Server functions answer what went wrong with its own status, never a 500 that anyone could
 /// use to trip the 5xx alert: 401 signed out, 403 for a user asking an admin's, 413 for a body
 /// too large; and their answers are never cached. The API's 401 says how to authenticate.

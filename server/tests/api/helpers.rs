@@ -138,6 +138,31 @@ pub async fn spawn_app_until(
     (app, running)
 }
 
+/// A hub with an administrator `ada`, signed in with the app's client.
+pub async fn admin_app() -> TestApp {
+    let app = spawn_app().await;
+    server::domain::users::add(
+        &app.db,
+        "ada",
+        PASSWORD,
+        true,
+        &server::domain::users::Actor::cli(),
+    )
+    .await
+    .expect("admin");
+    app.sign_in_as(&app.client, "ada").await;
+    app
+}
+
+/// The seconds a response's `Retry-After` header says to wait.
+pub fn retry_after(response: &Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
 /// A client like a browser: keeps cookies, does not follow redirects on its own. A request
 /// that gets no answer in two minutes fails its test (naming the request) instead of
 /// hanging the whole run: no test waits that long on purpose.

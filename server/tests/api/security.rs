@@ -166,11 +166,7 @@ async fn guessing_one_accounts_password_is_slowed_down_with_429() {
         StatusCode::TOO_MANY_REQUESTS,
         "per account, any case"
     );
-    let wait: u64 = refused.headers()["retry-after"]
-        .to_str()
-        .expect("header")
-        .parse()
-        .expect("seconds");
+    let wait = retry_after(&refused);
     assert!((1..=60).contains(&wait));
     // The right password is refused too while throttled: no oracle.
     let right = app
