@@ -1,4 +1,4 @@
-.PHONY: run test bench soak
+.PHONY: run test bench soak fuzz
 
 # Run the hub at http://localhost:5058 (installs what it needs first).
 run:
@@ -15,3 +15,7 @@ bench:
 # Mixed traffic against the release hub for SOAK_SECONDS (default 600); numbers into BENCHMARKS.md.
 soak:
 	scripts/soak.sh
+
+# Fuzz each parser for FUZZ_SECONDS (default 60) and minimise the corpus (make test replays it).
+fuzz:
+	scripts/fuzz.sh

@@ -63,6 +63,15 @@ export const hubEnv: Record<string, string> = {
   ATOM_PROVIDERS__PLAIN__CLIENT_AUTH: 'client_secret_post',
   ATOM_PROVIDERS__PLAIN__DISPLAY_NAME: 'Plain OAuth',
   ATOM_PROVIDERS__PLAIN__SCOPES: 'openid',
+  // The sandbox's hostile authorization server (server/src/sandbox/hostile.rs): markup in
+  // every string it sends back (hostile.spec.ts).
+  ATOM_PROVIDERS__HOSTILE__KIND: 'oauth2',
+  ATOM_PROVIDERS__HOSTILE__DISPLAY_NAME: 'Hostile',
+  ATOM_PROVIDERS__HOSTILE__AUTHORIZE_URL: 'http://127.0.0.1:5159/hostile/authorize',
+  ATOM_PROVIDERS__HOSTILE__TOKEN_URL: 'http://127.0.0.1:5159/hostile/token',
+  ATOM_PROVIDERS__HOSTILE__USERINFO_URL: 'http://127.0.0.1:5159/hostile/userinfo',
+  ATOM_PROVIDERS__HOSTILE__CLIENT_ID: 'hostile-client',
+  ATOM_PROVIDERS__HOSTILE__CLIENT_SECRET: 'hostile-secret',
 };
 
 // A second hub on the same database, as behind a load balancer: same public URL, its own

@@ -23,6 +23,7 @@ start_hub() {
 }
 # The sandbox in its own process: the hub's CPU is the hub's alone.
 "$atom" sandbox >/dev/null 2>&1 &
+"$atom" migrate >/dev/null
 user_id=$(printf 'bench-password' | "$atom" user add bench --password-stdin | sed -n 's/.*(id \(.*\))$/\1/p')
 key=$("$atom" apikey create --name bench --scope tokens:read | sed -n 's/^key (shown once, keep it secret): //p')
 ATOM_JOBS__REFRESH_INTERVAL_SECONDS=3600 start_hub

@@ -17,6 +17,7 @@ export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE
   ATOM_SANDBOX__EMBEDDED=false ATOM_LOG=warn ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site"
 hub="http://127.0.0.1:5098"
 "$atom" sandbox >/dev/null 2>&1 &
+"$atom" migrate >/dev/null
 user_id=$(printf 'bench-password' | "$atom" user add bench --password-stdin | sed -n 's/.*(id \(.*\))$/\1/p')
 key=$("$atom" apikey create --name bench --scope connections:write | sed -n 's/^key (shown once, keep it secret): //p')
 "$atom" serve >/dev/null 2>>"$work/hub.log" &

@@ -31,6 +31,7 @@ export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE
   ATOM_SANDBOX__LISTEN=127.0.0.1:5069 ATOM_SANDBOX__PUBLIC_URL=http://127.0.0.1:5069 \
   ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site" ATOM_LOG=warn
 atom="$CARGO_TARGET_DIR/release/atom"
+"$atom" migrate >/dev/null
 printf 'bench-password' | "$atom" user add bench --password-stdin >/dev/null
 "$atom" serve 2>"$work/hub.log" &
 hub=$!

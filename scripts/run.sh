@@ -9,6 +9,7 @@ source scripts/env.sh
 cargo leptos build
 export ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site"
 atom="$CARGO_TARGET_DIR/debug/atom"
+"$atom" migrate
 "$atom" user add demo --admin --if-missing
 echo
 echo "ATOM Connect: http://localhost:5058 (sign in as demo; sandbox providers on http://127.0.0.1:5059)"

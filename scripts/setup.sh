@@ -103,8 +103,19 @@ if [ "${1:-}" = "--bench" ]; then
   command -v sqlite3 >/dev/null || apt_install sqlite3
 fi
 
+# Schemathesis (PyPI), in a virtualenv outside the clone: checks the API against its schema.
+setup_schemathesis() {
+  local venv="$HOME/.cache/atom-connect/venv"
+  if ! "$venv/bin/st" --version 2>/dev/null | grep -q "4.32.5"; then
+    step "pip install schemathesis 4.32.5 into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet schemathesis==4.32.5
+  fi
+}
+
 if [ "${1:-}" = "--tests" ]; then
   npm_install end2end   # @playwright/test and oidc-provider
+  setup_schemathesis
   # Debian's Chromium: Playwright never downloads a browser here.
   [ -x /usr/bin/chromium ] || apt_install chromium
   setup_postgres

@@ -19,6 +19,7 @@ export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE
   ATOM_LIMITS__MUTATION_PER_ADDRESS=1000000 ATOM_LIMITS__API_PER_KEY=100000000 \
   ATOM_LIMITS__SIGN_IN_PER_ACCOUNT=1000 ATOM_LIMITS__SIGN_IN_PER_ADDRESS=1000
 atom="$CARGO_TARGET_DIR/release/atom"
+"$atom" migrate >/dev/null
 user_id=$(printf 'soak-password' | "$atom" user add soak --password-stdin | sed -n 's/.*(id \(.*\))$/\1/p')
 key=$("$atom" apikey create --name soak --scope tokens:read | sed -n 's/^key (shown once, keep it secret): //p')
 # The sandbox in its own process: it keeps every token it ever issued in memory, and the

@@ -2,6 +2,7 @@
 //! Every migration must run on SQLite and PostgreSQL alike.
 
 pub use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::MigrationStatus;
 
 mod m0001_initial;
 mod m0002_api_keys_and_leases;

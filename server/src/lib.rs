@@ -58,7 +58,8 @@ impl Application {
         self.state.clock.clone()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then stops accepting, ends live-update streams, lets
+    /// Serves until SIGTERM or Ctrl-C, then drains (`/readyz` 503 and `Connection: close` for
+    /// `server.drain_seconds`), then stops accepting, ends live-update streams, lets
     /// in-flight requests finish (at most `server.shutdown_timeout_seconds`) and gives back
     /// this instance's refresh leases.
     pub async fn run(self) -> std::io::Result<()> {
@@ -81,8 +82,14 @@ impl Application {
         let events = self.state.events.clone();
         let jobs_stop = self.state.shutdown.clone();
         let trigger = stopping.clone();
+        let draining = self.state.draining.clone();
+        let drain = self.state.config.drain();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             signal.await;
+            // Proxies see /readyz fail and connections close; requests still get answers.
+            draining.store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(seconds = drain.as_secs(), "draining: /readyz answers 503");
+            tokio::time::sleep(drain).await;
             tracing::info!("shutting down: finishing in-flight requests and jobs");
             events.close();
             jobs_stop.cancel();
@@ -172,6 +179,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         events,
         limits,
         shutdown: tokio_util::sync::CancellationToken::new(),
+        draining: Arc::default(),
     };
     let jobs = jobs::spawn(&state);
     let metrics = match state.config.server.metrics_listen {

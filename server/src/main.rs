@@ -25,8 +25,13 @@ struct Cli {
 enum Command {
     /// Run the hub (the default).
     Serve,
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations and exit (the only command besides `serve` that changes the
+    /// schema; the others refuse a database that is behind).
+    Migrate {
+        /// List every migration, applied or pending, and change nothing.
+        #[arg(long)]
+        status: bool,
+    },
     /// Check the configuration for production; exits 1 listing every problem.
     Check,
     /// Run the local provider sandbox on its own (development and tests only).
@@ -161,7 +166,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("ready for production");
         }
-        Command::Migrate => {
+        Command::Migrate { status: true } => {
+            let db = server::base::store::connect(&config.database.url).await?;
+            let all = server::base::store::migration_status(&db).await?;
+            for (name, applied) in &all {
+                println!("{} {name}", if *applied { "applied" } else { "pending" });
+            }
+            let pending = all.iter().filter(|(_, applied)| !applied).count();
+            println!("{pending} pending of {}", all.len());
+        }
+        Command::Migrate { status: false } => {
             server::base::store::open(&config.database.url).await?;
             println!("migrations applied");
         }
@@ -179,7 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     if_missing,
                 },
         } => {
-            let db = server::base::store::open(&config.database.url).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
             if if_missing
                 && server::base::store::users::by_username(&db, &username)
                     .await?
@@ -212,12 +226,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Disable { username },
         } => {
-            let db = server::base::store::open(&config.database.url).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
             server::domain::users::disable(&db, &username).await?;
             println!("disabled user {username}");
         }
         Command::Apikey { command } => {
-            let db = server::base::store::open(&config.database.url).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
             apikey(&db, command).await?;
         }
         Command::Backup { to } => {
@@ -249,13 +263,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: KeysCommand::Rotate,
         } => {
             let vault = server::load_vault(&config)?;
-            let db = server::base::store::open(&config.database.url).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
             server::domain::rotation::rotate_with_progress(&db, &vault).await?;
         }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let db = server::base::store::open(&config.database.url).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
             let found = server::domain::audit_chain::verify(&db).await?;
             match found.broken_at {
                 None => println!(
@@ -272,7 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Export,
         } => {
-            let db = server::base::store::open(&config.database.url).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
             export_audit(&db).await?;
         }
     }

@@ -19,6 +19,9 @@ pub struct AppState {
     pub limits: Arc<crate::http::limits::Limits>,
     /// Cancelled when the server stops: background jobs end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Set on SIGTERM, for `server.drain_seconds` before the listener closes: `/readyz`
+    /// answers 503 and every answer closes its connection, so proxies move to other instances.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Deref for AppState {

@@ -90,6 +90,10 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// After SIGTERM, how long in-flight requests may take before the process exits anyway.
     pub shutdown_timeout_seconds: u64,
+    /// After SIGTERM and before the listener closes, how long `/readyz` answers 503 while
+    /// requests are still served (proxies stop sending new ones). Default: 5 s in production,
+    /// 0 in development.
+    pub drain_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -240,6 +244,7 @@ impl Default for Config {
                 trusted_proxies: Vec::new(),
                 metrics_listen: None,
                 shutdown_timeout_seconds: 25,
+                drain_seconds: None,
             },
             database: DatabaseConfig {
                 url: "sqlite://.atom/atom.db?mode=rwc".into(),
@@ -302,9 +307,22 @@ impl Config {
                 SECTIONS.iter().any(|s| top.eq_ignore_ascii_case(s))
             })
             .split("__");
-        let config: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
-            .merge(env)
+        Self::extract(
+            Figment::from(Serialized::defaults(Config::default()))
+                .merge(Toml::file(file))
+                .merge(env),
+        )
+    }
+
+    /// Defaults, then a TOML text, without the environment (the fuzzer's way in).
+    pub fn parse(toml: &str) -> Result<Self, ConfigError> {
+        Self::extract(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
+    }
+
+    fn extract(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         config.validate()?;
@@ -335,6 +353,12 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The drain period after SIGTERM (`server.drain_seconds`).
+    pub fn drain(&self) -> std::time::Duration {
+        let default = if self.mode == Mode::Production { 5 } else { 0 };
+        std::time::Duration::from_secs(self.server.drain_seconds.unwrap_or(default))
     }
 
     /// What production refuses: a provider URL or a webhook that is not https (production

@@ -167,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), guard::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(from_fn_with_state(state.clone(), close_while_draining))
         .layer(request_id::propagate())
         .layer(request_id::trace())
         .layer(request_id::set())
@@ -223,7 +224,28 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Res
 }
 
 /// Ready when the database answers and the vault's key is loaded (it is, once built).
+/// While the instance drains before stopping, every answer closes its connection: a proxy's
+/// kept-alive connection cannot carry the next request to an instance about to go away.
+async fn close_while_draining(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 async fn ready(State(state): State<AppState>) -> Response {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        let status = Json(serde_json::json!({ "status": "draining" }));
+        return (StatusCode::SERVICE_UNAVAILABLE, status).into_response();
+    }
     match state.db.ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
         Err(e) => {

@@ -10,6 +10,7 @@ mod faults;
 mod github;
 mod google;
 mod grants;
+pub mod hostile;
 mod microsoft;
 mod notion;
 mod oauth1_verify;
@@ -75,6 +76,7 @@ impl Sandbox {
             .nest("/notion", notion::router())
             .nest("/dropbox", dropbox::router())
             .nest("/asana", asana::router())
+            .nest("/hostile", hostile::router())
             .nest("/trello", trello::router())
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),

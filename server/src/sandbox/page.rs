@@ -12,7 +12,8 @@ pub async fn index() -> Html<String> {
          <li>Slack: <code>/slack/oauth/v2/authorize</code></li>\
          <li>Notion: <code>/notion/v1/oauth/authorize</code></li>\
          <li>Dropbox: <code>/dropbox/oauth2/authorize</code></li>\
-         <li>Asana: <code>/asana/-/oauth_authorize</code></li></ul>\
+         <li>Asana: <code>/asana/-/oauth_authorize</code></li>\
+         <li>A hostile provider (tests): <code>/hostile/authorize</code></li></ul>\
          <p><a href=\"/apps\">Authorized apps</a>: revoke access as a user would at the \
          provider.</p>",
     )

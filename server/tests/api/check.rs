@@ -216,3 +216,51 @@ fn check_prints_the_resolved_provider_urls() {
         .contains("revoke https://api.github.com/applications/Iv1.abc/grant"));
     assert!(!run.output.contains("{tenant}") && !run.output.contains("%7B"));
 }
+
+/// Only `atom migrate` (and `serve`) change the schema: an administrator's command run with a
+/// newer binary against an older database says what to do instead of migrating it by the way
+/// (issue 18: any command that opened the database migrated it, stranding older instances).
+/// `atom migrate --status` lists every migration and changes nothing.
+#[test]
+fn only_migrate_changes_the_schema_and_status_says_where_it_stands() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = production("44");
+    let refused = atom(dir.path(), &["apikey", "list"], &env);
+    assert!(!refused.ok);
+    assert!(
+        refused.output.contains("run `atom migrate` first"),
+        "{}",
+        refused.output
+    );
+    let before = atom(dir.path(), &["migrate", "--status"], &env);
+    assert!(before.ok, "{}", before.output);
+    assert!(
+        before.output.contains("pending m0001_initial"),
+        "{}",
+        before.output
+    );
+    assert!(!before.output.contains("applied "), "{}", before.output);
+    let total = before
+        .output
+        .lines()
+        .filter(|l| l.starts_with("pending "))
+        .count();
+    assert!(before
+        .output
+        .contains(&format!("{total} pending of {total}")));
+    // --status wrote nothing: still every migration pending, still refused.
+    assert!(!atom(dir.path(), &["apikey", "list"], &env).ok);
+    assert!(atom(dir.path(), &["migrate"], &env).ok);
+    let after = atom(dir.path(), &["migrate", "--status"], &env);
+    assert!(
+        after.output.contains("applied m0001_initial"),
+        "{}",
+        after.output
+    );
+    assert!(
+        after.output.contains(&format!("0 pending of {total}")),
+        "{}",
+        after.output
+    );
+    assert!(atom(dir.path(), &["apikey", "list"], &env).ok);
+}

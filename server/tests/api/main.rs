@@ -13,6 +13,7 @@ mod flow_rules;
 mod hardening;
 mod hardening_two;
 mod helpers;
+mod hostile;
 mod instances;
 mod kill;
 mod operations;

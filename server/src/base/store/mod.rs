@@ -51,9 +51,36 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// Migrations not yet applied to this database (`atom check` reports them).
+/// Connects to a database that is already at this release's schema: every command but
+/// `serve` and `atom migrate` (an administrator's tool never changes the schema by the way).
+pub async fn open_current(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url).await?;
+    match pending_migrations(&db).await? {
+        0 => Ok(db),
+        n => Err(DbErr::Custom(format!(
+            "the database is {n} migration(s) behind this release: run `atom migrate` first"
+        ))),
+    }
+}
+
+/// Every migration this release knows, oldest first, and whether it is applied here.
+pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbErr> {
+    let all = Migrator::get_migration_with_status_read_only(db).await?;
+    Ok(all
+        .iter()
+        .map(|m| {
+            (
+                m.name().to_string(),
+                m.status() == migrations::MigrationStatus::Applied,
+            )
+        })
+        .collect())
+}
+
+/// Migrations not yet applied to this database (`atom check` reports them). Read-only: not
+/// even sea-orm's own table is created.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
-    Ok(Migrator::get_pending_migrations(db).await?.len())
+    Ok(Migrator::get_pending_migrations_read_only(db).await?.len())
 }
 
 /// Waits for, then holds, an exclusive lock on `path` (released when the file is dropped).

@@ -77,14 +77,17 @@ impl<'a> Signing<'a> {
 }
 
 /// Token credentials as a provider returns them, form-encoded.
-pub(super) struct Answer {
+pub struct Answer {
+    /// `oauth_token`.
     pub token: AccessToken,
+    /// `oauth_token_secret`.
     pub secret: SecretString,
+    /// `oauth_callback_confirmed=true` (a request-token answer must say so).
     pub callback_confirmed: bool,
 }
 
 /// Reads a form-encoded token answer strictly: HTTP 200, bounded, no duplicates, both values.
-pub(super) async fn read_answer(response: reqwest::Response) -> Option<Answer> {
+pub async fn read_answer(response: reqwest::Response) -> Option<Answer> {
     if response.status() != reqwest::StatusCode::OK {
         tracing::warn!(status = %response.status(), "token credentials refused");
         return None;
