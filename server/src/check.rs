@@ -92,7 +92,7 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         ),
         Err(e) => finding(false, "master key", format!("{e:#}")),
     });
-    match store::connect(&config.database.url).await {
+    match store::connect_read_only(&config.database.url).await {
         Err(e) => findings.push(finding(false, "database", format!("unreachable: {e}"))),
         Ok(db) => {
             findings.push(match store::pending_migrations(&db).await {

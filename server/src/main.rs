@@ -167,7 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("ready for production");
         }
         Command::Migrate { status: true } => {
-            let db = server::base::store::connect(&config.database.url).await?;
+            let db = server::base::store::connect_read_only(&config.database.url).await?;
             let all = server::base::store::migration_status(&db).await?;
             for (name, applied) in &all {
                 println!("{} {name}", if *applied { "applied" } else { "pending" });

@@ -22,6 +22,7 @@ const SECTIONS: &[&str] = &[
     "log",
     "sessions",
     "webhooks",
+    "audit",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,9 +296,34 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// `ATOM_SEVER__LISTEN`: a variable in the configuration's form (a section, `__`, a key) whose
+/// section does not exist. Other ATOM_* variables (for tools around the hub) are not ours.
+fn misspelled_section(name: &str) -> bool {
+    name.strip_prefix("ATOM_")
+        .and_then(|rest| rest.split_once("__"))
+        .is_some_and(|(top, _)| !SECTIONS.iter().any(|s| top.eq_ignore_ascii_case(s)))
+}
+
 impl Config {
     /// Defaults, then the TOML file (if present), then ATOM_* environment variables.
+    /// A file named with `--config` (or ATOM_CONFIG) must exist; `ATOM_<SECTION>__...`
+    /// variables must name a section that exists.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        if let Some(file) = file.filter(|f| !f.exists()) {
+            return Err(ConfigError::Invalid(format!(
+                "no configuration file at {}",
+                file.display()
+            )));
+        }
+        if let Some(name) = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .find(|name| misspelled_section(name))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "{name}: no such section (sections: {})",
+                SECTIONS.join(", ")
+            )));
+        }
         let file = file
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("atom.toml"));
@@ -333,6 +359,14 @@ impl Config {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
             return Err(ConfigError::Invalid(
                 "server.public_url must be http or https".into(),
+            ));
+        }
+        let url = &self.server.public_url;
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(ConfigError::Invalid(
+                "server.public_url is an origin only (https://host[:port]), without a path: \
+                 the hub is served at the root of its host"
+                    .into(),
             ));
         }
         if self.mode == Mode::Production && self.server.public_url.scheme() != "https" {

@@ -117,8 +117,87 @@ pub async fn create(
     ))
 }
 
-/// `GET /connect/{token}`: consumes the link, then 303 to the provider for its user and service.
+/// Refused links: a page that says so (the link's own URL is never echoed).
+fn refused() -> ApiError {
+    ApiError {
+        html: true,
+        ..ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_connect_link",
+            "This connect link has expired or was already used. Links work once, for ten \
+             minutes. Go back to the application that sent you here and ask for a new one.",
+        )
+    }
+}
+
+/// The link's user (still enabled) and provider (still ready), or the refusal, audited.
+async fn target(
+    state: &AppState,
+    origin: &Origin,
+    link: Result<connect_links::Model, connect_links::Refused>,
+) -> Result<
+    (
+        connect_links::Model,
+        store::users::Model,
+        std::sync::Arc<crate::base::providers::Provider>,
+    ),
+    ApiError,
+> {
+    let link = match link {
+        Ok(link) => link,
+        Err(why) => {
+            let event = Event::new(Kind::ConnectLinkRejected, origin).failed(why.code());
+            store::audit::append(&state.db, event).await?;
+            return Err(refused());
+        }
+    };
+    let user = store::users::by_id(&state.db, &link.user_id)
+        .await?
+        .filter(|u| !u.disabled);
+    let (Some(user), Lookup::Ready(provider)) = (user, state.catalog.lookup(&link.provider)) else {
+        let event = Event::new(Kind::ConnectLinkRejected, origin)
+            .provider(&link.provider)
+            .failed("link_target_gone");
+        store::audit::append(&state.db, event).await?;
+        return Err(refused());
+    };
+    Ok((link, user, provider))
+}
+
+/// `GET /connect/{token}`: a page of the hub naming the service and the user the link
+/// connects, whose Continue button posts back here. Opening the link uses nothing up: a chat
+/// app's preview or a mail scanner cannot spend it, and someone it was forwarded to sees whose
+/// connection they would be making before anything reaches the provider.
 pub async fn open(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    origin: Origin,
+) -> Result<Response, ApiError> {
+    let address = origin.ip.as_deref().unwrap_or_default();
+    state
+        .limits
+        .take(Limit::Callback, address)
+        .await
+        .map_err(|e| ApiError { html: true, ..e })?;
+    let link = connect_links::peek(&state.db, &token, state.clock.now()).await?;
+    let (_, user, provider) = target(&state, &origin, link).await?;
+    let (service, who) = (&provider.display_name, &user.username);
+    Ok(super::continue_page::confirm(
+        &format!("Connect {service} for {who}?"),
+        &format!(
+            "This link connects a {service} account to {who}'s connections on ATOM Connect. \
+             Continue only if you are {who}: the {service} account you approve next is \
+             connected for {who}, and the link then stops working."
+        ),
+        &format!("/connect/{token}"),
+        &format!("Continue to {service}"),
+        None,
+    ))
+}
+
+/// `POST /connect/{token}`, from the link's page (the origin guard refuses other sites):
+/// uses the link up, then 303 to the provider for its user and service.
+pub async fn proceed(
     State(state): State<AppState>,
     Path(token): Path<String>,
     session: Session,
@@ -131,32 +210,8 @@ pub async fn open(
         .take(Limit::Callback, address)
         .await
         .map_err(page)?;
-    let refused = || {
-        page(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_connect_link",
-            "This connect link has expired or was already used. Links work once, for ten \
-             minutes. Go back to the application that sent you here and ask for a new one.",
-        ))
-    };
-    let link = match connect_links::consume(&state.db, &token, state.clock.now()).await? {
-        Ok(link) => link,
-        Err(why) => {
-            let event = Event::new(Kind::ConnectLinkRejected, &origin).failed(why.code());
-            store::audit::append(&state.db, event).await?;
-            return Err(refused());
-        }
-    };
-    let user = store::users::by_id(&state.db, &link.user_id)
-        .await?
-        .filter(|u| !u.disabled);
-    let (Some(user), Lookup::Ready(provider)) = (user, state.catalog.lookup(&link.provider)) else {
-        let event = Event::new(Kind::ConnectLinkRejected, &origin)
-            .provider(&link.provider)
-            .failed("link_target_gone");
-        store::audit::append(&state.db, event).await?;
-        return Err(refused());
-    };
+    let link = connect_links::consume(&state.db, &token, state.clock.now()).await?;
+    let (link, user, provider) = target(&state, &origin, link).await?;
     let binding =
         super::session::grant_link(&session, &user.id, &provider.service, state.clock.now())
             .await?;

@@ -29,24 +29,51 @@ pub fn goes_straight_on(method: &Method, headers: &HeaderMap, public_origin: &st
 
 /// The page: what is about to happen, Continue (a POST from the hub's origin) or go back.
 pub fn page(service: &str, display_name: &str, return_to: &str) -> Response {
-    let name = escape(display_name);
+    let return_to = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>();
+    confirm(
+        &format!("Connect {display_name}?"),
+        &format!(
+            "Another page asked ATOM Connect to connect your {display_name} account. Continue \
+             only if you started this yourself: {display_name} may approve it without asking \
+             again, and it replaces the {display_name} account connected now."
+        ),
+        &format!("/api/auth/{service}/authorize?return_to={return_to}"),
+        &format!("Continue to {display_name}"),
+        Some(("/connections", "No, back to my connections")),
+    )
+}
+
+/// A page of the hub that asks before going on: a title, what will happen, a button that
+/// POSTs to `action` (so the origin guard applies) and, where there is one, a way back. Every
+/// text is escaped; the page is never cached nor sent on as a Referer.
+pub fn confirm(
+    title: &str,
+    text: &str,
+    action: &str,
+    button: &str,
+    back: Option<(&str, &str)>,
+) -> Response {
+    let back = back
+        .map(|(href, label)| format!("<p><a href=\"{}\">{}</a></p>", escape(href), escape(label)))
+        .unwrap_or_default();
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Connect {name}? · ATOM Connect</title></head><body><main>\
-         <h1>Connect {name}?</h1>\
-         <p>Another page asked ATOM Connect to connect your {name} account. Continue only if you \
-         started this yourself: {name} may approve it without asking again, and it replaces the \
-         {name} account connected now.</p>\
-         <form method=\"post\" action=\"/api/auth/{service}/authorize?return_to={return_to}\">\
-         <button type=\"submit\">Continue to {name}</button></form>\
-         <p><a href=\"/connections\">No, back to my connections</a></p>\
+         <title>{title} · ATOM Connect</title></head><body><main>\
+         <h1>{title}</h1><p>{text}</p>\
+         <form method=\"post\" action=\"{action}\">\
+         <button type=\"submit\">{button}</button></form>{back}\
          </main></body></html>",
-        service = escape(service),
-        return_to =
-            escape(&url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()),
+        title = escape(title),
+        text = escape(text),
+        action = escape(action),
+        button = escape(button),
     );
     let mut response = Html(body).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response.headers_mut().insert(
         header::REFERRER_POLICY,
         header::HeaderValue::from_static("no-referrer"),

@@ -109,7 +109,10 @@ pub fn router(state: AppState) -> Router {
             get(connect::complete_connect),
         )
         .route("/api/{service}/health", get(connect::health))
-        .route("/connect/{token}", get(connect_links::open))
+        .route(
+            "/connect/{token}",
+            get(connect_links::open).post(connect_links::proceed),
+        )
         // A function nobody declared: Leptos' own 400, whoever asks.
         .route("/rpc/{*name}", post(server_fn).get(server_fn));
     let user_pages = mount(Router::new(), user_pages)

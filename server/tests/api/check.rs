@@ -65,7 +65,7 @@ fn a_development_setup_lists_every_problem_and_fails() {
         "FAIL mode",
         "FAIL public URL",
         "FAIL master key",
-        "migrations pending",
+        "`atom migrate` creates it",
         "0 of 10 configured",
     ] {
         assert!(
@@ -232,6 +232,18 @@ fn only_migrate_changes_the_schema_and_status_says_where_it_stands() {
         "{}",
         refused.output
     );
+    assert!(
+        !dir.path().join("atom.db").exists(),
+        "not even an empty file"
+    );
+    // An empty database (a new PostgreSQL one, say): behind, and said so.
+    std::fs::write(dir.path().join("atom.db"), b"").expect("an empty file");
+    let refused = atom(dir.path(), &["apikey", "list"], &env);
+    assert!(
+        refused.output.contains("migration(s) behind"),
+        "{}",
+        refused.output
+    );
     let before = atom(dir.path(), &["migrate", "--status"], &env);
     assert!(before.ok, "{}", before.output);
     assert!(
@@ -263,4 +275,56 @@ fn only_migrate_changes_the_schema_and_status_says_where_it_stands() {
         after.output
     );
     assert!(atom(dir.path(), &["apikey", "list"], &env).ok);
+}
+
+/// `atom check` is strict about what it is given (issue 18): a configuration file that is not
+/// there, a variable naming a section that does not exist, a public URL with a path; and it
+/// writes nothing, not even an empty SQLite file.
+#[test]
+fn check_refuses_a_missing_file_a_misspelled_section_and_a_url_with_a_path() {
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = atom(
+        dir.path(),
+        &["check", "--config", "nowhere.toml"],
+        &production("44"),
+    );
+    assert!(!missing.ok);
+    assert!(
+        missing
+            .output
+            .contains("no configuration file at nowhere.toml"),
+        "{}",
+        missing.output
+    );
+    let mut typo = production("44");
+    typo.push(("ATOM_SEVER__LISTEN", "127.0.0.1:1".into()));
+    let typo = atom(dir.path(), &["check"], &typo);
+    assert!(
+        typo.output.contains("ATOM_SEVER__LISTEN: no such section"),
+        "{}",
+        typo.output
+    );
+    let mut path = production("44");
+    path[1].1 = "https://hub.example.com/atom".into();
+    let path = atom(dir.path(), &["check"], &path);
+    assert!(
+        path.output.contains("server.public_url is an origin only"),
+        "{}",
+        path.output
+    );
+    // [audit] is a section like the others: its variables are read (an invalid one fails).
+    let mut audit = production("44");
+    audit.push(("ATOM_AUDIT__RETENTION_DAYS", "forever".into()));
+    let audit = atom(dir.path(), &["check"], &audit);
+    assert!(!audit.ok);
+    assert!(
+        audit.output.to_lowercase().contains("audit.retention_days"),
+        "{}",
+        audit.output
+    );
+    // A real check on a database that is not there yet: reported, and nothing created.
+    let run = atom(dir.path(), &["check"], &production("44"));
+    assert!(!run.ok);
+    assert!(run.output.contains("no database file at"), "{}", run.output);
+    assert!(!dir.path().join("atom.db").exists(), "check wrote nothing");
 }

@@ -37,6 +37,22 @@ async fn link_for(app: &TestApp, username: &str) -> (String, String) {
     (id, url)
 }
 
+/// Opens a link as its user would: the hub's page first (naming the service and the user),
+/// then its Continue button, a POST from the hub's origin. The answer to that POST.
+async fn follow_link(app: &TestApp, client: &reqwest::Client, url: &str) -> reqwest::Response {
+    let page = client.get(url).send().await.expect("open");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Continue to GitHub"), "{html}");
+    client
+        .post(url)
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("continue")
+}
+
 async fn connections(app: &TestApp, user: &str) -> serde_json::Value {
     let reader = app.api_key(&["tokens:read"]).await;
     let response = app
@@ -57,7 +73,7 @@ async fn a_link_connects_that_users_service_from_a_fresh_browser_once() {
     assert!(token.len() >= 43, "256 bits");
 
     let visitor = browser();
-    let opened = visitor.get(&url).send().await.expect("open");
+    let opened = follow_link(&app, &visitor, &url).await;
     assert_eq!(opened.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         opened.headers()["referrer-policy"],
@@ -218,9 +234,64 @@ async fn a_link_to_a_provider_an_admin_turned_off_is_refused_with_a_page() {
     server::base::store::provider_settings::set(&app.db, "github", false, app.clock.now())
         .await
         .expect("turn off");
-    let opened = browser().get(&url).send().await.expect("open");
+    let opened = follow_link(&app, &browser(), &url).await;
     assert_eq!(opened.status(), StatusCode::CONFLICT);
     let html = opened.text().await.expect("html");
     assert!(html.contains("turned off new connections"), "{html}");
     assert_eq!(app.count("pending_flows").await, 0, "no flow started");
+}
+
+/// Opening a link only shows what it will do (issue 16): a chat app's preview (GET, HEAD) or a
+/// mail scanner never uses it up, the page names the service and the hub user it connects,
+/// and only its Continue button (a POST from the hub's own origin) starts the flow: a page on
+/// another site cannot post it for a visitor.
+#[tokio::test]
+async fn opening_a_link_shows_whose_it_is_and_uses_nothing_up() {
+    let app = spawn_app().await;
+    let (alice, url) = link_for(&app, "alice").await;
+    for _ in 0..3 {
+        let preview = browser().get(&url).send().await.expect("preview");
+        assert_eq!(preview.status(), StatusCode::OK);
+        assert_eq!(preview.headers()["cache-control"], "no-store");
+        let html = preview.text().await.expect("html");
+        assert!(html.contains("Connect GitHub for alice?"), "{html}");
+        assert!(html.contains("Continue only if you are alice"), "{html}");
+    }
+    let head = browser().head(&url).send().await.expect("head");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        app.count("pending_flows").await,
+        0,
+        "no flow started by looking"
+    );
+    let forged = browser()
+        .post(&url)
+        .header(reqwest::header::ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .expect("cross-site post");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("pending_flows").await, 0);
+    // Still unused: its user continues and connects.
+    let visitor = browser();
+    let opened = follow_link(&app, &visitor, &url).await;
+    assert_eq!(opened.status(), StatusCode::SEE_OTHER);
+    let authorize: url::Url = location(&opened).parse().expect("provider url");
+    let callback = app.consent(&authorize, "alice-gh", "allow").await;
+    let done = visitor.get(callback).send().await.expect("callback");
+    assert!(
+        location(&done).contains("connected=github"),
+        "{}",
+        location(&done)
+    );
+    assert_eq!(
+        connections(&app, &alice).await["connections"][0]["service"],
+        "github"
+    );
+    let used = browser().get(&url).send().await.expect("used");
+    assert_eq!(
+        used.status(),
+        StatusCode::BAD_REQUEST,
+        "used once, by its Continue"
+    );
 }

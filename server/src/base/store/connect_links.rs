@@ -81,6 +81,28 @@ impl Refused {
     }
 }
 
+/// The link, if it is unused and unexpired, without using it up (opening a link only shows
+/// what it will do: a link preview or a mail scanner must not spend it).
+pub async fn peek(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<Model, Refused>, DbErr> {
+    if token.is_empty() || token.len() > 64 {
+        return Ok(Err(Refused::Unknown));
+    }
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(super::digest(token)))
+        .one(db)
+        .await?;
+    Ok(match row {
+        Some(row) if row.consumed_at.is_some() => Err(Refused::Used),
+        Some(row) if row.expires_at <= now => Err(Refused::Expired),
+        Some(row) => Ok(row),
+        None => Err(Refused::Unknown),
+    })
+}
+
 /// Atomically marks the link consumed if it is unused and unexpired; returns it only then.
 pub async fn consume(
     db: &impl ConnectionTrait,

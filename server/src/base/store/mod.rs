@@ -54,6 +54,11 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Connects to a database that is already at this release's schema: every command but
 /// `serve` and `atom migrate` (an administrator's tool never changes the schema by the way).
 pub async fn open_current(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if let Some(path) = sqlite_path(url).filter(|p| !std::path::Path::new(p).exists()) {
+        return Err(DbErr::Custom(format!(
+            "no database file at {path}: run `atom migrate` first"
+        )));
+    }
     let db = connect(url).await?;
     match pending_migrations(&db).await? {
         0 => Ok(db),
@@ -97,6 +102,22 @@ async fn file_lock(path: String) -> Result<std::fs::File, DbErr> {
     .await
     .map_err(|e| DbErr::Custom(e.to_string()))?
     .map_err(|e| DbErr::Custom(format!("locking migrations: {e}")))
+}
+
+/// Connects without writing anything: a SQLite file must already exist and is opened
+/// read-only (`atom check`, `atom migrate --status`).
+pub async fn connect_read_only(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let Some(path) = sqlite_path(url) else {
+        return connect(url).await;
+    };
+    if !std::path::Path::new(&path).exists() {
+        return Err(DbErr::Custom(format!(
+            "no database file at {path} (`atom migrate` creates it)"
+        )));
+    }
+    let mut options = ConnectOptions::new(format!("sqlite://{path}?mode=ro"));
+    options.sqlx_logging(false).max_connections(1);
+    Database::connect(options).await
 }
 
 /// Connects (creating the SQLite file's folder) without migrating.

@@ -1,5 +1,6 @@
 //! The one-time setup link that creates the first administrator: stored as a hash, single
-//! use, expiring. A new link replaces any earlier one.
+//! use, expiring. Every instance that starts without an administrator prints its own link;
+//! each works until one of them is used.
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
@@ -20,7 +21,7 @@ impl ActiveModelBehavior for ActiveModel {}
 /// How long a printed setup link works.
 pub const LIFETIME_HOURS: i64 = 24;
 
-/// Issues a new token (256 random bits), forgetting earlier ones; returns it in clear once.
+/// Issues a new token (256 random bits), forgetting expired ones; returns it in clear once.
 pub async fn issue(
     db: &impl ConnectionTrait,
     now: chrono::DateTime<chrono::Utc>,
@@ -30,7 +31,10 @@ pub async fn issue(
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    Entity::delete_many().exec(db).await?;
+    Entity::delete_many()
+        .filter(Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
     ActiveModel {
         token_hash: Set(super::digest(&token)),
         expires_at: Set(now + chrono::Duration::hours(LIFETIME_HOURS)),
@@ -54,7 +58,8 @@ pub async fn is_live(
     Ok(found.is_some())
 }
 
-/// Uses the token up; true only for the one caller that found it live.
+/// Uses the token up, and every other one with it; true only for the one caller that found
+/// it live.
 pub async fn consume(
     db: &impl ConnectionTrait,
     token_hash: &str,
@@ -65,5 +70,9 @@ pub async fn consume(
         .filter(Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    if result.rows_affected != 1 {
+        return Ok(false);
+    }
+    Entity::delete_many().exec(db).await?;
+    Ok(true)
 }
