@@ -2,7 +2,7 @@
 // Reconnect, with and without JavaScript) and the admin's live overview and provider switch.
 import { expect, test, type Page } from '@playwright/test';
 import { ADMIN_USERNAME } from '../env';
-import { card, clickIn, connectSandbox, ensureDisconnected, hydrated, screenshots, signIn, status } from './helpers';
+import { card, clickIn, connectGithub, connectSandbox, ensureDisconnected, hydrated, screenshots, signIn, SIZES, status } from './helpers';
 
 const USER = 'dana';
 const SANDBOX = 'http://127.0.0.1:5159';
@@ -202,4 +202,26 @@ test.describe('the overview without JavaScript', () => {
     await expect(page.getByRole('heading', { name: 'Connect flows, last hour' })).toBeVisible();
     expect(Number(await page.getByTestId('count-started').textContent())).toBeGreaterThan(0);
   });
+});
+
+test("the overview's bar labels are whole, on a phone too", async ({ page }) => {
+  await signIn(page, ADMIN_USERNAME);
+  await hydrated(page);
+  await ensureDisconnected(page, 'github');
+  await connectGithub(page, 'Cancel'); // a failed flow: "Cancelled by the user"
+  for (const viewport of [SIZES.desktop, SIZES.phone]) {
+    await page.setViewportSize(viewport);
+    await page.goto('/admin?window=day');
+    await hydrated(page);
+    const failures = page.locator('section[aria-labelledby="failures-heading"]');
+    await expect(failures.getByText('Cancelled by the user', { exact: true })).toBeVisible();
+    const box = await failures.boundingBox();
+    for (const label of await page.locator('[data-bar-label]').all()) {
+      // Nothing cut: the text fits its box (it wraps), and the box is inside its card.
+      const cut = await label.evaluate((el) => el.scrollWidth > el.clientWidth + 1);
+      expect(cut, `${await label.textContent()} at ${viewport.width}px`).toBe(false);
+      const own = await label.boundingBox();
+      if (box && own && (await label.isVisible())) expect(own.x).toBeGreaterThanOrEqual(box.x);
+    }
+  }
 });

@@ -28,8 +28,7 @@ pub const INDIGO: &str = "#4338ca";
 pub const LIGHT_INDIGO: &str = "#a5b4fc";
 const INK: &str = "#334155";
 
-const ROW: f64 = 28.0;
-const LABEL: f64 = 130.0;
+const ROW: f64 = 16.0;
 const BAR: f64 = 220.0;
 
 /// Horizontal bars, one per row, scaled to the longest.
@@ -44,23 +43,18 @@ pub fn BarChart(title: &'static str, rows: Vec<BarRow>, empty: &'static str) -> 
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let height = ROW * rows.len() as f64;
-    let width = LABEL + BAR + 110.0;
     let legend = legend(rows.first().map(|r| r.segments.clone()).unwrap_or_default());
     let table = rows.clone();
     view! {
-        // On a phone the chart keeps a readable size and scrolls sideways.
-        <div class="overflow-x-auto" tabindex="0" role="group" aria-label="Chart, scrolls sideways on small screens">
-        <svg role="img" aria-label=title viewBox=format!("0 0 {width} {height}")
-            class="w-full min-w-[26rem] max-w-2xl" preserveAspectRatio="xMinYMin meet">
-            <title>{title}</title>
-            {rows.into_iter().enumerate().map(|(i, row)| {
-                let y = i as f64 * ROW;
-                let mut x = LABEL;
+        // Rows of HTML, so labels wrap instead of being cut (on a phone too); each bar is a
+        // small SVG stretched to the space left (no inline styles: the CSP forbids them).
+        <div role="img" aria-label=title class="max-w-2xl space-y-1">
+            {rows.into_iter().map(|row| {
+                let mut x = 0.0;
                 let parts = row.segments.iter().filter(|s| s.value > 0).map(|s| {
                     let w = s.value as f64 / max * BAR;
                     let rect = view! {
-                        <rect x=x y=y + 6.0 width=w.max(1.0) height=ROW - 12.0 fill=s.color>
+                        <rect x=x y=0 width=w.max(1.0) height=ROW fill=s.color>
                             <title>{format!("{}: {} {}", row.label, s.value, s.name)}</title>
                         </rect>
                     };
@@ -68,13 +62,15 @@ pub fn BarChart(title: &'static str, rows: Vec<BarRow>, empty: &'static str) -> 
                     rect
                 }).collect_view();
                 view! {
-                    <text x=LABEL - 8.0 y=y + ROW / 2.0 + 4.0 text-anchor="end" font-size="14" fill=INK>
-                        {row.label.clone()}</text>
-                    {parts}
-                    <text x=x + 6.0 y=y + ROW / 2.0 + 4.0 font-size="14" fill=INK>{row.text.clone()}</text>
+                    <div class="flex items-center gap-2 text-sm text-slate-700">
+                        <span data-bar-label class="w-28 shrink-0 text-right leading-tight break-words sm:w-40">
+                            {row.label.clone()}</span>
+                        <svg viewBox=format!("0 0 {BAR} {ROW}") preserveAspectRatio="none"
+                            class="h-4 min-w-0 flex-1">{parts}</svg>
+                        <span class="w-20 shrink-0 text-xs sm:w-28 sm:text-sm">{row.text.clone()}</span>
+                    </div>
                 }
             }).collect_view()}
-        </svg>
         </div>
         {legend}
         <AsTable title>
