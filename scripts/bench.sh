@@ -29,7 +29,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE="$work/master.key" \
   ATOM_SERVER__LISTEN=127.0.0.1:5068 ATOM_SERVER__PUBLIC_URL=http://127.0.0.1:5068 \
   ATOM_SANDBOX__LISTEN=127.0.0.1:5069 ATOM_SANDBOX__PUBLIC_URL=http://127.0.0.1:5069 \
-  ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site" ATOM_LOG=warn
+  ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site" ATOM_LOG=warn \
+  ATOM_LIMITS__SIGN_IN_PER_ACCOUNT=100000 ATOM_LIMITS__SIGN_IN_PER_ADDRESS=100000 \
+  ATOM_LIMITS__SIGN_IN_PER_ACCOUNT_UNKNOWN_ADDRESSES=100000
 atom="$CARGO_TARGET_DIR/release/atom"
 "$atom" migrate >/dev/null
 printf 'bench-password' | "$atom" user add bench --password-stdin >/dev/null
@@ -46,6 +48,22 @@ rate() { wrk -t2 -c16 -d10s "$@" | awk '/Requests\/sec/ {print $2}'; }
 status_rps=$(rate -H "Cookie: $cookie" http://127.0.0.1:5068/api/auth/github/status)
 bare_rps=$(rate http://127.0.0.1:5070/)
 
+# Sign-in bursts (issue 19): 12 bursts of 8 concurrent sign-ins, half of them wrong passwords
+# (hashed all the same), then the RSS, and again after 30 s idle.
+for _ in $(seq 12); do
+  pids=()
+  for i in $(seq 8); do
+    password=bench-password; [ $((i % 2)) = 0 ] || password="wrong-$i"
+    curl -s -o /dev/null -H 'Origin: http://127.0.0.1:5068' \
+      -d "username=bench&password=$password" http://127.0.0.1:5068/auth/signin &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+done
+rss_bursts=$(awk '/VmRSS/ {print $2}' "/proc/$hub/status")
+sleep 30
+rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$hub/status")
+
 # The soak (make soak) keeps its own section at the end of the file.
 soak_section=$(sed -n '/^## Soak$/,$p' BENCHMARKS.md 2>/dev/null || true)
 cat > BENCHMARKS.md <<MD
@@ -61,6 +79,8 @@ $(rustc --version). Loopback only; wrk with 2 threads and 16 connections for 10 
 | Release wasm, raw | $((wasm_raw / 1024)) KiB | \`cargo leptos build --release\`, size of site/pkg/atom.wasm |
 | Release wasm, gzip -9 (target: under 400 KB) | $((wasm_gz / 1024)) KiB | \`gzip -9 -c atom.wasm \| wc -c\` |
 | Idle RSS of the release \`atom serve\` (SQLite, 2 s after start) | $((rss / 1024)) MiB | VmRSS from /proc |
+| RSS after 12 bursts of 8 concurrent sign-ins, half wrong (target: under 64 MiB) | $((rss_bursts / 1024)) MiB | 96 \`POST /auth/signin\`, 8 at a time |
+| The same, 30 s later | $((rss_after / 1024)) MiB | VmRSS from /proc |
 | \`GET /api/auth/github/status\` (signed in, SQLite, release) | $status_rps req/s | \`wrk -t2 -c16 -d10s -H 'Cookie: …'\` |
 | Bare axum handler, same run (baseline) | $bare_rps req/s | \`wrk -t2 -c16 -d10s\` on examples/bare_axum |
 

@@ -8,6 +8,7 @@ pub mod bounded;
 pub mod clock;
 pub mod config;
 pub mod metrics;
+pub mod passwords;
 pub mod providers;
 pub mod store;
 pub mod vault;

@@ -100,8 +100,7 @@ pub fn check_password(password: &str) -> Result<(), UserError> {
 }
 
 async fn hash(password: &str) -> Result<String, UserError> {
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+    crate::base::passwords::hash(password.to_string())
         .await
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()).into())
 }

@@ -16,8 +16,7 @@ use std::sync::LazyLock;
 use tower_sessions::Session;
 
 /// Verified against for unknown users, so both failures take the same time.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| password_auth::generate_hash("not a real password"));
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(crate::base::passwords::dummy_hash);
 /// The client's address: the peer, or the last X-Forwarded-For hop when the peer is one of
 /// the configured trusted proxies.
 pub fn client_address(parts: &Parts, trusted: &[std::net::IpAddr]) -> Option<String> {
@@ -63,9 +62,7 @@ pub async fn password_matches(user: Option<&store::users::Model>, password: Stri
     let hash = user
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| DUMMY_HASH.clone());
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .unwrap_or(false)
+    crate::base::passwords::verify(password, hash).await
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,161 @@
+//! Password hashing in bounded memory: argon2id with OWASP's parameters (19 MiB, 2 passes, one
+//! lane), as PHC strings (the ones password-auth wrote stay valid). Each hash needs a 19 MiB
+//! working area. Allocated afresh for every hash, the freed areas stayed in glibc's per-thread
+//! arenas: a burst of sign-ins (wrong passwords are hashed too, so anyone can cause one) took a
+//! hub from 24 MiB to 492 MiB and it kept it (issue 19). Here at most [`AT_ONCE`] hashes run
+//! together, each in one of at most [`AT_ONCE`] areas allocated on first use and then reused:
+//! hashing never holds more than `AT_ONCE` × 19 MiB, however many sign-ins arrive.
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::Mutex;
+use tokio::sync::Semaphore;
+
+/// Hashes that may run at once (each on a blocking thread, one core's work for ~20 ms).
+pub const AT_ONCE: usize = 2;
+
+static SLOTS: Semaphore = Semaphore::const_new(AT_ONCE);
+/// Working areas not in use right now (never more than `AT_ONCE`).
+static AREAS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Why a hash could not be made (never expected with the fixed parameters).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// A new PHC string for `password` (a fresh random salt).
+pub async fn hash(password: String) -> Result<String, HashError> {
+    in_an_area(move |area| hash_in(&password, area)).await?
+}
+
+/// Whether `password` matches the PHC string `phc` (constant-time comparison).
+pub async fn verify(password: String, phc: String) -> bool {
+    in_an_area(move |area| verify_in(&password, &phc, area))
+        .await
+        .unwrap_or(false)
+}
+
+/// A hash of a password nobody has, to verify unknown users against (the same work as a
+/// real check). Made once, in an area of its own.
+pub fn dummy_hash() -> String {
+    hash_in("not a real password", &mut Vec::new()).unwrap_or_default()
+}
+
+/// Runs `work` on a blocking thread with a working area, waiting for a free slot first. The
+/// slot goes with the work: a caller that gives up does not free it early.
+async fn in_an_area<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+) -> Result<T, HashError> {
+    let slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|e| HashError(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let taken = AREAS.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut area = taken.unwrap_or_default();
+        let done = work(&mut area);
+        // What the hash left behind is derived from the password: cleared before reuse.
+        area.iter_mut().for_each(|block| *block = Block::new());
+        AREAS.lock().unwrap_or_else(|p| p.into_inner()).push(area);
+        done
+    })
+    .await
+    .map_err(|e| HashError(e.to_string()))
+}
+
+/// Grows `area` to what `params` need (only a stored hash with bigger parameters does that).
+fn argon2_in(params: Params, area: &mut Vec<Block>) -> Argon2<'static> {
+    if area.len() < params.block_count() {
+        area.resize(params.block_count(), Block::new());
+    }
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_in(password: &str, area: &mut Vec<Block>) -> Result<String, HashError> {
+    let fail = |e: argon2::password_hash::Error| HashError(e.to_string());
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(fail)?;
+    let params = Params::default();
+    let argon2 = argon2_in(params.clone(), area);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2
+        .hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, &mut *area)
+        .map_err(|e| HashError(e.to_string()))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(fail)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(fail)?),
+    };
+    Ok(phc.to_string())
+}
+
+fn verify_in(password: &str, phc: &str, area: &mut Vec<Block>) -> bool {
+    let Ok(stored) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return false;
+    };
+    if Algorithm::try_from(stored.algorithm) != Ok(Algorithm::Argon2id)
+        || stored
+            .version
+            .is_some_and(|v| v != u32::from(Version::V0x13))
+    {
+        return false;
+    }
+    let Ok(params) = Params::try_from(&stored) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let argon2 = argon2_in(params, area);
+    let mut out = vec![0u8; expected.len()];
+    if argon2
+        .hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, &mut *area)
+        .is_err()
+    {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(&out).is_ok_and(|computed| computed == expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hashes written by password-auth (the hub's earlier hasher) still verify, and ours are
+    /// the same PHC format with the same parameters.
+    #[tokio::test]
+    async fn hashes_are_compatible_with_password_auth_both_ways() {
+        let old = password_auth::generate_hash("correct horse");
+        assert!(verify("correct horse".into(), old.clone()).await);
+        assert!(!verify("wrong horse".into(), old).await);
+        let new = hash("correct horse".into()).await.expect("hash");
+        assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{new}");
+        assert!(password_auth::verify_password("correct horse", &new).is_ok());
+        assert!(password_auth::verify_password("wrong horse", &new).is_err());
+        assert!(!verify("x".into(), "not a hash".into()).await);
+    }
+
+    /// Twenty hashes at once: never more than `AT_ONCE` working areas exist.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_hashes_reuses_at_most_two_working_areas() {
+        let phc = hash("p".into()).await.expect("hash");
+        let checks = (0..20).map(|i| tokio::spawn(verify(format!("guess {i}"), phc.clone())));
+        for check in checks {
+            assert!(!check.await.expect("task"));
+        }
+        let areas = AREAS.lock().expect("lock");
+        assert!(areas.len() <= AT_ONCE, "{} areas", areas.len());
+        assert!(areas
+            .iter()
+            .all(|a| a.len() == Params::DEFAULT_M_COST as usize));
+    }
+}
