@@ -51,10 +51,22 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Copy the SQLite database to a new file while the hub runs (PostgreSQL: use pg_dump).
+    /// Back the database up to a new file while hubs run (SQLite: a checked copy; PostgreSQL:
+    /// pg_dump's custom format). Written under a temporary name, renamed when whole; exits 1
+    /// and leaves nothing behind on failure; every hub's /metrics reports the last good one.
     Backup {
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Restore a backup into a NEW database (a SQLite file that does not exist, or an empty
+    /// PostgreSQL database), then verify it: the master key opens it, its rows are counted.
+    /// The configured database is not touched: switch database.url to the new one yourself.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// The new database's URL (sqlite:///var/lib/atom/restored.db, postgres://...).
+        #[arg(long)]
+        into: String,
     },
     /// Master keys: generate one, rotate to a new one.
     Keys {
@@ -235,12 +247,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             apikey(&db, command).await?;
         }
         Command::Backup { to } => {
-            let db = server::base::store::connect(&config.database.url).await?;
-            server::base::store::backup_sqlite(&db, &to).await?;
+            let db = server::base::store::open_current(&config.database.url).await?;
+            let made = server::domain::backups::backup(&db, &config.database.url, &to).await?;
             println!(
-                "backed up to {}; the master key is not in it: back that up separately",
-                to.display()
+                "backed up to {} ({} bytes); the master key is not in it: keep it, and every \
+                 older key, as long as the backups made under it",
+                made.path.display(),
+                made.bytes
             );
+        }
+        Command::Restore { from, into } => {
+            let vault = server::load_vault(&config)?;
+            let verified = server::domain::backups::restore(&from, &into, &vault).await?;
+            println!(
+                "restored {} into the new database; verified:",
+                from.display()
+            );
+            println!("  the master key opens its data");
+            for (table, rows) in &verified.counts {
+                println!("  {table}: {rows} rows");
+            }
+            if verified.pending_migrations > 0 {
+                println!(
+                    "  {} migrations behind this release: run atom migrate on it",
+                    verified.pending_migrations
+                );
+            }
+            println!("switch database.url to it and restart the hubs when these look right");
         }
         Command::Keys {
             command: KeysCommand::Generate { out },

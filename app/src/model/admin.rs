@@ -152,6 +152,7 @@ pub const AUDIT_KINDS: &[&str] = &[
     "admin.api_key_revoked",
     "admin.provider_enabled",
     "admin.provider_disabled",
+    "admin.backup_made",
     "security.cross_origin_rejected",
     "security.decrypt_failed",
 ];

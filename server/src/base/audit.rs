@@ -29,6 +29,7 @@ pub enum Kind {
     DecryptFailed,
     ProviderEnabled,
     ProviderDisabled,
+    BackupMade,
 }
 
 impl Kind {
@@ -59,6 +60,7 @@ impl Kind {
             Self::DecryptFailed => "security.decrypt_failed",
             Self::ProviderEnabled => "admin.provider_enabled",
             Self::ProviderDisabled => "admin.provider_disabled",
+            Self::BackupMade => "admin.backup_made",
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit_chain;
 pub mod audit_log;
+pub mod backups;
 pub mod connections;
 pub mod disconnect;
 pub mod health;

@@ -13,6 +13,10 @@ use std::time::Instant;
 
 /// `GET /metrics` in the Prometheus text format; the connection counts are read at scrape.
 pub async fn render(State(state): State<AppState>) -> Response {
+    match crate::domain::backups::last_made(&state.db).await {
+        Ok(at) => metrics::gauge!("atom_backup_last_success_timestamp_seconds").set(at as f64),
+        Err(e) => tracing::warn!(error = %e, "reading the last backup's time for metrics failed"),
+    }
     match crate::base::store::connections::count_by_status(&state.db).await {
         Ok(counts) => {
             // A state that emptied still reports 0, not its last count.

@@ -300,62 +300,103 @@ async fn shutdown_gives_up_on_a_stuck_request_after_the_timeout_and_releases_lea
     );
 }
 
+/// The last good backup's time on /metrics (0 when there was none).
+async fn last_backup(app: &TestApp) -> f64 {
+    let text = app.get("/metrics").await.text().await.expect("metrics");
+    text.lines()
+        .find_map(|l| l.strip_prefix("atom_backup_last_success_timestamp_seconds "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the metric is there")
+}
+
+/// Backups cannot fail silently and restore only into a new database (issue 18): `atom backup`
+/// works for both databases while the hub runs, writes a private file under a temporary name
+/// and renames it when whole, never overwrites, and is reported on /metrics; `atom restore`
+/// refuses a database that is not new, verifies the key (a backup under another key is
+/// refused with that reason) and counts rows; a hub on the restored copy hands out the token.
 #[tokio::test]
 async fn a_backup_taken_while_the_hub_runs_restores_every_connection() {
+    use server::domain::backups::{self, BackupError};
     let app = spawn_app().await;
     app.signed_in("bo").await;
     app.connect_github("bo-gh").await;
     let user = app.user_id("bo").await;
     let key = app.api_key(&["tokens:read"]).await;
+    assert_eq!(last_backup(&app).await, 0.0, "never backed up");
     let dir = tempfile::tempdir().expect("dir");
-    let restored = match &app.sqlite_file {
-        Some(_) => {
-            let copy = dir.path().join("backup.db");
-            server::base::store::backup_sqlite(&app.db, &copy)
-                .await
-                .expect("online backup");
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "the copy is private");
-            let again = server::base::store::backup_sqlite(&app.db, &copy).await;
-            assert!(again.is_err(), "never overwrites a file");
-            format!("sqlite://{}?mode=rw", copy.display())
-        }
-        None => {
-            // PostgreSQL: the documented pg_dump -Fc / pg_restore pair.
-            let dump = dir.path().join("atom.dump");
-            let ran = std::process::Command::new("pg_dump")
-                .args(["-Fc", "-f"])
-                .arg(&dump)
-                .arg(app.db_url())
-                .status()
-                .expect("pg_dump runs");
-            assert!(ran.success());
-            let name = format!("atom_test_{}", uuid::Uuid::new_v4().simple());
-            let (base, _) = app.db_url().rsplit_once('/').expect("url");
-            let created = std::process::Command::new("createdb")
-                .args(["-h", "127.0.0.1", "-U", "postgres", &name])
-                .status()
-                .expect("createdb runs");
-            assert!(created.success());
-            let url = format!("{base}/{name}");
-            let ran = std::process::Command::new("pg_restore")
-                .args(["--no-owner", "-d", &url])
-                .arg(&dump)
-                .status()
-                .expect("pg_restore runs");
-            assert!(ran.success());
-            url
-        }
+    let copy = dir.path().join("atom-backup");
+    let made = backups::backup(&app.db, app.db_url(), &copy)
+        .await
+        .expect("online backup");
+    assert!(made.bytes > 0);
+    assert!(
+        !dir.path().join("atom-backup.partial").exists(),
+        "renamed when whole"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the copy is private");
+    let before = std::fs::read(&copy).expect("copy");
+    let again = backups::backup(&app.db, app.db_url(), &copy).await;
+    assert!(
+        matches!(again, Err(BackupError::Exists(_))),
+        "never overwrites"
+    );
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        before,
+        "the first is intact"
+    );
+    let failed = backups::backup(&app.db, app.db_url(), &dir.path().join("no/such/dir/b")).await;
+    assert!(failed.is_err());
+    assert!(
+        !dir.path().join("no").exists(),
+        "a failed backup leaves nothing"
+    );
+    let at = last_backup(&app).await;
+    assert!(
+        (chrono::Utc::now().timestamp() as f64 - at).abs() < 120.0,
+        "{at}"
+    );
+
+    let vault = |hex: &str| {
+        server::base::vault::Keyring::from_hex(&secrecy::SecretString::from(hex.to_string()))
+            .expect("keyring")
     };
-    let url = restored.clone();
-    let copy = app
+    let other = tempfile::tempdir().expect("dir");
+    let (into, _) = database_url(other.path()).await;
+    let verified = backups::restore(&copy, &into, &vault(&app.key))
+        .await
+        .expect("restored and verified");
+    assert_eq!(verified.pending_migrations, 0);
+    let rows = |table: &str| {
+        verified
+            .counts
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, n)| *n)
+    };
+    assert_eq!(rows("users"), Some(1));
+    assert_eq!(rows("connections"), Some(1));
+    let twice = backups::restore(&copy, &into, &vault(&app.key)).await;
+    assert!(
+        matches!(twice, Err(BackupError::Exists(_))),
+        "only into a new database"
+    );
+    let third = tempfile::tempdir().expect("dir");
+    let (elsewhere, _) = database_url(third.path()).await;
+    let wrong = backups::restore(&copy, &elsewhere, &vault(&"ab".repeat(32))).await;
+    let message = wrong.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("taken under another key"), "{message}");
+
+    let url = into.clone();
+    let restored = app
         .instance_with(move |c| c.database.url = url)
         .await
         .expect("a hub on the copy");
     let answer = reqwest::Client::new()
         .get(format!(
-            "{copy}/api/v1/users/{user}/connections/github/token"
+            "{restored}/api/v1/users/{user}/connections/github/token"
         ))
         .bearer_auth(&key)
         .send()

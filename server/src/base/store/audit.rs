@@ -148,6 +148,21 @@ pub async fn seal(db: &impl ConnectionTrait, seq: i64, hash: &str) -> Result<(),
     Ok(())
 }
 
+/// When the newest event of `kind` that names no provider happened, if any (one lookup in the
+/// provider, kind, seq index).
+pub async fn last_of_kind(
+    db: &impl ConnectionTrait,
+    kind: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbErr> {
+    let newest = Entity::find()
+        .filter(Column::Provider.is_null())
+        .filter(Column::Kind.eq(kind))
+        .order_by_desc(Column::Seq)
+        .one(db)
+        .await?;
+    Ok(newest.map(|event| event.at))
+}
+
 pub async fn last_seq(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let last = Entity::find().order_by_desc(Column::Seq).one(db).await?;
     Ok(last.map(|e| e.seq).unwrap_or(0))

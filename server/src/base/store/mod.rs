@@ -148,30 +148,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// An online, consistent copy of a SQLite database (`VACUUM INTO`) while hubs keep running;
-/// the copy is a complete database file. PostgreSQL is backed up with `pg_dump -Fc`.
-pub async fn backup_sqlite(db: &DatabaseConnection, to: &std::path::Path) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
-    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
-        return Err(DbErr::Custom(
-            "atom backup copies SQLite databases; for PostgreSQL use pg_dump -Fc (docs/deploy.md)"
-                .into(),
-        ));
-    }
-    if to.exists() {
-        return Err(DbErr::Custom(format!("{} exists already", to.display())));
-    }
-    let path = to.to_string_lossy().replace('\'', "''");
-    db.execute_unprepared(&format!("VACUUM INTO '{path}'"))
-        .await?;
-    // The copy holds sealed tokens and hashes: readable by its owner only.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| DbErr::Custom(format!("restricting {}: {e}", to.display())))?;
-    Ok(())
-}
-
-fn sqlite_path(url: &str) -> Option<String> {
+/// The file of a SQLite URL (None for PostgreSQL and in-memory databases).
+pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
