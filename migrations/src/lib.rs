@@ -1,8 +1,15 @@
 //! Schema migrations for ATOM Connect, run at start and by `atom migrate`.
 //! Every migration must run on SQLite and PostgreSQL alike.
+//!
+//! Rolling upgrades: the new release migrates while instances of the previous one still run,
+//! so a migration *expands* (new tables, new nullable or defaulted columns, new indexes) and the
+//! previous release keeps working on the result. A change the previous release cannot serve
+//! (dropping or renaming what it reads, a column it would insert rows without) is a *contract*
+//! migration: it ships one release after the code stopped using the old shape, and it raises
+//! the floor (`UPDATE schema_floor SET oldest_reader = '<its own name>'`) so that older
+//! binaries refuse this database instead of failing on it (m0010_schema_floor).
 
 pub use sea_orm_migration::prelude::*;
-pub use sea_orm_migration::MigrationStatus;
 
 mod m0001_initial;
 mod m0002_api_keys_and_leases;
@@ -13,6 +20,7 @@ mod m0006_webhooks;
 mod m0007_indexes;
 mod m0008_flow_stats;
 mod m0009_connection_schedule;
+mod m0010_schema_floor;
 
 pub struct Migrator;
 
@@ -29,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_indexes::Migration),
             Box::new(m0008_flow_stats::Migration),
             Box::new(m0009_connection_schedule::Migration),
+            Box::new(m0010_schema_floor::Migration),
         ]
     }
 }

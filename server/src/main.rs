@@ -181,11 +181,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { status: true } => {
             let db = server::base::store::connect_read_only(&config.database.url).await?;
             let all = server::base::store::migration_status(&db).await?;
-            for (name, applied) in &all {
-                println!("{} {name}", if *applied { "applied" } else { "pending" });
+            for (name, state) in &all {
+                println!("{state} {name}");
             }
-            let pending = all.iter().filter(|(_, applied)| !applied).count();
-            println!("{pending} pending of {}", all.len());
+            let count = |wanted: &str| all.iter().filter(|(_, s)| *s == wanted).count();
+            let known = all.len() - count("newer");
+            println!("{} pending of {known}", count("pending"));
+            if count("newer") > 0 {
+                println!("{} applied by a newer release", count("newer"));
+            }
         }
         Command::Migrate { status: false } => {
             server::base::store::open(&config.database.url).await?;

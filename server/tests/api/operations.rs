@@ -652,3 +652,60 @@ async fn a_stopping_instance_drains_before_it_stops_accepting() {
         "the listener is closed after the drain"
     );
 }
+
+/// Rolling upgrades (issue 18): the new release migrates while the previous one still runs.
+/// A migration it does not know, that leaves the floor where it was (an expanded schema), is
+/// served as it is by this release, its instances and its CLI; once a contract migration
+/// raises the floor past it, this release refuses to start and names the release it needs
+/// (before: any unknown migration stopped it, and any `atom` command migrated by the way).
+#[tokio::test]
+async fn an_older_release_serves_an_expanded_schema_and_refuses_a_contracted_one() {
+    use sea_orm::ConnectionTrait;
+    use server::base::store::{self, Schema};
+    let app = spawn_app().await;
+    assert_eq!(
+        store::schema(&app.db).await.expect("schema"),
+        Schema::Current
+    );
+    app.db
+        .execute_unprepared(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m0999_newer_expand', 0)",
+        )
+        .await
+        .expect("a newer release's migration");
+    assert_eq!(
+        store::schema(&app.db).await.expect("schema"),
+        Schema::Ahead(vec!["m0999_newer_expand".into()])
+    );
+    let second = app.second_instance().await;
+    let ready = browser()
+        .get(format!("{second}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "this release still serves it"
+    );
+    store::open_current(app.db_url())
+        .await
+        .expect("and its CLI works on it");
+    let listed = store::migration_status(&app.db).await.expect("status");
+    assert!(listed.contains(&("m0999_newer_expand".to_string(), "newer")));
+
+    app.db
+        .execute_unprepared("UPDATE schema_floor SET oldest_reader = 'm0999_newer_expand'")
+        .await
+        .expect("a contract migration raises the floor");
+    let refused = app.instance_with(|_| {}).await.expect_err("refused");
+    assert!(
+        refused.contains("needs a release that knows migration m0999_newer_expand"),
+        "{refused}"
+    );
+    let cli = store::open_current(app.db_url())
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(cli.unwrap_or_default().contains("upgrade this binary"));
+}

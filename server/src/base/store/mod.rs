@@ -31,7 +31,7 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
             Some(path) => Some(file_lock(format!("{path}.migrate-lock")).await?),
             None => None,
         };
-        Migrator::up(&db, None).await?;
+        migrate(&db).await?;
         drop(lock);
         return Ok(db);
     }
@@ -42,13 +42,102 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let lock = Database::connect(options).await?;
     lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         .await?;
-    let migrated = Migrator::up(&db, None).await;
+    let migrated = migrate(&db).await;
     let _ = lock
         .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
         .await;
     let _ = lock.close().await;
     migrated?;
     Ok(db)
+}
+
+/// Where a database stands against this release's migrations.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration this release knows is applied, and nothing else.
+    Current,
+    /// This many migrations of this release are not applied yet.
+    Behind(usize),
+    /// A newer release migrated it (these are unknown here) without raising the floor past
+    /// this release: an expanded schema this release still serves as it is.
+    Ahead(Vec<String>),
+    /// A newer release migrated it past what this release can serve.
+    TooNew {
+        /// The migrations this release does not know.
+        unknown: Vec<String>,
+        /// The oldest migration a release must know to serve it.
+        floor: String,
+    },
+}
+
+impl Schema {
+    /// Why this release cannot serve the database, for an error message.
+    fn refusal(&self) -> Option<String> {
+        match self {
+            Schema::TooNew { unknown, floor } => Some(format!(
+                "a newer release migrated this database ({}) past what this release can serve: \
+                 it needs a release that knows migration {floor}; upgrade this binary",
+                unknown.join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Reads where the database stands, writing nothing (not even sea-orm's own table).
+pub async fn schema(db: &DatabaseConnection) -> Result<Schema, DbErr> {
+    use sea_orm::ConnectionTrait;
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let applied = applied_versions(db).await?;
+    let unknown: Vec<String> = applied
+        .iter()
+        .filter(|v| !known.contains(v))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        let behind = known.iter().filter(|k| !applied.contains(k)).count();
+        return Ok(if behind == 0 {
+            Schema::Current
+        } else {
+            Schema::Behind(behind)
+        });
+    }
+    let mut floor = None;
+    if migrations::SchemaManager::new(db)
+        .has_table("schema_floor")
+        .await?
+    {
+        let sql = sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT oldest_reader FROM schema_floor WHERE id = 1",
+        );
+        let row = db.query_one_raw(sql).await?;
+        floor = row.map(|r| r.try_get_by_index::<String>(0)).transpose()?;
+    }
+    // Without a floor, only what this release knows is safe: refuse.
+    let floor = floor.unwrap_or_else(|| unknown[0].clone());
+    Ok(if known.contains(&floor) {
+        Schema::Ahead(unknown)
+    } else {
+        Schema::TooNew { unknown, floor }
+    })
+}
+
+/// Applies this release's pending migrations; a schema a newer release expanded is served as
+/// it is, one it contracted is refused.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match schema(db).await? {
+        Schema::Current => Ok(()),
+        Schema::Behind(_) => Migrator::up(db, None).await,
+        Schema::Ahead(unknown) => {
+            tracing::info!(newer = %unknown.join(","), "a newer release expanded the schema: serving it as it is");
+            Ok(())
+        }
+        too_new => Err(DbErr::Custom(too_new.refusal().unwrap_or_default())),
+    }
 }
 
 /// Connects to a database that is already at this release's schema: every command but
@@ -60,32 +149,75 @@ pub async fn open_current(url: &str) -> Result<DatabaseConnection, DbErr> {
         )));
     }
     let db = connect(url).await?;
-    match pending_migrations(&db).await? {
-        0 => Ok(db),
-        n => Err(DbErr::Custom(format!(
+    match schema(&db).await? {
+        Schema::Current | Schema::Ahead(_) => Ok(db),
+        Schema::Behind(n) => Err(DbErr::Custom(format!(
             "the database is {n} migration(s) behind this release: run `atom migrate` first"
         ))),
+        too_new => Err(DbErr::Custom(too_new.refusal().unwrap_or_default())),
     }
 }
 
-/// Every migration this release knows, oldest first, and whether it is applied here.
-pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbErr> {
-    let all = Migrator::get_migration_with_status_read_only(db).await?;
-    Ok(all
+/// Every migration this release knows, oldest first, `applied` or `pending` here, then those
+/// only a newer release knows (`newer`).
+pub async fn migration_status(
+    db: &DatabaseConnection,
+) -> Result<Vec<(String, &'static str)>, DbErr> {
+    let applied = applied_versions(db).await?;
+    let known: Vec<String> = Migrator::migrations()
         .iter()
-        .map(|m| {
+        .map(|m| m.name().to_string())
+        .collect();
+    let mut all: Vec<(String, &'static str)> = known
+        .iter()
+        .map(|k| {
             (
-                m.name().to_string(),
-                m.status() == migrations::MigrationStatus::Applied,
+                k.clone(),
+                if applied.contains(k) {
+                    "applied"
+                } else {
+                    "pending"
+                },
             )
         })
-        .collect())
+        .collect();
+    all.extend(
+        applied
+            .into_iter()
+            .filter(|a| !known.contains(a))
+            .map(|a| (a, "newer")),
+    );
+    Ok(all)
 }
 
 /// Migrations not yet applied to this database (`atom check` reports them). Read-only: not
 /// even sea-orm's own table is created.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
-    Ok(Migrator::get_pending_migrations_read_only(db).await?.len())
+    match schema(db).await? {
+        Schema::Behind(n) => Ok(n),
+        Schema::Current | Schema::Ahead(_) => Ok(0),
+        too_new => Err(DbErr::Custom(too_new.refusal().unwrap_or_default())),
+    }
+}
+
+/// The migrations recorded as applied (none when sea-orm's table is not there yet).
+async fn applied_versions(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    use sea_orm::ConnectionTrait;
+    if !migrations::SchemaManager::new(db)
+        .has_table("seaql_migrations")
+        .await?
+    {
+        return Ok(Vec::new());
+    }
+    let sql = sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version FROM seaql_migrations ORDER BY version",
+    );
+    db.query_all_raw(sql)
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0))
+        .collect()
 }
 
 /// Waits for, then holds, an exclusive lock on `path` (released when the file is dropped).
