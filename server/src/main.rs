@@ -82,6 +82,13 @@ enum KeysCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Put a new random key first in a key file (created if missing), keeping the keys already
+    /// in it after it; written beside it (mode 0600, as the user running atom) and read back
+    /// before it replaces the file. Restart the hubs, then `atom keys rotate`.
+    Add {
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Re-seal every ciphertext under the keyring's first key. Configure the keyring as
     /// NEW,OLD (ATOM_VAULT__KEY, or one key per line in the key file) on every instance
     /// first; resumable: run it again after an interruption. Drop OLD when it reports 0 left.
@@ -294,6 +301,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "wrote a new master key to {} (mode 0600); back it up apart from the database",
                 out.display()
+            );
+        }
+        Command::Keys {
+            command: KeysCommand::Add { to },
+        } => {
+            let (id, keys) = server::base::vault::add_key(&to)?;
+            println!(
+                "new key {id:08x} is first in {} ({} older kept, for data and backups sealed \
+                 under them); restart every instance, then run atom keys rotate",
+                to.display(),
+                keys - 1
             );
         }
         Command::Keys {

@@ -205,6 +205,61 @@ impl Keyring {
 }
 
 /// A key's public name: the first 4 bytes of a hash of it (identifies, never reveals, the key).
+/// `atom keys add`: a new random key goes first in the key file at `path` (created if missing)
+/// and every key already in it stays after it, so hubs restarted on the file seal with the new
+/// key and still open everything sealed before (and backups made under the old keys). The
+/// file is written beside the old one (mode 0600, owned by whoever runs this), read back as a
+/// keyring with the new key first and every old one in it, and only then renamed over it.
+/// Returns the new key's id and how many keys the file now holds.
+pub fn add_key(path: &Path) -> Result<(u32, usize), VaultError> {
+    let err = |e| VaultError::KeyFile(path.display().to_string(), e);
+    let old = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(err(e)),
+    };
+    let old_keys: Vec<&str> = old
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let previous = if old_keys.is_empty() {
+        None
+    } else {
+        Some(Keyring::from_hex(&SecretString::from(old_keys.join("\n")))?)
+    };
+    let new = Keyring::generate_hex();
+    let mut lines = vec![new.expose_secret()];
+    lines.extend(&old_keys);
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".new-{}", std::process::id()));
+    let temporary = std::path::PathBuf::from(temporary);
+    let _ = std::fs::remove_file(&temporary);
+    write_private(&temporary, lines.join("\n").as_bytes()).map_err(err)?;
+    let check = Keyring::load_or_create(&temporary, false).and_then(|loaded| {
+        let fresh = Keyring::from_hex(&new)?;
+        let whole = loaded.keyring.current == fresh.current
+            && previous
+                .as_ref()
+                .is_none_or(|p| p.keys.keys().all(|id| loaded.keyring.keys.contains_key(id)));
+        if whole {
+            Ok((loaded.keyring.current, loaded.keyring.len()))
+        } else {
+            Err(VaultError::BadKey)
+        }
+    });
+    match check {
+        Ok(found) => {
+            std::fs::rename(&temporary, path).map_err(err)?;
+            Ok(found)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(e)
+        }
+    }
+}
+
 fn key_id(key: &[u8; 32]) -> u32 {
     let digest = Sha256::new_with_prefix(b"atom key id\0")
         .chain_update(key)

@@ -328,3 +328,53 @@ fn check_refuses_a_missing_file_a_misspelled_section_and_a_url_with_a_path() {
     assert!(run.output.contains("no database file at"), "{}", run.output);
     assert!(!dir.path().join("atom.db").exists(), "check wrote nothing");
 }
+
+/// `atom keys add` (issue 18: the guide's manual steps left the new key unreadable by the hub
+/// and dropped the key older backups need): a new key goes first, the old ones stay after it,
+/// the file stays private, and the hub loads the result with the new key sealing.
+#[test]
+fn keys_add_puts_a_new_key_first_and_keeps_the_old_ones() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("keys/master.key");
+    let path = file.display().to_string();
+    let first = atom(dir.path(), &["keys", "add", "--to", &path], &[]);
+    assert!(first.ok, "{}", first.output);
+    assert!(first.output.contains("0 older kept"), "{}", first.output);
+    let one = std::fs::read_to_string(&file).expect("key file");
+    let second = atom(dir.path(), &["keys", "add", "--to", &path], &[]);
+    assert!(second.output.contains("1 older kept"), "{}", second.output);
+    let two = std::fs::read_to_string(&file).expect("key file");
+    let lines: Vec<&str> = two.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[1],
+        one.trim(),
+        "the old key is kept, after the new one"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let leftovers = std::fs::read_dir(dir.path().join("keys"))
+        .expect("dir")
+        .count();
+    assert_eq!(leftovers, 1, "no temporary file left behind");
+    let id = second
+        .output
+        .split_whitespace()
+        .nth(2)
+        .expect("the new key's id")
+        .to_string();
+    let mut env = production("44");
+    env.retain(|(k, _)| *k != "ATOM_VAULT__KEY");
+    env.push(("ATOM_VAULT__KEY_FILE", path.clone()));
+    let check = atom(dir.path(), &["check"], &env);
+    assert!(
+        check.output.contains(&format!("loaded, key id {id}")),
+        "{}",
+        check.output
+    );
+    std::fs::write(&file, "not a key\n").expect("break it");
+    let broken = atom(dir.path(), &["keys", "add", "--to", &path], &[]);
+    assert!(!broken.ok, "a file it cannot read as keys is left alone");
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), "not a key\n");
+}
