@@ -1,4 +1,4 @@
-.PHONY: run test bench soak fuzz
+.PHONY: run test bench soak fuzz deploy-test
 
 # Run the hub at http://localhost:5058 (installs what it needs first).
 run:
@@ -19,3 +19,8 @@ soak:
 # Fuzz each parser for FUZZ_SECONDS (default 60) and minimise the corpus (make test replays it).
 fuzz:
 	scripts/fuzz.sh
+
+# docs/deploy.md under load: two instances behind nginx, rolling restart and upgrade, backup
+# and restore, key rotation; counts failed requests (the bar: zero). A few minutes.
+deploy-test:
+	scripts/deploy-test.sh
