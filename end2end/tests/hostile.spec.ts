@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { ADMIN_USERNAME } from '../env';
-import { card, clickIn, ensureDisconnected, hydrated, signIn, status } from './helpers';
+import { clickIn, ensureDisconnected, hydrated, signIn, status } from './helpers';
 
 // A hostile authorization server (the sandbox's /hostile, server/src/sandbox/hostile.rs) puts
 // markup in the account name, email and id, the error code, error_description and error_uri.
@@ -37,7 +37,8 @@ async function choose(page: Page, behaviour: RegExp) {
 async function adminPagesShowNoMarkup(page: Page) {
   for (const path of ['/admin', '/admin/audit']) {
     await page.goto(path);
-    await hydrated(page);
+    // Rendered on the server, then whatever the page's script adds once its requests settle.
+    await page.waitForLoadState('networkidle');
     await expectNoInjectedMarkup(page);
   }
 }
@@ -50,7 +51,6 @@ test('markup in a hostile account is text on every page', async ({ page }) => {
   await choose(page, /name and email are markup/);
   await expect(status(page, 'hostile')).toHaveText(`Connected as ${NAME}`);
   await hydrated(page);
-  await expect(card(page, 'hostile').locator('img')).toHaveCount(0);
   await expectNoInjectedMarkup(page);
   await adminPagesShowNoMarkup(page);
   await page.goto('/connections');
