@@ -21,6 +21,7 @@ mod m0007_indexes;
 mod m0008_flow_stats;
 mod m0009_connection_schedule;
 mod m0010_schema_floor;
+mod m0011_audit_notify;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_flow_stats::Migration),
             Box::new(m0009_connection_schedule::Migration),
             Box::new(m0010_schema_floor::Migration),
+            Box::new(m0011_audit_notify::Migration),
         ]
     }
 }

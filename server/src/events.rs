@@ -1,8 +1,12 @@
-//! Live updates. Every instance polls the audit log and publishes what changed to its open
-//! pages, so a change made by any process sharing the database reaches all.
+//! Live updates. Every instance reads new audit events and publishes what changed to its open
+//! pages, so a change made by any process sharing the database reaches all. On PostgreSQL every
+//! committed audit insert notifies `atom_audit` (a trigger, migration m0011), which wakes each
+//! instance's reader at once; polling (`jobs.events_poll_milliseconds`) is the fallback, and
+//! SQLite's one instance relies on it.
 
 use crate::base::audit::Kind;
 use crate::base::store;
+use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::DatabaseConnection;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -52,12 +56,18 @@ impl Events {
         self.sender.subscribe()
     }
 
-    /// Polls the audit log every `every` until `close` is called.
-    pub fn spawn_poller(&self, db: DatabaseConnection, every: Duration) {
+    /// Reads the audit log every `every`, and on PostgreSQL whenever it is notified, until
+    /// `close` is called.
+    pub fn spawn_poller(&self, db: DatabaseConnection, url: &str, every: Duration) {
         let sender = self.sender.clone();
         let closed = self.closed();
+        let url = url.starts_with("postgres").then(|| url.to_string());
         tokio::spawn(async move {
             tokio::pin!(closed);
+            let mut listener = match url {
+                Some(url) => listen(&url).await,
+                None => None,
+            };
             let mut last = store::audit::last_seq(&db).await.unwrap_or(0);
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -65,6 +75,13 @@ impl Events {
                 tokio::select! {
                     () = &mut closed => break,
                     _ = ticker.tick() => {}
+                    heard = notified(&mut listener) => {
+                        if let Err(e) = heard {
+                            // sqlx reconnects on the next receive; the ticker covers the gap.
+                            tracing::warn!(error = %e, "audit notifications interrupted");
+                            tokio::time::sleep(every).await;
+                        }
+                    }
                 }
                 let batch = match store::audit::after(&db, last, 500).await {
                     Ok(batch) => batch,
@@ -101,6 +118,30 @@ impl Events {
                 }
             }
         });
+    }
+}
+
+/// A connection listening on `atom_audit`, or None (then polling alone delivers changes).
+async fn listen(url: &str) -> Option<PgListener> {
+    let connected = async {
+        let mut listener = PgListener::connect(url).await?;
+        listener.listen("atom_audit").await?;
+        Ok::<_, sea_orm::sqlx::Error>(listener)
+    };
+    match connected.await {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for audit notifications: polling only");
+            None
+        }
+    }
+}
+
+/// The next notification (never, without a listener).
+async fn notified(listener: &mut Option<PgListener>) -> Result<(), sea_orm::sqlx::Error> {
+    match listener {
+        Some(listener) => listener.recv().await.map(|_| ()),
+        None => std::future::pending().await,
     }
 }
 

@@ -140,6 +140,10 @@ pub struct JobsConfig {
     pub revocation_interval_seconds: u64,
     /// Webhook deliveries; a failed one is retried after this, doubling, up to an hour.
     pub webhook_interval_seconds: u64,
+    /// How often each instance reads new audit events for its open pages. On PostgreSQL a
+    /// notification from the database wakes it at once; this is the fallback.
+    #[serde(default = "default_events_poll")]
+    pub events_poll_milliseconds: u64,
     /// Flow analytics (the admin overview's charts) are kept this many days.
     pub flow_stats_retention_days: u32,
 }
@@ -266,6 +270,7 @@ impl Default for Config {
                 liveness_interval_seconds: 300,
                 liveness_period_seconds: 24 * 3600,
                 webhook_interval_seconds: 5,
+                events_poll_milliseconds: default_events_poll(),
                 flow_stats_retention_days: 30,
             },
             sessions: SessionsConfig {
@@ -302,6 +307,10 @@ fn misspelled_section(name: &str) -> bool {
     name.strip_prefix("ATOM_")
         .and_then(|rest| rest.split_once("__"))
         .is_some_and(|(top, _)| !SECTIONS.iter().any(|s| top.eq_ignore_ascii_case(s)))
+}
+
+fn default_events_poll() -> u64 {
+    500
 }
 
 impl Config {

@@ -170,3 +170,42 @@ async fn instances_starting_together_migrate_once_without_errors() {
         0
     );
 }
+
+/// On PostgreSQL an instance hears of another's change when it commits, not at its next poll
+/// (issue 19: changes reached other instances' pages 291–576 ms later, at every 500 ms poll).
+/// With polling slowed to once a minute, B still announces A's new connection within seconds:
+/// the database's notification woke it.
+#[tokio::test]
+async fn on_postgresql_other_instances_hear_of_a_change_without_waiting_to_poll() {
+    if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return; // One SQLite file, one instance: nothing to notify.
+    }
+    let a = spawn_app_with(|c| c.jobs.events_poll_milliseconds = 60_000).await;
+    let b = a
+        .instance_with(|c| c.jobs.events_poll_milliseconds = 60_000)
+        .await
+        .expect("a second instance");
+    a.signed_in("nora").await;
+    let mut events = a
+        .client
+        .get(format!("{b}/api/events"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), StatusCode::OK);
+    // Both readers have made their first (immediate) poll by now; the next is a minute away.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    a.connect_github("nora-gh").await;
+    let announced = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Ok(Some(chunk)) = events.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: connection") && seen.contains("github") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(announced, Ok(true), "B heard within seconds, not a minute");
+}
