@@ -70,6 +70,8 @@ impl Events {
                 None => None,
             };
             let mut last = store::audit::last_seq(&db).await.unwrap_or(0);
+            let (mut audit_due, mut audit_sent) =
+                (false, tokio::time::Instant::now() - AUDIT_EVERY);
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
@@ -101,9 +103,12 @@ impl Events {
                         .await
                         .unwrap_or_default();
                 }
-                // No subscribers is fine: nobody is watching.
-                if !batch.is_empty() {
+                // No subscribers is fine: nobody is watching. Dashboards reload their numbers on
+                // `Audit`: at most every AUDIT_EVERY, however fast events are written.
+                audit_due |= !batch.is_empty();
+                if audit_due && audit_sent.elapsed() >= AUDIT_EVERY {
                     let _ = sender.send(Change::Audit);
+                    (audit_due, audit_sent) = (false, tokio::time::Instant::now());
                 }
                 for event in batch {
                     last = event.seq;
@@ -131,6 +136,10 @@ impl Events {
         });
     }
 }
+
+/// How often open dashboards are told to reload their numbers, at most (a change to a
+/// connection is announced at once).
+const AUDIT_EVERY: Duration = Duration::from_millis(500);
 
 /// A connection listening on `atom_audit`, or None (then polling alone delivers changes).
 async fn listen(url: &str) -> Option<PgListener> {

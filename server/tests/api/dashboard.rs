@@ -445,3 +445,28 @@ async fn an_open_page_hears_of_a_change_without_waiting_for_the_poll() {
         "heard within seconds: {seen}"
     );
 }
+
+/// Dashboards reload their numbers on `event: audit`; now that every write wakes the reader,
+/// a burst of 40 events must not make every open dashboard reload 40 times: at most twice a
+/// second (AUDIT_EVERY), while connection changes still go out at once.
+#[tokio::test]
+async fn a_burst_of_events_reloads_dashboards_at_most_twice_a_second() {
+    use server::base::audit::{Event, Kind, Origin};
+    let app = admin_app_with(|_| {}).await;
+    let mut stream = app.get("/api/events").await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let origin = Origin::internal(&app.clock);
+    for _ in 0..40 {
+        server::base::store::audit::append(&app.db, Event::new(Kind::SignIn, &origin))
+            .await
+            .expect("an event");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = read_until(&mut stream, "never", Duration::from_millis(1200)).await;
+    let reloads = seen.matches("event: audit").count();
+    assert!(
+        (1..=4).contains(&reloads),
+        "{reloads} reloads for 40 events in about 2 s"
+    );
+}
