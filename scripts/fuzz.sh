@@ -22,15 +22,21 @@ RUSTFLAGS="--cfg fuzzing $coverage" \
   cargo build --profile fuzz -p atom-fuzz --features libfuzzer --bins --target "$triple"
 
 cd server/fuzz
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 for target in $targets; do
   printf '\n==> fuzzing %s for %ss\n' "$target" "$seconds"
   mkdir -p "corpus/$target" "artifacts/$target"
-  "$CARGO_TARGET_DIR/$triple/fuzz/$target" "corpus/$target" \
+  # The fuzzer grows a copy: the committed corpus changes only once, at the end (a test run
+  # replaying it meanwhile never sees files come and go).
+  rm -rf "$scratch/$target" && cp -r "corpus/$target" "$scratch/$target"
+  "$CARGO_TARGET_DIR/$triple/fuzz/$target" "$scratch/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="artifacts/$target/" -print_final_stats=1
-  # Keep only the inputs that add coverage, so the committed corpus stays small.
-  rm -rf "corpus/$target.min" && mkdir "corpus/$target.min"
-  "$CARGO_TARGET_DIR/$triple/fuzz/$target" -merge=1 "corpus/$target.min" "corpus/$target" 2>/dev/null
-  rm -rf "corpus/$target" && mv "corpus/$target.min" "corpus/$target"
+  # The smallest set of inputs that keeps every feature found, so the corpus stays small.
+  rm -rf "$scratch/$target.min" && mkdir "$scratch/$target.min"
+  "$CARGO_TARGET_DIR/$triple/fuzz/$target" -set_cover_merge=1 "$scratch/$target.min" \
+    "$scratch/$target" 2>/dev/null
+  rm -rf "corpus/$target" && mv "$scratch/$target.min" "corpus/$target"
   echo "corpus/$target: $(ls "corpus/$target" | wc -l) inputs"
 done
