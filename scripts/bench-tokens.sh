@@ -39,8 +39,8 @@ refresh=$(node scripts/refresh-bench.mjs "$hub" "$key" "$user_id" "$work/atom.db
 kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
 
 # 100,000 connections that are not due, then a minute of refresher scans every 5 s.
-template=$(sqlite3 "$work/atom.db" "SELECT created_at FROM connections LIMIT 1")
-sqlite3 "$work/atom.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+template=$(sqlite3 -cmd ".timeout 5000" "$work/atom.db" "SELECT created_at FROM connections LIMIT 1")
+sqlite3 -cmd ".timeout 5000" "$work/atom.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
   INSERT INTO connections (id, user_id, provider, status, tokens_sealed, requested_scopes,
     granted_scopes, expires_at, account_id, account_name, created_at, updated_at, last_refreshed_at)
   SELECT printf('seed-%08d', i), printf('seed-user-%08d', i), 'outlook', 'connected', x'00', '', '',

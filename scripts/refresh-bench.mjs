@@ -10,7 +10,7 @@ const ticks = () => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
 };
-const expire = () => execFileSync('sqlite3', [dbFile,
+const expire = () => execFileSync('sqlite3', ['-cmd', '.timeout 5000', dbFile,
   "UPDATE connections SET expires_at = '2000-01-01 00:00:00+00:00' WHERE provider = 'outlook'"]);
 const url = `${hub}/api/v1/users/${userId}/connections/outlook/token`;
 const times = [];
