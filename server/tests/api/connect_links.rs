@@ -53,18 +53,6 @@ async fn follow_link(app: &TestApp, client: &reqwest::Client, url: &str) -> reqw
         .expect("continue")
 }
 
-async fn connections(app: &TestApp, user: &str) -> serde_json::Value {
-    let reader = app.api_key(&["tokens:read"]).await;
-    let response = app
-        .client
-        .get(app.url(&format!("/api/v1/users/{user}/connections")))
-        .bearer_auth(reader)
-        .send()
-        .await
-        .expect("GET");
-    response.json().await.expect("json")
-}
-
 #[tokio::test]
 async fn a_link_connects_that_users_service_from_a_fresh_browser_once() {
     let app = spawn_app().await;
@@ -90,7 +78,7 @@ async fn a_link_connects_that_users_service_from_a_fresh_browser_once() {
         "{}",
         location(&done)
     );
-    let list = connections(&app, &alice).await;
+    let list = app.connections_of(&alice).await;
     assert_eq!(list["connections"][0]["service"], "github");
     assert_eq!(list["connections"][0]["account"]["name"], "alice-gh");
 
@@ -285,7 +273,7 @@ async fn opening_a_link_shows_whose_it_is_and_uses_nothing_up() {
         location(&done)
     );
     assert_eq!(
-        connections(&app, &alice).await["connections"][0]["service"],
+        app.connections_of(&alice).await["connections"][0]["service"],
         "github"
     );
     let used = browser().get(&url).send().await.expect("used");

@@ -9,21 +9,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use server::base::store::flow_stats;
 use std::time::Duration;
 
-async fn admin_app_with(tweak: impl FnOnce(&mut server::base::config::Config)) -> TestApp {
-    let app = spawn_app_with(tweak).await;
-    server::domain::users::add(
-        &app.db,
-        "ada",
-        PASSWORD,
-        true,
-        &server::domain::users::Actor::cli(),
-    )
-    .await
-    .expect("admin");
-    app.sign_in_as(&app.client, "ada").await;
-    app
-}
-
 /// A server function called as the page calls it: a same-origin POST with a JSON body.
 async fn rpc(app: &TestApp, client: &Client, path: &str, body: &str) -> reqwest::Response {
     client
@@ -297,21 +282,6 @@ async fn an_admin_turns_a_provider_off_and_on() {
         .await
         .expect("post");
     assert_eq!(location(&unknown), "/admin/providers?error=not_found");
-}
-
-/// Reads the stream until `wanted` appears or `wait` passes; returns what was read.
-async fn read_until(stream: &mut reqwest::Response, wanted: &str, wait: Duration) -> String {
-    let mut seen = String::new();
-    let _ = tokio::time::timeout(wait, async {
-        while let Ok(Some(chunk)) = stream.chunk().await {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains(wanted) {
-                return;
-            }
-        }
-    })
-    .await;
-    seen
 }
 
 #[tokio::test]

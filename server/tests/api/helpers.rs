@@ -140,7 +140,12 @@ pub async fn spawn_app_until(
 
 /// A hub with an administrator `ada`, signed in with the app's client.
 pub async fn admin_app() -> TestApp {
-    let app = spawn_app().await;
+    admin_app_with(|_| {}).await
+}
+
+/// `admin_app`, with the configuration tweaked first.
+pub async fn admin_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let app = spawn_app_with(tweak).await;
     server::domain::users::add(
         &app.db,
         "ada",
@@ -491,6 +496,19 @@ impl TestApp {
     }
 
     /// The token API's answer for a user's service, asked with `key`.
+    /// `GET /api/v1/users/{user_id}/connections`, with a fresh `tokens:read` key.
+    pub async fn connections_of(&self, user_id: &str) -> serde_json::Value {
+        let reader = self.api_key(&["tokens:read"]).await;
+        let response = self
+            .client
+            .get(self.url(&format!("/api/v1/users/{user_id}/connections")))
+            .bearer_auth(reader)
+            .send()
+            .await
+            .expect("GET");
+        response.json().await.expect("json")
+    }
+
     pub async fn token_answer(&self, key: &str, user_id: &str, service: &str) -> Response {
         Client::new()
             .get(self.url(&format!(
@@ -512,6 +530,21 @@ impl TestApp {
             .map(|e| (e.kind, e.outcome, e.reason))
             .collect()
     }
+}
+
+/// Reads an event stream until `wanted` appears or `wait` passes; returns what was read.
+pub async fn read_until(stream: &mut Response, wanted: &str, wait: std::time::Duration) -> String {
+    let mut seen = String::new();
+    let _ = tokio::time::timeout(wait, async {
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(wanted) {
+                return;
+            }
+        }
+    })
+    .await;
+    seen
 }
 
 pub fn location(response: &Response) -> String {

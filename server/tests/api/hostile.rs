@@ -130,34 +130,13 @@ async fn a_hostile_refusal_is_neither_shown_nor_followed() {
 
 #[tokio::test]
 async fn a_hostile_account_name_is_stored_and_shown_as_text() {
-    let app = spawn_app_with(hostile).await;
-    server::domain::users::add(
-        &app.db,
-        "ada",
-        PASSWORD,
-        true,
-        &server::domain::users::Actor::cli(),
-    )
-    .await
-    .expect("an administrator");
-    app.sign_in_as(&app.client, "ada").await;
+    let app = admin_app_with(hostile).await;
     assert_eq!(
         connect_with(&app, "identity").await,
         "/connections?connected=hostile"
     );
     // The API hands the name back exactly as the provider sent it (JSON is not HTML).
-    let key = app.api_key(&["tokens:read"]).await;
-    let user = app.user_id("ada").await;
-    let listed: serde_json::Value = app
-        .client
-        .get(app.url(&format!("/api/v1/users/{user}/connections")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = app.connections_of(&app.user_id("ada").await).await;
     assert_eq!(listed["connections"][0]["account"]["name"], SCRIPT_NAME);
     // Every page that shows it shows text: the markup arrives escaped, never as tags.
     for path in ["/connections", "/admin", "/admin/audit"] {
@@ -179,18 +158,7 @@ async fn an_absurd_lifetime_is_not_believed() {
         connect_with(&app, "absurd_expiry").await,
         "/connections?connected=hostile"
     );
-    let key = app.api_key(&["tokens:read"]).await;
-    let user = app.user_id("mallory").await;
-    let listed: serde_json::Value = app
-        .client
-        .get(app.url(&format!("/api/v1/users/{user}/connections")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = app.connections_of(&app.user_id("mallory").await).await;
     let expires: chrono::DateTime<chrono::Utc> = listed["connections"][0]["expires_at"]
         .as_str()
         .expect("an expiry the hub chose")

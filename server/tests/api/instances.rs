@@ -44,20 +44,9 @@ async fn a_browser_can_alternate_between_two_instances() {
         "B completes A's flow"
     );
 
-    let announced = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        let mut seen = String::new();
-        while let Ok(Some(chunk)) = events.chunk().await {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains("event: connection") && seen.contains("github") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert_eq!(
-        announced,
-        Ok(true),
+    let seen = read_until(&mut events, "github", std::time::Duration::from_secs(5)).await;
+    assert!(
+        seen.contains("event: connection") && seen.contains("github"),
         "B's dashboards hear about the connection within seconds"
     );
 
@@ -196,16 +185,9 @@ async fn on_postgresql_other_instances_hear_of_a_change_without_waiting_to_poll(
     // Both readers have made their first (immediate) poll by now; the next is a minute away.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     a.connect_github("nora-gh").await;
-    let announced = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        let mut seen = String::new();
-        while let Ok(Some(chunk)) = events.chunk().await {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-            if seen.contains("event: connection") && seen.contains("github") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert_eq!(announced, Ok(true), "B heard within seconds, not a minute");
+    let seen = read_until(&mut events, "github", std::time::Duration::from_secs(10)).await;
+    assert!(
+        seen.contains("event: connection") && seen.contains("github"),
+        "B heard within seconds, not a minute"
+    );
 }

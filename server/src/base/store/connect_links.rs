@@ -81,6 +81,18 @@ impl Refused {
     }
 }
 
+/// The row of a token that could be ours: tokens are 43 characters, and anything much longer
+/// is not hashed at all.
+async fn find(db: &impl ConnectionTrait, token: &str) -> Result<Option<Model>, DbErr> {
+    if token.is_empty() || token.len() > 64 {
+        return Ok(None);
+    }
+    Entity::find()
+        .filter(Column::TokenHash.eq(super::digest(token)))
+        .one(db)
+        .await
+}
+
 /// The link, if it is unused and unexpired, without using it up (opening a link only shows
 /// what it will do: a link preview or a mail scanner must not spend it).
 pub async fn peek(
@@ -88,14 +100,7 @@ pub async fn peek(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Result<Model, Refused>, DbErr> {
-    if token.is_empty() || token.len() > 64 {
-        return Ok(Err(Refused::Unknown));
-    }
-    let row = Entity::find()
-        .filter(Column::TokenHash.eq(super::digest(token)))
-        .one(db)
-        .await?;
-    Ok(match row {
+    Ok(match find(db, token).await? {
         Some(row) if row.consumed_at.is_some() => Err(Refused::Used),
         Some(row) if row.expires_at <= now => Err(Refused::Expired),
         Some(row) => Ok(row),
@@ -109,28 +114,21 @@ pub async fn consume(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Result<Model, Refused>, DbErr> {
-    // Tokens are 43 characters; anything much longer is not one of ours (and is not hashed).
     if token.is_empty() || token.len() > 64 {
         return Ok(Err(Refused::Unknown));
     }
-    let hash = super::digest(token);
     let claimed = Entity::update_many()
         .col_expr(Column::ConsumedAt, Expr::value(now))
-        .filter(Column::TokenHash.eq(hash.as_str()))
+        .filter(Column::TokenHash.eq(super::digest(token)))
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
-    let row = Entity::find()
-        .filter(Column::TokenHash.eq(hash.as_str()))
-        .one(db)
-        .await?;
-    Ok(match row {
-        Some(row) if claimed.rows_affected == 1 => Ok(row),
-        Some(row) if row.consumed_at.is_some() => Err(Refused::Used),
-        Some(_) => Err(Refused::Expired),
-        None => Err(Refused::Unknown),
-    })
+    if claimed.rows_affected != 1 {
+        // Why not: used (by this or another caller), expired, or unknown.
+        return peek(db, token, now).await;
+    }
+    Ok(find(db, token).await?.ok_or(Refused::Unknown))
 }
 
 /// Forgets links that expired long ago.
