@@ -69,7 +69,7 @@ impl Events {
                 Some(url) => listen(&url).await,
                 None => None,
             };
-            let mut last = store::audit::last_seq(&db).await.unwrap_or(0);
+            let mut read = Watermark::new(store::audit::last_seq(&db).await.unwrap_or(0));
             let (mut audit_due, mut audit_sent) =
                 (false, tokio::time::Instant::now() - AUDIT_EVERY);
             let mut ticker = tokio::time::interval(every);
@@ -88,8 +88,8 @@ impl Events {
                         }
                     }
                 }
-                let mut batch = match store::audit::after(&db, last, 500).await {
-                    Ok(batch) => batch,
+                let mut batch = match store::audit::after(&db, read.last, 500).await {
+                    Ok(batch) => read.fresh(batch),
                     Err(e) => {
                         tracing::warn!(error = %e, "event poll failed");
                         continue;
@@ -99,9 +99,8 @@ impl Events {
                 while batch.is_empty() && retries > 0 {
                     retries -= 1;
                     tokio::time::sleep(Duration::from_millis(5)).await;
-                    batch = store::audit::after(&db, last, 500)
-                        .await
-                        .unwrap_or_default();
+                    let again = store::audit::after(&db, read.last, 500).await;
+                    batch = read.fresh(again.unwrap_or_default());
                 }
                 // No subscribers is fine: nobody is watching. Dashboards reload their numbers on
                 // `Audit`: at most every AUDIT_EVERY, however fast events are written.
@@ -111,7 +110,6 @@ impl Events {
                     (audit_due, audit_sent) = (false, tokio::time::Instant::now());
                 }
                 for event in batch {
-                    last = event.seq;
                     if Kind::ends_sessions(&event.kind) {
                         let who = event
                             .subject_user_id
@@ -134,6 +132,54 @@ impl Events {
                 }
             }
         });
+    }
+}
+
+/// How long a gap in the sequence is waited for (see `Watermark`).
+const GAP_WAIT: Duration = Duration::from_secs(2);
+
+/// What the reader has delivered. PostgreSQL hands out sequence numbers before commit, so a
+/// transaction that took 101 may commit after 102 was read (and a rolled-back one leaves 101
+/// empty for ever): reading on from 102 would skip 101 for good. `last` advances only over
+/// what is contiguous; events past a gap are remembered so they are delivered once, and a gap
+/// still open after `GAP_WAIT` is given up.
+struct Watermark {
+    last: i64,
+    beyond: std::collections::BTreeSet<i64>,
+    gap_since: Option<tokio::time::Instant>,
+}
+
+impl Watermark {
+    fn new(last: i64) -> Self {
+        Self {
+            last,
+            beyond: Default::default(),
+            gap_since: None,
+        }
+    }
+
+    /// The events of `batch` (everything after `last`) not delivered yet.
+    fn fresh(&mut self, batch: Vec<store::audit::Model>) -> Vec<store::audit::Model> {
+        let fresh: Vec<_> = batch
+            .into_iter()
+            .filter(|e| self.beyond.insert(e.seq))
+            .collect();
+        self.advance();
+        if let Some(&next) = self.beyond.first() {
+            let since = *self.gap_since.get_or_insert_with(tokio::time::Instant::now);
+            if since.elapsed() >= GAP_WAIT {
+                self.last = next - 1;
+                self.advance();
+            }
+        }
+        fresh
+    }
+
+    fn advance(&mut self) {
+        while self.beyond.remove(&(self.last + 1)) {
+            self.last += 1;
+            self.gap_since = None;
+        }
     }
 }
 
