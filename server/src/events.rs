@@ -1,9 +1,8 @@
 //! Live updates. Every instance reads new audit events and publishes what changed to its open
 //! pages, so a change made by any process sharing the database reaches all. On PostgreSQL every
 //! committed audit insert notifies `atom_audit` (a trigger, migration m0011), which wakes each
-//! instance's reader at once; within one process every append wakes it too (an append inside
-//! a transaction is read a few milliseconds later, once committed); polling
-//! (`jobs.events_poll_milliseconds`) is the fallback.
+//! instance's reader at once; polling (`jobs.events_poll_milliseconds`) is the fallback, and
+//! SQLite's one instance relies on it.
 
 use crate::base::audit::Kind;
 use crate::base::store;
@@ -75,11 +74,9 @@ impl Events {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
-                let mut retries = 0;
                 tokio::select! {
                     () = &mut closed => break,
                     _ = ticker.tick() => {}
-                    () = store::audit::APPENDED.notified() => retries = 3,
                     heard = notified(&mut listener) => {
                         if let Err(e) = heard {
                             // sqlx reconnects on the next receive; the ticker covers the gap.
@@ -88,20 +85,13 @@ impl Events {
                         }
                     }
                 }
-                let mut batch = match store::audit::after(&db, read.last, 500).await {
+                let batch = match store::audit::after(&db, read.last, 500).await {
                     Ok(batch) => read.fresh(batch),
                     Err(e) => {
                         tracing::warn!(error = %e, "event poll failed");
                         continue;
                     }
                 };
-                // Woken by an append in a transaction not committed yet: look again shortly.
-                while batch.is_empty() && retries > 0 {
-                    retries -= 1;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                    let again = store::audit::after(&db, read.last, 500).await;
-                    batch = read.fresh(again.unwrap_or_default());
-                }
                 // No subscribers is fine: nobody is watching. Dashboards reload their numbers on
                 // `Audit`: at most every AUDIT_EVERY, however fast events are written.
                 audit_due |= !batch.is_empty();

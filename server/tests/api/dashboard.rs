@@ -398,24 +398,6 @@ async fn refresh_outcomes_are_counted_by_reason() {
     );
 }
 
-/// One instance hears of its own changes when they are written, not at its next poll (issue
-/// 19: pages learnt of a change 291–576 ms later): with polling slowed to once a minute, an
-/// open stream still announces a new connection within seconds.
-#[tokio::test]
-async fn an_open_page_hears_of_a_change_without_waiting_for_the_poll() {
-    let app = spawn_app_with(|c| c.jobs.events_poll_milliseconds = 60_000).await;
-    app.signed_in("otto").await;
-    let mut stream = app.get("/api/events").await;
-    assert_eq!(stream.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    app.connect_github("otto-gh").await;
-    let seen = read_until(&mut stream, "event: connection", Duration::from_secs(10)).await;
-    assert!(
-        seen.contains("event: connection"),
-        "heard within seconds: {seen}"
-    );
-}
-
 /// Dashboards reload their numbers on `event: audit`; now that every write wakes the reader,
 /// a burst of 40 events must not make every open dashboard reload 40 times: at most twice a
 /// second (AUDIT_EVERY), while connection changes still go out at once.

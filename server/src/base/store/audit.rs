@@ -27,10 +27,6 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Woken after every append in this process: the live-update readers of this process read at
-/// once instead of at their next poll (other processes hear of it through PostgreSQL).
-pub static APPENDED: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
 /// Appends the event (in the caller's transaction when it passes one). Nothing else: a change
 /// to a connection queues its webhook through `domain::connections::record_change`.
 pub async fn append(
@@ -51,7 +47,6 @@ pub async fn append(
     }
     .insert(db)
     .await?;
-    APPENDED.notify_waiters();
     Ok(())
 }
 
