@@ -47,9 +47,9 @@ own process.
 | Connections page, first contentful paint, p50 | $(field "$tti" fcp_p50_ms) ms |
 | Connections page, time to interactive with an empty cache (one load) | $(field "$tti" cold_ms) ms |
 
-A write wakes the instance's reader at once (within one process; across instances on
-PostgreSQL by the database's notification), which fans the change out to its open streams;
-before 2026-11-29 it waited for a poll every 500 ms and the same change took 291–576 ms. Time to
+On PostgreSQL a write wakes every instance's reader at once (the database's notification);
+one SQLite instance reads new audit events every 500 ms, so a change reaches its pages within
+about half a second plus the page's own fetch. Time to
 interactive is taken when the page marks itself hydrated (\`data-hydrated="true"\`), measured
 from the navigation's start in Chromium's clock.
 MD
