@@ -38,6 +38,17 @@ export ATOM_MODE=production ATOM_SERVER__PUBLIC_URL=https://connect.example.test
 "$atom" keys add --to "$work/keys/master.key" >/dev/null
 "$atom" migrate >/dev/null
 
+# The guide's systemd unit, as systemd itself reads it (the binary at the path it names).
+unit_check="not checked (no systemd-analyze)"
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$work/units"
+  sed "s|/opt/atom/bin/atom|$atom|" deploy/atom@.service >"$work/units/atom@.service"
+  cp "$work/units/atom@.service" "$work/units/atom@1.service"
+  found=$(systemd-analyze verify --man=no "$work/units/atom@1.service" 2>&1 | grep -v "^$" || true)
+  [ -z "$found" ] || { echo "deploy/atom@.service: $found" >&2; exit 1; }
+  unit_check="\`systemd-analyze verify\` finds nothing in deploy/atom@.service"
+fi
+
 declare -A pids
 start() { # instance number
   local port=$((5360 + $1))
@@ -144,7 +155,7 @@ configured by deploy/nginx.conf (\`max_fails=0\`, \`proxy_next_upstream\`), each
 onto a schema a newer release had expanded, \`atom backup\` and \`atom restore\` into a new
 database, \`atom keys add\` with a rolling restart and \`atom keys rotate\`), a steady 20
 requests a second went through nginx (\`/signin\`, \`/api/github/health\`, \`/healthz\`,
-\`/api/auth/github/authorize\`).
+\`/api/auth/github/authorize\`). The unit file: $unit_check.
 
 | Requests | Failed (5xx or no answer) | Statuses |
 |---|---|---|

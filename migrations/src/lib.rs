@@ -22,6 +22,7 @@ mod m0008_flow_stats;
 mod m0009_connection_schedule;
 mod m0010_schema_floor;
 mod m0011_audit_notify;
+mod m0012_platform_users;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_connection_schedule::Migration),
             Box::new(m0010_schema_floor::Migration),
             Box::new(m0011_audit_notify::Migration),
+            Box::new(m0012_platform_users::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod events;
 mod http;
 pub mod hub;
+pub mod import_file;
 pub mod jobs;
 pub mod sandbox;
 pub mod state;
@@ -205,6 +206,24 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
 
 /// The master key from ATOM_VAULT__KEY or the key file; development mode generates one.
 /// Production refuses to generate a key and refuses a generated development key.
+/// What a command that works on connections needs (`atom import`): the domain's context on
+/// a database at the current schema, without serving anything.
+pub async fn command_ctx(config: &Config) -> anyhow::Result<Ctx> {
+    let vault = load_vault(config)?;
+    let db = store::open_current(&config.database.url).await?;
+    store::vault_check::verify(&db, &vault).await?;
+    Ok(Ctx {
+        db,
+        vault: Arc::new(vault),
+        catalog: Arc::new(providers::Catalog::from_config(config)?),
+        http: oauth::http_client(),
+        clock: Clock::system(),
+        public_url: config.server.public_url.clone(),
+        refresh_locks: Arc::new(tokens::RefreshLocks::new()),
+        probes: Arc::new(domain::health::Probes::default()),
+    })
+}
+
 pub fn load_vault(config: &Config) -> anyhow::Result<Keyring> {
     if let Some(key) = &config.vault.key {
         return Ok(Keyring::from_hex(key)?);

@@ -51,6 +51,14 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Bring tokens over from the old system: one JSON object per line (user_id, service,
+    /// access_token, and optionally refresh_token, token_secret, expires_at, scopes). Each is
+    /// checked with its provider, then stored, or refused storing nothing; a line each on
+    /// stdout. Exits 1 when any line was refused.
+    Import {
+        #[arg(long)]
+        file: PathBuf,
+    },
     /// Back the database up to a new file while hubs run (SQLite: a checked copy; PostgreSQL:
     /// pg_dump's custom format). Written under a temporary name, renamed when whole; exits 1
     /// and leaves nothing behind on failure; every hub's /metrics reports the last good one.
@@ -101,7 +109,8 @@ enum ApikeyCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// tokens:read (fresh tokens, list connections), connections:write (delete).
+        /// tokens:read (fresh tokens, list connections), connections:write (delete, connect
+        /// and portal links), users:read, users:write, connections:import.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
     },
@@ -256,6 +265,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey { command } => {
             let db = server::base::store::open_current(&config.database.url).await?;
             apikey(&db, command).await?;
+        }
+        Command::Import { file } => {
+            let ctx = server::command_ctx(&config).await?;
+            let summary = server::import_file::run(&ctx, &file).await?;
+            println!("imported {}, refused {}", summary.imported, summary.refused);
+            if summary.refused > 0 {
+                std::process::exit(1);
+            }
         }
         Command::Backup { to } => {
             let db = server::base::store::open_current(&config.database.url).await?;

@@ -34,16 +34,31 @@ pub enum ApiScope {
     TokensRead,
     /// Delete connections and create connect links.
     ConnectionsWrite,
+    /// Read the platform's users.
+    UsersRead,
+    /// Create, update and delete the platform's users.
+    UsersWrite,
+    /// Bring tokens over from another system.
+    ConnectionsImport,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 2] = [ApiScope::TokensRead, ApiScope::ConnectionsWrite];
+    pub const ALL: [ApiScope; 5] = [
+        ApiScope::TokensRead,
+        ApiScope::ConnectionsWrite,
+        ApiScope::UsersRead,
+        ApiScope::UsersWrite,
+        ApiScope::ConnectionsImport,
+    ];
 
     /// The scope's name on keys, in the API's documentation and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::TokensRead => "tokens:read",
             Self::ConnectionsWrite => "connections:write",
+            Self::UsersRead => "users:read",
+            Self::UsersWrite => "users:write",
+            Self::ConnectionsImport => "connections:import",
         }
     }
 
@@ -52,6 +67,12 @@ impl ApiScope {
         match self {
             Self::TokensRead => "Read fresh access tokens and list connections",
             Self::ConnectionsWrite => "Delete connections and create connect links",
+            Self::UsersRead => "Read the platform's users",
+            Self::UsersWrite => {
+                "Create, update and delete users (deleting revokes their connections); \
+                 connect links for new user ids"
+            }
+            Self::ConnectionsImport => "Import tokens from another system (each is checked first)",
         }
     }
 
@@ -144,6 +165,8 @@ pub const AUDIT_KINDS: &[&str] = &[
     "api.connect_link_created",
     "connect_link.opened",
     "connect_link.rejected",
+    "api.portal_link_created",
+    "portal_link.opened",
     "admin.user_created",
     "admin.user_disabled",
     "admin.user_enabled",
@@ -153,6 +176,8 @@ pub const AUDIT_KINDS: &[&str] = &[
     "admin.provider_enabled",
     "admin.provider_disabled",
     "admin.backup_made",
+    "admin.user_updated",
+    "admin.user_deleted",
     "security.cross_origin_rejected",
     "security.decrypt_failed",
 ];

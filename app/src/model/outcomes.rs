@@ -22,12 +22,14 @@ pub enum ConnectFailure {
     IdentityFailed,
     /// An administrator turned the provider off.
     ProviderDisabled,
+    /// A connect link expected another provider account than the one approved.
+    WrongAccount,
     /// Something failed on our side.
     Internal,
 }
 
 impl ConnectFailure {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::InvalidState,
         Self::IssuerMismatch,
         Self::AccessDenied,
@@ -35,6 +37,7 @@ impl ConnectFailure {
         Self::ExchangeFailed,
         Self::IdentityFailed,
         Self::ProviderDisabled,
+        Self::WrongAccount,
         Self::Internal,
     ];
 
@@ -48,6 +51,7 @@ impl ConnectFailure {
             Self::ExchangeFailed => "exchange_failed",
             Self::IdentityFailed => "identity_failed",
             Self::ProviderDisabled => "provider_disabled",
+            Self::WrongAccount => "wrong_account",
             Self::Internal => "internal",
         }
     }
@@ -70,6 +74,11 @@ impl ConnectFailure {
             ),
             Self::ProviderDisabled => format!(
                 "Connections to {provider} are turned off on this hub. Ask your administrator."
+            ),
+            Self::WrongAccount => format!(
+                "That is not the {provider} account this link was made for. Nothing was \
+                 stored and what {provider} issued was given back; sign in to {provider} with \
+                 the expected account and ask for a new link."
             ),
             Self::InvalidState => {
                 "That sign-in link has expired or was already used. Start again with Connect."

@@ -30,6 +30,10 @@ pub enum Kind {
     ProviderEnabled,
     ProviderDisabled,
     BackupMade,
+    UserUpdated,
+    UserDeleted,
+    PortalLinkCreated,
+    PortalLinkOpened,
 }
 
 impl Kind {
@@ -61,6 +65,10 @@ impl Kind {
             Self::ProviderEnabled => "admin.provider_enabled",
             Self::ProviderDisabled => "admin.provider_disabled",
             Self::BackupMade => "admin.backup_made",
+            Self::UserUpdated => "admin.user_updated",
+            Self::UserDeleted => "admin.user_deleted",
+            Self::PortalLinkCreated => "api.portal_link_created",
+            Self::PortalLinkOpened => "portal_link.opened",
         }
     }
 
@@ -83,6 +91,7 @@ impl Kind {
             Self::PasswordChanged,
             Self::RoleChanged,
             Self::UserDisabled,
+            Self::UserDeleted,
         ]
         .iter()
         .any(|kind| kind.name() == name)

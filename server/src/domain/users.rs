@@ -38,7 +38,7 @@ pub struct Actor {
     pub id: Option<String>,
     /// Where the change came from.
     pub origin: Origin,
-    /// `admin`, `cli` or `setup_link`.
+    /// `admin`, `cli`, `setup_link` or `api`.
     pub via: &'static str,
 }
 
@@ -61,10 +61,19 @@ impl Actor {
         }
     }
 
-    fn event(&self, kind: Kind, subject: &str) -> Event {
+    pub(crate) fn event(&self, kind: Kind, subject: &str) -> Event {
         Event::new(kind, &self.origin)
             .on(self.id.as_deref(), subject)
             .reason(self.via)
+    }
+
+    /// The backend API, with this key (`apikey:<id>` is the actor).
+    pub fn api_key(key_id: &str, origin: Origin) -> Self {
+        Self {
+            id: Some(format!("apikey:{key_id}")),
+            origin,
+            via: "api",
+        }
     }
 
     /// An event about an API key: who acted, and which key (`apikey:<id>`).

@@ -59,10 +59,15 @@ impl FromRequestParts<AppState> for Origin {
 
 /// Checks a password off the async threads; an unknown user costs the same argon2id work.
 pub async fn password_matches(user: Option<&store::users::Model>, password: String) -> bool {
+    // A user the platform provisioned has no password: the same work as an unknown name, and
+    // never a match (not even with the dummy hash's own password).
     let hash = user
         .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.clone());
-    crate::base::passwords::verify(password, hash).await
+        .filter(|hash| hash != store::users::NO_PASSWORD);
+    let has_password = hash.is_some();
+    let matches =
+        crate::base::passwords::verify(password, hash.unwrap_or_else(|| DUMMY_HASH.clone())).await;
+    matches && has_password
 }
 
 #[derive(Deserialize)]

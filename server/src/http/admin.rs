@@ -118,28 +118,26 @@ pub async fn set_state(
     }
 }
 
-#[derive(Deserialize)]
-pub struct NewKey {
-    name: String,
-    tokens_read: Option<String>,
-    connections_write: Option<String>,
-}
-
+/// The new key form: its name, and a checkbox per scope named after it (`tokens_read`).
 pub async fn create_key(
     State(state): State<AppState>,
     origin: Origin,
     Admin(me): Admin,
-    Form(form): Form<NewKey>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let scopes: Vec<ApiScope> = [
-        (form.tokens_read.is_some(), ApiScope::TokensRead),
-        (form.connections_write.is_some(), ApiScope::ConnectionsWrite),
-    ]
-    .into_iter()
-    .filter_map(|(on, scope)| on.then_some(scope))
-    .collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let name = field("name").unwrap_or_default().to_string();
+    let scopes: Vec<ApiScope> = ApiScope::ALL
+        .into_iter()
+        .filter(|scope| field(&scope.as_str().replace(':', "_")).is_some())
+        .collect();
     let actor = Actor::admin(&me.id, origin);
-    let (row, key) = match api_keys::create(&state.db, &form.name, &scopes, &actor).await {
+    let (row, key) = match api_keys::create(&state.db, &name, &scopes, &actor).await {
         Ok(created) => created,
         Err(KeyError::Db(e)) => return Err(e.into()),
         Err(KeyError::BadName | KeyError::NoScope) => return Ok(back("keys", Notice::BadKeyName)),

@@ -64,27 +64,75 @@ impl ApiKey {
     }
 }
 
-/// 404 `unknown_user` unless the user exists.
-pub(super) async fn user_exists(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    existing_user(state, user_id).await.map(|_| ())
+/// The user a route names, by the platform's own id or the hub's; 404 `unknown_user` when
+/// there is none.
+pub(super) async fn user_exists(
+    state: &AppState,
+    user_id: &str,
+) -> Result<store::users::Model, ApiError> {
+    if !crate::domain::platform_users::valid_platform_id(user_id) {
+        return Err(unknown_user());
+    }
+    store::users::by_platform_id(&state.db, user_id)
+        .await?
+        .ok_or_else(unknown_user)
 }
 
-/// 404 `unknown_user` unless the user exists, 403 `user_disabled` if an administrator disabled
+/// As [`user_exists`], and 403 `user_disabled` if an administrator or the platform disabled
 /// them: nothing is handed out or started for a disabled user (listing and deleting their
 /// connections still work).
-pub(super) async fn active_user(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    if existing_user(state, user_id).await?.disabled {
+pub(super) async fn active_user(
+    state: &AppState,
+    user_id: &str,
+) -> Result<store::users::Model, ApiError> {
+    let user = user_exists(state, user_id).await?;
+    if user.disabled {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "user_disabled",
             "This user is disabled.",
         ));
     }
-    Ok(())
+    Ok(user)
 }
 
-async fn existing_user(state: &AppState, user_id: &str) -> Result<store::users::Model, ApiError> {
-    store::users::by_id(&state.db, user_id)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_user", "No such user."))
+pub(super) fn unknown_user() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "unknown_user", "No such user.")
+}
+
+/// The (enabled) user a link or an import is for, by the platform's id or the hub's; one the
+/// platform has not provisioned yet is made now, with no profile, when the key has
+/// `users:write`.
+pub(super) async fn user_or_new(
+    state: &AppState,
+    key: &ApiKey,
+    origin: &Origin,
+    user_id: &str,
+) -> Result<store::users::Model, ApiError> {
+    match active_user(state, user_id).await {
+        Err(e) if e.code == "unknown_user" && key.require(ApiScope::UsersWrite).is_ok() => {
+            new_user(state, key, origin, user_id).await
+        }
+        found => found,
+    }
+}
+
+async fn new_user(
+    state: &AppState,
+    key: &ApiKey,
+    origin: &Origin,
+    platform_id: &str,
+) -> Result<store::users::Model, ApiError> {
+    use crate::domain::platform_users::{provision, valid_platform_id};
+    if !valid_platform_id(platform_id) {
+        return Err(unknown_user());
+    }
+    let actor = crate::domain::users::Actor::api_key(&key.0.id, origin.clone());
+    let (user, _) = provision(&state.db, platform_id, Default::default(), None, &actor)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "provisioning a user failed");
+            ApiError::internal()
+        })?;
+    Ok(user)
 }

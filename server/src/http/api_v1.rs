@@ -15,6 +15,10 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// How every route names a user.
+pub const USER_ID: &str =
+    "The platform's own id for the user (set by `PUT /api/v1/users/{user_id}`), or the hub's";
+
 /// Every error of the API: a fixed code and a human-readable message.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Error)]
@@ -37,6 +41,23 @@ pub struct Connection {
     pub expires_at: Option<String>,
     #[schema(format = DateTime)]
     pub connected_at: String,
+}
+
+impl Connection {
+    /// A stored connection as the API shows it.
+    pub fn of(row: &store::connections::Model, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            service: row.provider.clone(),
+            status: connection_state(Some(row), now).as_str().to_string(),
+            account: Account {
+                id: row.account_id.clone(),
+                name: row.account_name.clone(),
+            },
+            scopes: split_scopes(&row.granted_scopes),
+            expires_at: row.expires_at.map(|t| t.to_rfc3339()),
+            connected_at: row.created_at.to_rfc3339(),
+        }
+    }
 }
 
 /// The provider account a connection belongs to.
@@ -91,7 +112,7 @@ pub struct Disconnected {
     pub revocation: String,
 }
 
-fn ready_provider(
+pub(super) fn ready_provider(
     state: &AppState,
     service: &str,
 ) -> Result<std::sync::Arc<crate::base::providers::Provider>, ApiError> {
@@ -107,7 +128,7 @@ fn ready_provider(
     path = "/api/v1/users/{user_id}/connections",
     operation_id = "listConnections",
     description = "Requires an API key with the `tokens:read` scope.",
-    params(("user_id" = String, Path, description = "The user's id")),
+    params(("user_id" = String, Path, description = USER_ID)),
     responses(
         (status = 200, description = "Success", body = ConnectionList),
         (status = 404, description = "`unknown_user`", body = ErrorBody),
@@ -120,24 +141,10 @@ pub async fn list_connections(
     Path(user_id): Path<String>,
 ) -> Result<Json<ConnectionList>, ApiError> {
     key.require(ApiScope::TokensRead)?;
-    user_exists(&state, &user_id).await?;
-    let rows = store::connections::for_user(&state.db, &user_id).await?;
-    let connections = rows
-        .iter()
-        .map(|row| Connection {
-            service: row.provider.clone(),
-            status: connection_state(Some(row), state.clock.now())
-                .as_str()
-                .to_string(),
-            account: Account {
-                id: row.account_id.clone(),
-                name: row.account_name.clone(),
-            },
-            scopes: split_scopes(&row.granted_scopes),
-            expires_at: row.expires_at.map(|t| t.to_rfc3339()),
-            connected_at: row.created_at.to_rfc3339(),
-        })
-        .collect();
+    let user = user_exists(&state, &user_id).await?;
+    let rows = store::connections::for_user(&state.db, &user.id).await?;
+    let now = state.clock.now();
+    let connections = rows.iter().map(|row| Connection::of(row, now)).collect();
     Ok(Json(ConnectionList {
         user_id,
         connections,
@@ -151,7 +158,7 @@ pub async fn list_connections(
     operation_id = "getToken",
     description = "Requires an API key with the `tokens:read` scope.",
     params(
-        ("user_id" = String, Path, description = "The user's id"),
+        ("user_id" = String, Path, description = USER_ID),
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
         ("token" = inline(Option<TokenKind>), Query, description = "`user` (the default) or, for Slack configured with `bot_scopes`, `bot`: the installation's bot token"),
     ),
@@ -193,8 +200,8 @@ pub async fn token(
         }
     };
     let provider = ready_provider(&state, &service)?;
-    active_user(&state, &user_id).await?;
-    let fresh = access_token(&state, &user_id, &provider)
+    let user = active_user(&state, &user_id).await?;
+    let fresh = access_token(&state, &user.id, &provider)
         .await
         .map_err(|e| match e {
             TokenError::NotConnected => ApiError::new(
@@ -231,7 +238,7 @@ pub async fn token(
     };
     let kind = if bot { "bot" } else { "user" };
     let event = key
-        .event(Kind::TokenIssued, &origin, &user_id)
+        .event(Kind::TokenIssued, &origin, &user.id)
         .provider(&service)
         .reason(&format!("connection:{}:{kind}", fresh.connection_id));
     store::audit::append(&state.db, event).await?;
@@ -251,7 +258,7 @@ pub async fn token(
     operation_id = "deleteConnection",
     description = "Requires an API key with the `connections:write` scope.",
     params(
-        ("user_id" = String, Path, description = "The user's id"),
+        ("user_id" = String, Path, description = USER_ID),
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
     ),
     responses(
@@ -267,16 +274,16 @@ pub async fn delete_connection(
     Path((user_id, service)): Path<(String, String)>,
 ) -> Result<Json<Disconnected>, ApiError> {
     key.require(ApiScope::ConnectionsWrite)?;
-    user_exists(&state, &user_id).await?;
+    let user = user_exists(&state, &user_id).await?;
     let lookup = ready_provider(&state, &service);
     let provider =
-        super::connect::configured_or_connected(&state, lookup, &service, &user_id).await?;
-    let event = key.event(Kind::Disconnected, &origin, &user_id);
+        super::connect::configured_or_connected(&state, lookup, &service, &user.id).await?;
+    let event = key.event(Kind::Disconnected, &origin, &user.id);
     let revoked = crate::domain::disconnect::disconnect(
         &state,
         &service,
         provider.as_deref(),
-        &user_id,
+        &user.id,
         event,
     )
     .await?;

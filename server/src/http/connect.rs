@@ -4,6 +4,7 @@ use super::auth::SignedIn;
 use super::continue_page;
 use super::error::{wants_html, ApiError};
 use super::limits::Limit;
+use super::session::LinkCallback;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::{Lookup, Provider};
 use crate::base::store;
@@ -15,10 +16,12 @@ use app::model::ConnectFailure;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+use tower_sessions::Session;
 
 fn provider(state: &AppState, service: &str) -> Result<Arc<Provider>, ApiError> {
     match state.catalog.lookup(service) {
@@ -121,7 +124,7 @@ pub async fn begin_connect(
         session_binding: &binding,
         origin: &origin,
     };
-    let url = match flow::start(&state, &who, &provider, &return_to).await {
+    let url = match flow::start(&state, &who, &provider, &return_to, &Default::default()).await {
         Ok(url) => url,
         Err(StartError::Disabled) if wants_html(&headers) => {
             let back = failure_page(ConnectFailure::ProviderDisabled, &service);
@@ -158,6 +161,8 @@ pub async fn complete_connect(
     headers: HeaderMap,
     origin: Origin,
     signed_in: Option<SignedIn>,
+    linked: Option<Extension<LinkCallback>>,
+    session: Session,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &service)?;
     let address = origin.ip.as_deref().unwrap_or_default();
@@ -195,14 +200,19 @@ pub async fn complete_connect(
         session_binding: &binding,
         origin: &origin,
     };
-    let target = match flow::complete(&state, &who, &provider, params).await {
-        Ok(return_to) => with_query(&return_to, "connected", &service),
-        Err(CompleteError(ConnectFailure::InvalidState | ConnectFailure::IssuerMismatch)) => {
-            return Err(invalid_state())
-        }
-        Err(CompleteError(failure)) => failure_page(failure, &service),
+    let outcome = flow::complete(&state, &who, &provider, params).await;
+    let mut response = if linked.is_some() {
+        super::link_done::after_callback(&state, &session, &provider, &user, outcome).await?
+    } else {
+        let target = match outcome {
+            Ok(return_to) => with_query(&return_to, "connected", &service),
+            Err(CompleteError(ConnectFailure::InvalidState | ConnectFailure::IssuerMismatch)) => {
+                return Err(invalid_state())
+            }
+            Err(CompleteError(failure)) => failure_page(failure, &service),
+        };
+        Redirect::to(&target).into_response()
     };
-    let mut response = Redirect::to(&target).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::REFERRER_POLICY,

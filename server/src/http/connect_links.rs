@@ -1,13 +1,14 @@
 //! Connect links: a backend asks for a short-lived, single-use URL; the browser that opens it
 //! may connect that one service for that one user, and nothing else (see session::grant_link).
 
-use super::api_key::{active_user, ApiKey};
+use super::api_key::{user_or_new, ApiKey};
 use super::api_v1::ErrorBody;
 use super::error::ApiError;
 use super::limits::Limit;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::Lookup;
 use crate::base::store::{self, connect_links};
+use crate::domain::oauth::expected::Expected;
 use crate::domain::oauth::flow::{self, StartError, Who};
 use crate::state::AppState;
 use app::model::admin::ApiScope;
@@ -25,10 +26,18 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
+    /// The platform's own id for the user, or the hub's.
     user_id: String,
     service: String,
     /// A relative path on the hub to come back to (default `/connections`).
     return_to: Option<String>,
+    /// The provider account expected (an email, login or account id): passed on to providers
+    /// that take a hint (Google, Microsoft, GitHub, OpenID) and checked at the callback, where
+    /// another account stores nothing and what the provider issued is revoked.
+    login_hint: Option<String>,
+    /// The domain the account's email must have (`example.com`); only for services whose
+    /// identity answer carries an email (Gmail, Google Drive, Outlook, Teams, Dropbox, Asana).
+    email_domain: Option<String>,
 }
 
 /// A connect link: its URL holds the token, shown this once.
@@ -44,11 +53,13 @@ pub struct LinkCreated {
     post,
     path = "/api/v1/connect-links",
     operation_id = "createConnectLink",
-    description = "Requires an API key with the `connections:write` scope.",
+    description = "Requires an API key with the `connections:write` scope. A `user_id` the hub \
+                   does not know yet is created (with no name or email) when the key also has \
+                   `users:write`; otherwise it is 404 `unknown_user`.",
     request_body = NewLink,
     responses(
         (status = 201, description = "Success", body = LinkCreated),
-        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 400, description = "`bad_request`: malformed JSON; `invalid_request`: a malformed `login_hint` or `email_domain`, or an `email_domain` for a service that does not tell the hub the account's email", body = ErrorBody),
         (status = 403, description = "`user_disabled`: an administrator disabled this user", body = ErrorBody),
         (status = 404, description = "`unknown_user` or `unknown_service`", body = ErrorBody),
         (status = 409, description = "`provider_not_configured`", body = ErrorBody),
@@ -69,8 +80,8 @@ pub async fn create(
             "Send JSON with user_id, service and optionally return_to.",
         )
     })?;
-    match state.catalog.lookup(&body.service) {
-        Lookup::Ready(_) => {}
+    let provider = match state.catalog.lookup(&body.service) {
+        Lookup::Ready(provider) => provider,
         Lookup::NotConfigured => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -79,34 +90,49 @@ pub async fn create(
             ))
         }
         Lookup::Unknown => return Err(ApiError::unknown_service(state.catalog.names())),
-    }
-    if body.user_id.len() > 64 {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_user",
-            "No such user.",
-        ));
-    }
-    active_user(&state, &body.user_id).await?;
+    };
+    let expected = Expected::new(body.login_hint, body.email_domain)
+        .checked(&provider)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;
+    let user = user_or_new(&state, &key, &origin, &body.user_id).await?;
     let return_to = flow::safe_return_to(body.return_to.as_deref());
     let link = connect_links::NewLink {
-        user_id: &body.user_id,
+        user_id: &user.id,
         provider: &body.service,
         return_to: &return_to,
         created_by: &key.0.id,
+        expected_account: expected.to_stored(),
     };
-    // The link and its audit event commit together.
+    issue(&state, &key, &origin, link, Kind::ConnectLinkCreated).await
+}
+
+/// Stores the link with its audit event (one transaction); its URL, shown this once.
+pub(super) async fn issue(
+    state: &AppState,
+    key: &ApiKey,
+    origin: &Origin,
+    link: connect_links::NewLink<'_>,
+    kind: Kind,
+) -> Result<(StatusCode, Json<LinkCreated>), ApiError> {
+    let (user_id, provider) = (link.user_id.to_string(), link.provider.to_string());
     let txn = state.db.begin().await?;
     let (row, token) = connect_links::create(&txn, link, state.clock.now()).await?;
-    let event = key
-        .event(Kind::ConnectLinkCreated, &origin, &body.user_id)
-        .provider(&body.service)
+    let mut event = key
+        .event(kind, origin, &user_id)
         .reason(&format!("link:{}", row.id));
+    if !provider.is_empty() {
+        event = event.provider(&provider);
+    }
     store::audit::append(&txn, event).await?;
     txn.commit().await?;
     use secrecy::ExposeSecret;
+    let path = if provider.is_empty() {
+        "portal"
+    } else {
+        "connect"
+    };
     let mut url = state.config.server.public_url.clone();
-    url.set_path(&format!("/connect/{}", token.expose_secret()));
+    url.set_path(&format!("/{path}/{}", token.expose_secret()));
     url.set_query(None);
     Ok((
         StatusCode::CREATED,
@@ -118,7 +144,7 @@ pub async fn create(
 }
 
 /// Refused links: a page that says so (the link's own URL is never echoed).
-fn refused() -> ApiError {
+pub(super) fn refused() -> ApiError {
     ApiError {
         html: true,
         ..ApiError::new(
@@ -180,14 +206,28 @@ pub async fn open(
         .await
         .map_err(|e| ApiError { html: true, ..e })?;
     let link = connect_links::peek(&state.db, &token, state.clock.now()).await?;
-    let (_, user, provider) = target(&state, &origin, link).await?;
-    let (service, who) = (&provider.display_name, &user.username);
+    let (link, user, provider) = target(&state, &origin, link).await?;
+    let (service, who) = (
+        &provider.display_name,
+        user.name.as_ref().unwrap_or(&user.username),
+    );
+    let account = match Expected::from_stored(link.expected_account.as_deref()) {
+        Expected {
+            login_hint: Some(hint),
+            ..
+        } => format!("the {service} account {hint}"),
+        Expected {
+            email_domain: Some(domain),
+            ..
+        } => format!("a {service} account of {domain}"),
+        _ => format!("the {service} account you approve next"),
+    };
     Ok(super::continue_page::confirm(
         &format!("Connect {service} for {who}?"),
         &format!(
             "This link connects a {service} account to {who}'s connections on ATOM Connect. \
-             Continue only if you are {who}: the {service} account you approve next is \
-             connected for {who}, and the link then stops working."
+             Continue only if you are {who}: {account} is connected for {who}, and the link \
+             then stops working."
         ),
         &format!("/connect/{token}"),
         &format!("Continue to {service}"),
@@ -226,7 +266,7 @@ pub async fn proceed(
         session_binding: &binding,
         origin: &origin,
     };
-    let url = flow::start(&state, &who, &provider, &link.return_to)
+    let url = flow::start(&state, &who, &provider, &link.return_to, &Expected::from_stored(link.expected_account.as_deref()))
     .await
     .map_err(|e| match e {
         StartError::Disabled => page(super::connect::provider_disabled()),

@@ -53,6 +53,20 @@ pub fn confirm(
     button: &str,
     back: Option<(&str, &str)>,
 ) -> Response {
+    let form = format!(
+        "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
+        escape(action),
+        escape(button)
+    );
+    shell(title, text, &form, back)
+}
+
+/// A page of the hub that only tells: a title, a text and, where there is one, a way on.
+pub fn notice(title: &str, text: &str, back: Option<(&str, &str)>) -> Response {
+    shell(title, text, "", back)
+}
+
+fn shell(title: &str, text: &str, form: &str, back: Option<(&str, &str)>) -> Response {
     let back = back
         .map(|(href, label)| format!("<p><a href=\"{}\">{}</a></p>", escape(href), escape(label)))
         .unwrap_or_default();
@@ -60,14 +74,10 @@ pub fn confirm(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · ATOM Connect</title></head><body><main>\
-         <h1>{title}</h1><p>{text}</p>\
-         <form method=\"post\" action=\"{action}\">\
-         <button type=\"submit\">{button}</button></form>{back}\
+         <h1>{title}</h1><p>{text}</p>{form}{back}\
          </main></body></html>",
         title = escape(title),
         text = escape(text),
-        action = escape(action),
-        button = escape(button),
     );
     let mut response = Html(body).into_response();
     response.headers_mut().insert(

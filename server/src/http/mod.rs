@@ -3,13 +3,16 @@
 mod account;
 mod admin;
 mod admin_audit;
+mod api_import;
 mod api_key;
+mod api_users;
 mod api_v1;
 mod auth;
 mod connect;
 mod connect_links;
 mod continue_page;
 pub mod error;
+mod link_done;
 pub use guard::audit_repeated_refusals;
 mod events;
 mod guard;
@@ -17,6 +20,7 @@ pub(crate) mod limits;
 pub mod metrics;
 pub mod openapi;
 mod password;
+mod portal_links;
 mod request_id;
 mod session;
 mod setup;
@@ -112,6 +116,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/connect/{token}",
             get(connect_links::open).post(connect_links::proceed),
+        )
+        .route("/connect/done", get(link_done::page).post(link_done::undo))
+        .route(
+            "/portal/{token}",
+            get(portal_links::open).post(portal_links::proceed),
         )
         // A function nobody declared: Leptos' own 400, whoever asks.
         .route("/rpc/{*name}", post(server_fn).get(server_fn));

@@ -3,7 +3,7 @@
 //! routed, with the schema of what it really answers.
 
 use super::api_v1::{self, ErrorBody};
-use super::connect_links;
+use super::{api_import, api_users, connect_links, portal_links};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json, Router};
@@ -46,7 +46,12 @@ impl Modify for KeyedRoutes {
             ),
         );
         for item in doc.paths.paths.values_mut() {
-            let operations = [&mut item.get, &mut item.post, &mut item.delete];
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ];
             for operation in operations.into_iter().flatten() {
                 if operation.security.is_none() {
                     add_key_errors(operation);
@@ -100,7 +105,15 @@ fn parts() -> (Router<AppState>, Document) {
         .routes(routes!(api_v1::list_connections))
         .routes(routes!(api_v1::delete_connection))
         .routes(routes!(api_v1::token))
+        .routes(routes!(api_import::import_connection))
         .routes(routes!(connect_links::create))
+        .routes(routes!(portal_links::create))
+        .routes(routes!(
+            api_users::put_user,
+            api_users::get_user,
+            api_users::delete_user
+        ))
+        .routes(routes!(api_users::list_users))
         .split_for_parts();
     KeyedRoutes.modify(&mut doc);
     (router, doc)

@@ -50,6 +50,11 @@ pub async fn start_session(
 #[derive(Clone)]
 pub struct SessionBinding(pub String);
 
+/// Marks a callback completed on a connect link's grant (the browser is not signed in): its
+/// outcome is shown on a page of its own (`link_done`), not on the Connections page.
+#[derive(Clone)]
+pub struct LinkCallback;
+
 const LINK_KEY: &str = "connect_link";
 
 /// What a browser that opened a connect link holds: it may complete that one flow (the
@@ -109,6 +114,7 @@ async fn use_link_grant(state: &AppState, session: &Session, request: &mut Reque
             request
                 .extensions_mut()
                 .insert(SessionBinding(grant.binding));
+            request.extensions_mut().insert(LinkCallback);
             true
         }
         Ok(_) => false,

@@ -149,13 +149,22 @@ fn consent_page(family: &Family, q: &Params, check: Check) -> Response {
     } else {
         scopes
     };
+    // A hint suggests the account, as the providers document it (GitHub's `login`, Google's
+    // and Microsoft's `login_hint`): the login field starts with it; the user may change it.
+    let suggested = q
+        .get("login")
+        .or_else(|| q.get("login_hint"))
+        .and_then(|hint| hint.split('@').next())
+        .filter(|login| !login.is_empty())
+        .unwrap_or("sandbox-user");
+    let suggested = escape(suggested);
     let title = escape(family.title);
     let body = format!(
         "<h1>Sandbox {title}</h1><p>Authorize <strong>ATOM Connect</strong> to use your \
          sandbox {title} account. Requested scopes: <code>{scopes}</code></p>\
          <form method=\"post\">{fields}\
          <label for=\"login\">Login</label>\
-         <input id=\"login\" name=\"login\" value=\"sandbox-user\" required maxlength=\"39\">\
+         <input id=\"login\" name=\"login\" value=\"{suggested}\" required maxlength=\"39\">\
          <button type=\"submit\" name=\"decision\" value=\"allow\">Authorize</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Cancel</button></form>"
     );

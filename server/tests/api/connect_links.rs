@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 
-async fn create_link(
+pub(crate) async fn create_link(
     app: &TestApp,
     key: &str,
     body: serde_json::Value,
@@ -39,7 +39,11 @@ async fn link_for(app: &TestApp, username: &str) -> (String, String) {
 
 /// Opens a link as its user would: the hub's page first (naming the service and the user),
 /// then its Continue button, a POST from the hub's origin. The answer to that POST.
-async fn follow_link(app: &TestApp, client: &reqwest::Client, url: &str) -> reqwest::Response {
+pub(crate) async fn follow_link(
+    app: &TestApp,
+    client: &reqwest::Client,
+    url: &str,
+) -> reqwest::Response {
     let page = client.get(url).send().await.expect("open");
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
@@ -73,11 +77,18 @@ async fn a_link_connects_that_users_service_from_a_fresh_browser_once() {
     let callback = app.consent(&authorize, "alice-gh", "allow").await;
     let done = visitor.get(callback).send().await.expect("callback");
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    assert!(
-        location(&done).contains("connected=github"),
-        "{}",
-        location(&done)
+    assert_eq!(
+        location(&done),
+        "/connect/done",
+        "a page of its own, not a sign-in"
     );
+    let page = visitor
+        .get(app.url("/connect/done"))
+        .send()
+        .await
+        .expect("done");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("GitHub connected as alice-gh"), "{html}");
     let list = app.connections_of(&alice).await;
     assert_eq!(list["connections"][0]["service"], "github");
     assert_eq!(list["connections"][0]["account"]["name"], "alice-gh");
@@ -267,11 +278,7 @@ async fn opening_a_link_shows_whose_it_is_and_uses_nothing_up() {
     let authorize: url::Url = location(&opened).parse().expect("provider url");
     let callback = app.consent(&authorize, "alice-gh", "allow").await;
     let done = visitor.get(callback).send().await.expect("callback");
-    assert!(
-        location(&done).contains("connected=github"),
-        "{}",
-        location(&done)
-    );
+    assert_eq!(location(&done), "/connect/done");
     assert_eq!(
         app.connections_of(&alice).await["connections"][0]["service"],
         "github"

@@ -1,5 +1,5 @@
-//! Connect links: 256 random bits handed to a backend once, stored as a SHA-256 hash,
-//! consumed exactly once within their short lifetime.
+//! Connect and portal links: 256 random bits handed to a backend once, stored as a SHA-256
+//! hash, consumed exactly once within their short lifetime.
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub consumed_at: Option<DateTimeUtc>,
+    /// JSON: the provider account the link expects (`oauth::expected`), if any.
+    pub expected_account: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -26,14 +28,20 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// The `provider` of a portal link: it opens its user's whole Connections page. No service
+/// has this name, so a portal link is never a connect link (nor the reverse).
+pub const PORTAL: &str = "";
+
 /// A link is usable for this long after it was created.
 pub const LINK_LIFETIME_MINUTES: i64 = 10;
 
 pub struct NewLink<'a> {
     pub user_id: &'a str,
+    /// The service to connect, or [`PORTAL`].
     pub provider: &'a str,
     pub return_to: &'a str,
     pub created_by: &'a str,
+    pub expected_account: Option<String>,
 }
 
 /// Creates a link; returns its row and the token (the only time it exists in clear).
@@ -57,6 +65,7 @@ pub async fn create(
         created_at: Set(now),
         expires_at: Set(now + chrono::Duration::minutes(LINK_LIFETIME_MINUTES)),
         consumed_at: Set(None),
+        expected_account: Set(link.expected_account),
     }
     .insert(db)
     .await?;

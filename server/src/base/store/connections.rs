@@ -109,6 +109,20 @@ pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Mo
         .await
 }
 
+/// Whether the provider account `account_id` has a connection to any of these services.
+pub async fn account_connected(
+    db: &impl ConnectionTrait,
+    services: &[String],
+    account_id: &str,
+) -> Result<bool, DbErr> {
+    let count = Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Provider.is_in(services.iter().cloned()))
+        .count(db)
+        .await?;
+    Ok(count > 0)
+}
+
 /// Inserts the connection, or replaces the tokens and identity of the existing one.
 pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> {
     let active = ActiveModel {

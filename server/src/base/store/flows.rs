@@ -17,6 +17,8 @@ pub struct Model {
     pub redirect_uri: String,
     pub return_to: String,
     pub created_at: DateTimeUtc,
+    /// JSON: the provider account a connect link expects (`oauth::expected`).
+    pub expected_account: Option<String>,
     pub expires_at: DateTimeUtc,
     pub consumed_at: Option<DateTimeUtc>,
 }
@@ -37,6 +39,7 @@ pub struct NewFlow {
     pub redirect_uri: String,
     pub return_to: String,
     pub lifetime: chrono::Duration,
+    pub expected_account: Option<String>,
 }
 
 pub async fn insert(
@@ -52,6 +55,7 @@ pub async fn insert(
         provider: Set(flow.provider),
         verifier_sealed: Set(flow.verifier_sealed),
         expected_issuer: Set(flow.expected_issuer),
+        expected_account: Set(flow.expected_account),
         redirect_uri: Set(flow.redirect_uri),
         return_to: Set(flow.return_to),
         created_at: Set(now),

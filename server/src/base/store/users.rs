@@ -16,7 +16,17 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Sessions signed in under an older epoch are over (password or role changed).
     pub session_epoch: i64,
+    /// The platform's own id for a user its backend provisioned (`PUT /api/v1/users/{id}`).
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// The backend's JSON object, as sent.
+    pub metadata: Option<String>,
 }
+
+/// The password hash of a user who has none (provisioned by the platform): it matches no
+/// password, and signing in as that user costs the same work as an unknown name.
+pub const NO_PASSWORD: &str = "";
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
@@ -63,9 +73,108 @@ pub async fn insert(
         disabled: Set(false),
         created_at: Set(now),
         session_epoch: Set(0),
+        external_id: Set(None),
+        name: Set(None),
+        email: Set(None),
+        metadata: Set(None),
     }
     .insert(db)
     .await
+}
+
+/// What the platform says of one of its users.
+#[derive(Default)]
+pub struct Profile {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// A user the platform provisions under its own id: no password, the user role.
+pub async fn insert_external(
+    db: &impl sea_orm::ConnectionTrait,
+    external_id: &str,
+    username: &str,
+    profile: Profile,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Model, DbErr> {
+    ActiveModel {
+        id: Set(super::new_id()),
+        username: Set(username.to_string()),
+        password_hash: Set(NO_PASSWORD.to_string()),
+        role: Set(Role::User.as_str().to_string()),
+        disabled: Set(false),
+        created_at: Set(now),
+        session_epoch: Set(0),
+        external_id: Set(Some(external_id.to_string())),
+        name: Set(profile.name),
+        email: Set(profile.email),
+        metadata: Set(profile.metadata),
+    }
+    .insert(db)
+    .await
+}
+
+/// Replaces a user's name, email and metadata.
+pub async fn set_profile(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+    profile: Profile,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Name, Expr::value(profile.name))
+        .col_expr(Column::Email, Expr::value(profile.email))
+        .col_expr(Column::Metadata, Expr::value(profile.metadata))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The user the API names: by the platform's id first, then by the hub's own.
+pub async fn by_platform_id(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+) -> Result<Option<Model>, DbErr> {
+    let by_external = Entity::find()
+        .filter(Column::ExternalId.eq(id))
+        .one(db)
+        .await?;
+    match by_external {
+        Some(user) => Ok(Some(user)),
+        None => Entity::find_by_id(id.to_string()).one(db).await,
+    }
+}
+
+/// A page of users in creation order, after the user with id `after` (a cursor).
+pub async fn page(
+    db: &impl sea_orm::ConnectionTrait,
+    after: Option<&Model>,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::{Condition, QuerySelect};
+    let mut query = Entity::find()
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(
+            Condition::any()
+                .add(Column::CreatedAt.gt(after.created_at))
+                .add(
+                    Condition::all()
+                        .add(Column::CreatedAt.eq(after.created_at))
+                        .add(Column::Id.gt(after.id.as_str())),
+                ),
+        );
+    }
+    query.all(db).await
+}
+
+/// Deletes a user's row (their connections are gone first).
+pub async fn delete(db: &impl sea_orm::ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(())
 }
 
 /// The users with these ids (the audit viewer names a page's actors and subjects).

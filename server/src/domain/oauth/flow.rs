@@ -9,6 +9,7 @@
 //! parameter, the exchange last.
 
 use super::callback::CallbackParams;
+use super::expected::Expected;
 use super::record::{self, Steps};
 use super::{oauth1, oauth2};
 use crate::base::audit::Origin;
@@ -114,15 +115,22 @@ pub async fn start(
     who: &Who<'_>,
     provider: &Provider,
     return_to: &str,
+    expected: &Expected,
 ) -> Result<Url, StartError> {
     if !store::provider_settings::is_enabled(&ctx.db, &provider.service).await? {
         return Err(StartError::Disabled);
     }
     let redirect_uri = ctx.redirect_uri(&provider.service);
-    let begun = match provider.protocol {
+    let mut begun = match provider.protocol {
         Protocol::OAuth2 => oauth2::begin(ctx, provider, &redirect_uri).await?,
         Protocol::OAuth1 => oauth1::begin(ctx, provider, &redirect_uri).await?,
     };
+    for (name, value) in expected.authorize_params(provider) {
+        begun
+            .authorize_url
+            .query_pairs_mut()
+            .append_pair(name, &value);
+    }
     let flow_id = store::new_id();
     let binding = flow_binding(&flow_id, &who.user.id, provider);
     let flow = NewFlow {
@@ -138,6 +146,7 @@ pub async fn start(
         redirect_uri,
         return_to: return_to.to_string(),
         lifetime: chrono::Duration::minutes(FLOW_LIFETIME_MINUTES),
+        expected_account: expected.to_stored(),
     };
     record::started(ctx, flow, who.origin).await?;
     Ok(begun.authorize_url)
@@ -207,6 +216,13 @@ async fn run(
     let account = super::who_am_i(ctx, provider, endpoints, &grant.tokens)
         .await
         .map_err(|_| ConnectFailure::IdentityFailed)?;
+    let expected = Expected::from_stored(flow.expected_account.as_deref());
+    if !expected.is_empty() && !expected.matches(&account) {
+        super::expected::give_back(ctx, provider, &grant.tokens, &account)
+            .await
+            .map_err(|e| CompleteError::from(e).0)?;
+        return Err(ConnectFailure::WrongAccount);
+    }
     Ok((flow, grant, account))
 }
 

@@ -26,6 +26,8 @@ pub struct Account {
     pub id: String,
     /// A name people recognise (login, email or display name).
     pub name: String,
+    /// The account's email, where the who-am-I answer carries a reliable one (`read_email`).
+    pub email: Option<String>,
     /// Scopes the provider reports on the identity call (GitHub's X-OAuth-Scopes).
     pub scopes: Option<String>,
 }
@@ -81,6 +83,7 @@ pub async fn who_am_i(
     Ok(Account {
         name: name.unwrap_or_else(|| id.clone()),
         id,
+        email: read_email(provider.identity, &body),
         scopes,
     })
 }
@@ -110,6 +113,32 @@ fn refused_in_body(identity: Identity, body: &Value) -> bool {
             body.get("error").and_then(Value::as_str),
             Some("token_revoked" | "invalid_auth" | "account_inactive")
         )
+}
+
+/// The account's email from a who-am-I answer, where the provider gives a reliable one:
+/// OpenID userinfo unless `email_verified` is false, Microsoft Graph's `mail` (else the
+/// `userPrincipalName`), Dropbox's when `email_verified` (its documentation: "do not rely on
+/// this without checking"), Asana's `data.email`, GitHub's public `email` (often null).
+pub fn read_email(identity: Identity, body: &Value) -> Option<String> {
+    let text = |pointer: &str| {
+        body.pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|s| s.contains('@'))
+            .map(str::to_string)
+    };
+    let verified = |pointer: &str| body.pointer(pointer).and_then(Value::as_bool);
+    match identity {
+        Identity::OidcUserinfo => {
+            text("/email").filter(|_| verified("/email_verified") != Some(false))
+        }
+        Identity::MicrosoftGraph => text("/mail").or_else(|| text("/userPrincipalName")),
+        Identity::DropboxAccount => {
+            text("/email").filter(|_| verified("/email_verified") == Some(true))
+        }
+        Identity::AsanaMe => text("/data/email"),
+        Identity::GitHubUser => text("/email"),
+        Identity::SlackAuthTest | Identity::NotionMe | Identity::TrelloMember => None,
+    }
 }
 
 /// The account id and display name from a who-am-I answer, per provider.

@@ -4,6 +4,7 @@
 
 pub mod callback;
 pub mod exchange;
+pub mod expected;
 pub mod flow;
 pub mod identity;
 pub mod oauth1;

@@ -142,6 +142,7 @@ pub(super) async fn identify(
     Ok(Account {
         name: name.unwrap_or_else(|| id.clone()),
         id,
+        email: None,
         scopes: None,
     })
 }

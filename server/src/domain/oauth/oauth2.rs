@@ -96,6 +96,7 @@ pub(super) async fn identify(
         return Ok(Account {
             id: String::new(),
             name: String::new(),
+            email: None,
             scopes: None,
         });
     }

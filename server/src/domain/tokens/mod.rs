@@ -11,7 +11,7 @@
 
 mod refresh;
 
-pub(crate) use refresh::{mark_needs_reauth, refresh_grant};
+pub(crate) use refresh::{grant_is_dead, mark_needs_reauth, refresh_grant};
 
 use crate::base::providers::Provider;
 use crate::base::store::{self, connections};

@@ -19,7 +19,7 @@ use sea_orm::TransactionTrait;
 /// - Microsoft identity platform (MSAL's `InteractionRequiredAuthErrorCodes`): the server's
 ///   `interaction_required` (e.g. AADSTS50076, MFA), `consent_required` (AADSTS65001),
 ///   `login_required` and `bad_token` need the user.
-pub(super) fn grant_is_dead(code: &str) -> bool {
+pub(crate) fn grant_is_dead(code: &str) -> bool {
     matches!(
         code,
         "invalid_grant"

@@ -1,0 +1,224 @@
+//! Connect links that expect a provider account, and the page after a link's callback:
+//! "connected as …" with a one-click undo. A link opened by the wrong person, who approves
+//! their own account, stores nothing and gives back what the provider issued.
+
+use crate::connect_links::create_link;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A link for `username`'s `service` with these extra fields; the authorize URL it leads to
+/// and the browser that followed it.
+async fn open_link(
+    app: &TestApp,
+    username: &str,
+    service: &str,
+    extra: serde_json::Value,
+) -> (url::Url, reqwest::Client) {
+    app.add_user(username).await;
+    let key = app.api_key(&["connections:write"]).await;
+    let mut body = json!({ "user_id": app.user_id(username).await, "service": service });
+    body.as_object_mut()
+        .expect("object")
+        .extend(extra.as_object().expect("object").clone());
+    let (status, answer) = create_link(app, &key, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let url = answer["url"].as_str().expect("url").to_string();
+    let visitor = browser();
+    let page = visitor.get(&url).send().await.expect("page");
+    let html = page.text().await.expect("html");
+    let continued = visitor
+        .post(&url)
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("continue");
+    assert_eq!(continued.status(), StatusCode::SEE_OTHER, "{html}");
+    (location(&continued).parse().expect("provider url"), visitor)
+}
+
+fn param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn a_link_expecting_an_account_refuses_another_stores_nothing_and_gives_it_back() {
+    let app = spawn_app().await;
+    let (authorize, visitor) = open_link(
+        &app,
+        "ada",
+        "gmail",
+        json!({ "login_hint": "ada@gmail.test" }),
+    )
+    .await;
+    // Google takes the hint (developers.google.com/identity/protocols/oauth2/web-server).
+    assert_eq!(
+        param(&authorize, "login_hint").as_deref(),
+        Some("ada@gmail.test")
+    );
+    // Eve opens Ada's forwarded link and approves her own Google account.
+    let callback = app.consent(&authorize, "eve", "allow").await;
+    let answer = visitor.get(callback).send().await.expect("callback");
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let html = answer.text().await.expect("html");
+    assert!(
+        html.contains("not the Gmail account this link was made for"),
+        "{html}"
+    );
+    assert_eq!(app.count("connections").await, 0, "nothing stored");
+    let issued = app.sandbox.issued_access_tokens().pop().expect("issued");
+    assert!(
+        !app.sandbox.token_is_live(&issued),
+        "what Google issued was revoked"
+    );
+    assert!(
+        app.audit_kinds()
+            .await
+            .iter()
+            .any(|(k, _, r)| k == "connection.connect_failed"
+                && r.as_deref() == Some("wrong_account"))
+    );
+
+    // Ada herself, with her own link: connected, and the page names the account.
+    let (authorize, visitor) = open_link(
+        &app,
+        "ada2",
+        "gmail",
+        json!({ "login_hint": "ADA@gmail.test" }),
+    )
+    .await;
+    let callback = app.consent(&authorize, "ada", "allow").await;
+    let done = visitor.get(callback).send().await.expect("callback");
+    assert_eq!(location(&done), "/connect/done");
+    let html = visitor
+        .get(app.url("/connect/done"))
+        .send()
+        .await
+        .expect("done")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Gmail connected as"), "{html}");
+}
+
+#[tokio::test]
+async fn an_email_domain_is_checked_and_refused_where_the_provider_tells_no_email() {
+    let app = spawn_app().await;
+    let (authorize, visitor) = open_link(
+        &app,
+        "ann",
+        "gmail",
+        json!({ "email_domain": "example.com" }),
+    )
+    .await;
+    assert_eq!(param(&authorize, "hd").as_deref(), Some("example.com"));
+    let callback = app.consent(&authorize, "ann", "allow").await;
+    let answer = visitor.get(callback).send().await.expect("callback");
+    assert_eq!(
+        answer.status(),
+        StatusCode::BAD_REQUEST,
+        "ann@gmail.test is not of example.com"
+    );
+    assert_eq!(app.count("connections").await, 0);
+
+    let (authorize, visitor) = open_link(
+        &app,
+        "ann2",
+        "outlook",
+        json!({ "email_domain": "@Example.COM" }),
+    )
+    .await;
+    // Microsoft takes a domain hint (learn.microsoft.com/.../v2-oauth2-auth-code-flow).
+    assert_eq!(
+        param(&authorize, "domain_hint").as_deref(),
+        Some("example.com")
+    );
+    drop((authorize, visitor));
+
+    // GitHub takes `login` (docs.github.com/.../authorizing-oauth-apps) and checks it.
+    let (authorize, _) = open_link(&app, "gus", "github", json!({ "login_hint": "gus-gh" })).await;
+    assert_eq!(param(&authorize, "login").as_deref(), Some("gus-gh"));
+
+    // Slack's auth.test tells no email: a domain there could never be checked.
+    app.add_user("sam").await;
+    let key = app.api_key(&["connections:write"]).await;
+    let sam = app.user_id("sam").await;
+    for extra in [
+        json!({ "service": "slack", "email_domain": "example.com" }),
+        json!({ "service": "github", "login_hint": "two words" }),
+        json!({ "service": "github", "login_hint": "" }),
+    ] {
+        let mut body = json!({ "user_id": sam });
+        body.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        let (status, answer) = create_link(&app, &key, body).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            "{extra}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_connected_page_undoes_the_links_connection_once_from_its_browser_only() {
+    let app = spawn_app().await;
+    let (authorize, visitor) = open_link(&app, "bob", "github", json!({})).await;
+    let callback = app.consent(&authorize, "bob-gh", "allow").await;
+    visitor.get(callback).send().await.expect("callback");
+    let issued = app.sandbox.issued_access_tokens().pop().expect("issued");
+    let page = visitor
+        .get(app.url("/connect/done"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("GitHub connected as bob-gh"), "{html}");
+    assert!(html.contains("Undo: disconnect bob-gh"), "{html}");
+
+    let elsewhere = browser()
+        .post(app.url("/connect/done"))
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("other browser");
+    assert_eq!(
+        elsewhere.status(),
+        StatusCode::BAD_REQUEST,
+        "another browser has nothing to undo"
+    );
+    let forged = visitor
+        .post(app.url("/connect/done"))
+        .header(reqwest::header::ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .expect("cross-site");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("connections").await, 1);
+
+    let undone = visitor
+        .post(app.url("/connect/done"))
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("undo");
+    assert_eq!(undone.status(), StatusCode::OK);
+    assert!(undone
+        .text()
+        .await
+        .expect("html")
+        .contains("GitHub disconnected"));
+    assert_eq!(app.count("connections").await, 0);
+    assert!(!app.sandbox.token_is_live(&issued), "revoked at GitHub");
+    let again = visitor
+        .post(app.url("/connect/done"))
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("again");
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "once");
+}
