@@ -72,6 +72,15 @@ export const hubEnv: Record<string, string> = {
   ATOM_PROVIDERS__HOSTILE__USERINFO_URL: 'http://127.0.0.1:5159/hostile/userinfo',
   ATOM_PROVIDERS__HOSTILE__CLIENT_ID: 'hostile-client',
   ATOM_PROVIDERS__HOSTILE__CLIENT_SECRET: 'hostile-secret',
+  // Single sign-on to the dashboard through the same oidc-provider (sso.spec.ts): people of
+  // corp.test, administrators by the atom-admins group.
+  ATOM_AUTH__OIDC__ISSUER: oidcIssuer,
+  ATOM_AUTH__OIDC__CLIENT_ID: 'atom-e2e',
+  ATOM_AUTH__OIDC__CLIENT_SECRET: 'atom-e2e-secret',
+  ATOM_AUTH__OIDC__DISPLAY_NAME: 'Corp SSO',
+  ATOM_AUTH__OIDC__ADMIN_CLAIM: 'groups',
+  ATOM_AUTH__OIDC__ADMIN_VALUE: 'atom-admins',
+  ATOM_AUTH__OIDC__ALLOWED_DOMAINS: '[corp.test]',
 };
 
 // A second hub on the same database, as behind a load balancer: same public URL, its own
@@ -88,7 +97,7 @@ export const oidcEnv: Record<string, string> = {
   OIDC_PORT: '5160',
   OIDC_CLIENT_ID: 'atom-e2e',
   OIDC_CLIENT_SECRET: 'atom-e2e-secret',
-  OIDC_REDIRECT_URIS: `${baseURL}/api/auth/oidc/callback,${baseURL}/api/auth/plain/callback`,
+  OIDC_REDIRECT_URIS: `${baseURL}/api/auth/oidc/callback,${baseURL}/api/auth/plain/callback,${baseURL}/auth/sso/callback`,
 };
 
 export const USERNAME = 'alice';

@@ -18,6 +18,8 @@ pub trait Hub: Send + Sync + 'static {
     async fn providers(&self) -> Result<Vec<ProviderRow>, AppError>;
     /// The admin overview's charts and newest events.
     async fn overview(&self, window: Window) -> Result<Overview, AppError>;
+    /// How the sign-in page offers to sign in (public).
+    async fn sign_in_options(&self) -> Result<crate::model::SignInOptions, AppError>;
 }
 
 /// How the server hands the hub to server functions (through Leptos context).

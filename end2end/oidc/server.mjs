@@ -23,14 +23,17 @@ const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
 const clientAuth = process.env.OIDC_CLIENT_AUTH || 'client_secret_post';
 const issuer = `http://${host}:${port}`;
 
+// The default account, and the organisation's people for single sign-on to the hub's
+// dashboard (sso.spec.ts), chosen by the authorization request's login_hint (their email).
 const ACCOUNT_ID = 'oidc-user-1';
-const CLAIMS = {
-  sub: ACCOUNT_ID,
-  name: 'Olivia OIDC',
-  email: 'olivia@example.test',
-  email_verified: true,
-  preferred_username: 'olivia',
+const ACCOUNTS = {
+  [ACCOUNT_ID]: { name: 'Olivia OIDC', email: 'olivia@example.test', email_verified: true, preferred_username: 'olivia' },
+  'sso-admin': { name: 'Ana Admin', email: 'ana@corp.test', email_verified: true, groups: ['staff', 'atom-admins'] },
+  'sso-user': { name: 'Uma User', email: 'uma@corp.test', email_verified: true, groups: ['staff'] },
+  'sso-outsider': { name: 'Otto Outside', email: 'otto@elsewhere.test', email_verified: true, groups: ['atom-admins'] },
 };
+const accountFor = (hint) =>
+  Object.keys(ACCOUNTS).find((id) => hint && ACCOUNTS[id].email === hint) ?? ACCOUNT_ID;
 
 // A signing key made per run (avoids the provider's development-key warning).
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -56,12 +59,12 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   claims: {
     openid: ['sub'],
-    profile: ['name', 'preferred_username'],
+    profile: ['name', 'preferred_username', 'groups'],
     email: ['email', 'email_verified'],
   },
   async findAccount(_ctx, sub) {
-    if (sub !== ACCOUNT_ID) return undefined;
-    return { accountId: sub, async claims() { return { ...CLAIMS }; } };
+    if (!ACCOUNTS[sub]) return undefined;
+    return { accountId: sub, async claims() { return { sub, ...ACCOUNTS[sub] }; } };
   },
   pkce: { required: () => true }, // only S256 exists in oidc-provider 9
   // By default offline_access is silently dropped unless the request has prompt=consent,
@@ -92,9 +95,10 @@ provider.proxy = false;
 async function finishInteraction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const { params, prompt } = details;
+  const accountId = accountFor(params.login_hint);
   const grant = details.grantId
     ? await provider.Grant.find(details.grantId)
-    : new provider.Grant({ accountId: ACCOUNT_ID, clientId: params.client_id });
+    : new provider.Grant({ accountId, clientId: params.client_id });
   const scope = new Set(String(params.scope || '').split(' ').filter(Boolean));
   for (const s of prompt.details?.missingOIDCScope || []) scope.add(s);
   if (scope.size) grant.addOIDCScope([...scope].join(' '));
@@ -111,7 +115,7 @@ async function finishInteraction(req, res) {
   }
   const grantId = await grant.save();
   await provider.interactionFinished(req, res, {
-    login: { accountId: ACCOUNT_ID },
+    login: { accountId },
     consent: { grantId },
   }, { mergeWithLastSubmission: false });
 }

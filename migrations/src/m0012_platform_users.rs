@@ -1,5 +1,7 @@
 //! The platform's own user ids: a user the backend provisions (`PUT /api/v1/users/{id}`) keeps
 //! that id, a display name, an email and the backend's metadata (JSON), and needs no password.
+//! A user who signs in through the organisation's OpenID provider keeps its `iss#sub`
+//! (`sso_subject`, unique).
 //! A connect link, and the flow it starts, may expect a provider account (JSON
 //! `expected_account`: a login hint, an email domain), checked at the callback.
 //! Expand-only: nullable columns and a unique index (several NULLs are allowed on both
@@ -17,6 +19,7 @@ enum Users {
     Name,
     Email,
     Metadata,
+    SsoSubject,
 }
 
 #[derive(DeriveIden)]
@@ -48,6 +51,10 @@ impl MigrationTrait for Migration {
                 .null()
                 .to_owned(),
             ColumnDef::new(Users::Metadata).text().null().to_owned(),
+            ColumnDef::new(Users::SsoSubject)
+                .string_len(512)
+                .null()
+                .to_owned(),
         ];
         // SQLite adds one column per statement.
         for mut column in columns {
@@ -81,17 +88,23 @@ impl MigrationTrait for Migration {
                 .unique()
                 .to_owned(),
         )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("users_sso_subject")
+                .table(Users::Table)
+                .col(Users::SsoSubject)
+                .unique()
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("users_external_id")
-                .table(Users::Table)
-                .to_owned(),
-        )
-        .await?;
+        for index in ["users_external_id", "users_sso_subject"] {
+            m.drop_index(Index::drop().name(index).table(Users::Table).to_owned())
+                .await?;
+        }
         m.alter_table(
             Table::alter()
                 .table(PendingFlows::Table)
@@ -111,6 +124,7 @@ impl MigrationTrait for Migration {
             Users::Name,
             Users::Email,
             Users::Metadata,
+            Users::SsoSubject,
         ] {
             m.alter_table(
                 Table::alter()

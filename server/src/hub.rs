@@ -187,6 +187,13 @@ impl Hub for ServerHub {
             .await
             .map_err(unavailable(Loadable::Overview))
     }
+
+    async fn sign_in_options(&self) -> Result<app::model::SignInOptions, AppError> {
+        Ok(app::model::SignInOptions {
+            sso: self.state.catalog.sign_in().map(|p| p.display_name.clone()),
+            password: self.state.config.auth.password_sign_in,
+        })
+    }
 }
 
 /// Events per page in the audit viewer.

@@ -12,6 +12,9 @@ use crate::model::error::AppError;
 /// group.
 pub const ADMIN_PREFIX: &str = "/rpc/admin/";
 
+/// The prefix of the functions anyone may call, signed in or not (the sign-in page's).
+pub const PUBLIC_PREFIX: &str = "/rpc/public/";
+
 /// The signed-in user on this request (the server's session middleware put it there).
 #[cfg(feature = "ssr")]
 pub(crate) fn current_user() -> Result<crate::model::CurrentUser, AppError> {

@@ -11,6 +11,15 @@ pub use outcomes::{ConnectFailure, Revocation};
 
 use serde::{Deserialize, Serialize};
 
+/// How the sign-in page offers to sign in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// Single sign-on's name ("Sign in with …"), when it is configured.
+    pub sso: Option<String>,
+    /// Whether username and password sign in.
+    pub password: bool,
+}
+
 /// The signed-in user, as the server's session middleware puts it in the request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurrentUser {

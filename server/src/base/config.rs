@@ -23,6 +23,7 @@ const SECTIONS: &[&str] = &[
     "sessions",
     "webhooks",
     "audit",
+    "auth",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +51,82 @@ pub struct Config {
     pub webhooks: BTreeMap<String, WebhookEndpoint>,
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// `[auth]`: how people sign in to the dashboard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Username and password (true by default). False leaves single sign-on the only way in
+    /// (the first administrator can still come from `atom user add` and sign in through it).
+    #[serde(default = "yes")]
+    pub password_sign_in: bool,
+    /// `[auth.oidc]`: single sign-on through the organisation's OpenID Connect provider.
+    #[serde(default)]
+    pub oidc: Option<OidcSignIn>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            password_sign_in: true,
+            oidc: None,
+        }
+    }
+}
+
+/// `[auth.oidc]`: the provider (discovered from `issuer`), the hub's client there (its
+/// redirect URI is `<public_url>/auth/sso/callback`), who may sign in and who is an admin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSignIn {
+    pub issuer: Url,
+    pub client_id: String,
+    #[serde(skip_serializing)]
+    pub client_secret: SecretString,
+    /// On the sign-in page's button: "Sign in with <display_name>".
+    #[serde(default = "single_sign_on")]
+    pub display_name: String,
+    /// The claim that makes an administrator (e.g. `groups`); unset: nobody becomes one
+    /// through single sign-on, and roles are the dashboard's to set.
+    #[serde(default)]
+    pub admin_claim: Option<String>,
+    /// The value the claim must be or contain (e.g. `atom-admins`); unset: the claim is true.
+    #[serde(default)]
+    pub admin_value: Option<String>,
+    /// Email domains that may sign in (a verified email is always required); empty: any.
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    /// Hosts besides the issuer's that its endpoints may be on.
+    #[serde(default)]
+    pub endpoint_hosts: Vec<String>,
+}
+
+fn single_sign_on() -> String {
+    "single sign-on".into()
+}
+
+impl OidcSignIn {
+    /// A configuration for tests of what it decides.
+    #[cfg(test)]
+    pub fn example() -> Self {
+        Self {
+            issuer: Url::parse("https://sso.example.test").expect("url"),
+            client_id: "hub".into(),
+            client_secret: SecretString::from("secret"),
+            display_name: single_sign_on(),
+            admin_claim: None,
+            admin_value: None,
+            allowed_domains: Vec::new(),
+            endpoint_hosts: Vec::new(),
+        }
+    }
 }
 
 /// `[audit]`: how long the audit log keeps events. By default, for ever.
@@ -291,6 +368,7 @@ impl Default for Config {
             providers: BTreeMap::new(),
             webhooks: BTreeMap::new(),
             audit: AuditConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

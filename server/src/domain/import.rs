@@ -165,7 +165,16 @@ async fn refresh(
     let grant = refresh_grant(ctx, provider, &refresh_token)
         .await
         .map_err(|e| match e {
-            ExchangeError::Rejected(code) if grant_is_dead(&code) => ImportError::DeadToken,
+            // The provider answered, and refused: this grant will not come back to life
+            // (whatever the code; `grant_is_dead`'s are only the commonest).
+            ExchangeError::Rejected(code) => {
+                tracing::info!(
+                    dead = grant_is_dead(&code),
+                    "an imported grant's refresh was refused"
+                );
+                ImportError::DeadToken
+            }
+            ExchangeError::Status(status) if status < 500 => ImportError::DeadToken,
             _ => ImportError::Unavailable,
         })?;
     tokens.access_token = grant.tokens.access_token;

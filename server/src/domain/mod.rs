@@ -18,6 +18,7 @@ pub mod overview;
 pub mod platform_users;
 pub mod provider_settings;
 pub mod rotation;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 

@@ -83,6 +83,15 @@ pub async fn sign_in(
     headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, super::error::ApiError> {
+    if !state.config.auth.password_sign_in {
+        let mut page = super::continue_page::notice(
+            "Password sign-in is off",
+            "This hub signs people in through single sign-on only.",
+            Some(("/signin", "Back to sign-in")),
+        );
+        *page.status_mut() = axum::http::StatusCode::FORBIDDEN;
+        return Ok(page);
+    }
     let throttled = |e: super::error::ApiError| e.for_browser(&headers);
     let address = address_group(origin.ip.as_deref().unwrap_or_default());
     let account = form.username.to_lowercase();

@@ -20,9 +20,13 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportBody {
+    /// Visible ASCII, as every provider's tokens are (RFC 6750 §2.1).
+    #[schema(pattern = "^[!-~]+$", max_length = 4096)]
     pub access_token: String,
+    #[schema(pattern = "^[!-~]+$", max_length = 4096)]
     pub refresh_token: Option<String>,
     /// Trello (OAuth 1.0a): the token secret.
+    #[schema(pattern = "^[!-~]+$", max_length = 4096)]
     pub token_secret: Option<String>,
     /// RFC 3339; omitted for tokens that do not expire (or when unknown).
     #[schema(format = DateTime)]
@@ -33,6 +37,15 @@ pub struct ImportBody {
 impl ImportBody {
     /// The grant, or why the body cannot be one.
     pub fn grant(self) -> Result<OldGrant, &'static str> {
+        let token_like = |t: &str| t.len() <= 4096 && t.bytes().all(|b| b.is_ascii_graphic());
+        let tokens = [
+            Some(&self.access_token),
+            self.refresh_token.as_ref(),
+            self.token_secret.as_ref(),
+        ];
+        if !tokens.into_iter().flatten().all(|t| token_like(t)) {
+            return Err("Tokens are 1 to 4096 visible ASCII characters.");
+        }
         let expires_at = match self.expires_at.as_deref() {
             None => None,
             Some(at) => Some(

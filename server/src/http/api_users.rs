@@ -22,11 +22,17 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
-    /// Up to 128 characters.
+    /// Up to 128 characters, no control characters.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]{0,128}$")]
     name: Option<String>,
-    /// Up to 254 characters, with an `@`.
+    /// An address: one `@` with something on each side; no spaces or control characters; up
+    /// to 254 characters. Empty (like null): no email.
+    #[schema(
+        pattern = r"^([^\s@\x00-\x1f\x7f-\x9f]+@[^\s@\x00-\x1f\x7f-\x9f]+)?$",
+        max_length = 254
+    )]
     email: Option<String>,
-    /// Any JSON object of the backend's, up to 4 KiB.
+    /// Any JSON object of the backend's, up to 16 KiB.
     #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// `true` disables the user (their tokens are refused at once), `false` enables them;
@@ -86,9 +92,19 @@ pub struct UserPage {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u64>,
     /// The previous page's `next_cursor`.
     cursor: Option<String>,
+}
+
+/// The id a PUT gives a user.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PutPath {
+    /// The platform's own id for the user (1 to 128 visible ASCII characters), or the hub's.
+    #[param(pattern = "^[!-~]{1,128}$")]
+    user_id: String,
 }
 
 /// A user deleted, with their connections.
@@ -116,11 +132,15 @@ fn profile_of(input: UserInput) -> Result<(Profile, Option<bool>), ApiError> {
         ));
     }
     let email = input.email.filter(|e| !e.is_empty());
+    // Exactly the schema's pattern.
     let email_ok = |e: &str| {
-        let at = e.find('@');
-        e.len() <= 254
-            && at.is_some_and(|at| at > 0 && at < e.len() - 1)
-            && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        let part = |p: &str| {
+            !p.is_empty()
+                && !p
+                    .chars()
+                    .any(|c| c == '@' || c.is_whitespace() || c.is_control())
+        };
+        e.chars().count() <= 254 && e.split_once('@').is_some_and(|(a, b)| part(a) && part(b))
     };
     if email.as_deref().is_some_and(|e| !email_ok(e)) {
         return Err(bad("email must be an address such as ada@example.com."));
@@ -129,8 +149,8 @@ fn profile_of(input: UserInput) -> Result<(Profile, Option<bool>), ApiError> {
         Some(map) => Some(serde_json::Value::Object(map).to_string()),
         None => None,
     };
-    if metadata.as_ref().is_some_and(|m| m.len() > 4096) {
-        return Err(bad("metadata may hold at most 4 KiB of JSON."));
+    if metadata.as_ref().is_some_and(|m| m.len() > 16 * 1024) {
+        return Err(bad("metadata may hold at most 16 KiB of JSON."));
     }
     let profile = Profile {
         name,
@@ -148,7 +168,7 @@ fn profile_of(input: UserInput) -> Result<(Profile, Option<bool>), ApiError> {
     description = "Requires an API key with the `users:write` scope. The id is the platform's \
                    own (1 to 128 visible ASCII characters). The user needs no password: they \
                    reach the hub through connect links.",
-    params(("user_id" = String, Path, description = USER_ID)),
+    params(PutPath),
     request_body = UserInput,
     responses(
         (status = 200, description = "Updated, or already so", body = User),
@@ -162,7 +182,7 @@ pub async fn put_user(
     State(state): State<AppState>,
     key: ApiKey,
     origin: Origin,
-    Path(user_id): Path<String>,
+    Path(PutPath { user_id }): Path<PutPath>,
     body: Result<Json<UserInput>, JsonRejection>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     key.require(ApiScope::UsersWrite)?;
@@ -213,7 +233,8 @@ pub async fn get_user(
     params(PageQuery),
     responses(
         (status = 200, description = "Success", body = UserPage),
-        (status = 400, description = "`invalid_request`: a limit outside 1 to 200, or a cursor this hub never gave", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: a limit outside 1 to 200", body = ErrorBody),
+        (status = 404, description = "`unknown_cursor`: the cursor names no user (never given, or its user was deleted since)", body = ErrorBody),
     ),
     extensions(("x-required-scope" = json!("users:read"))),
 )]
@@ -236,7 +257,13 @@ pub async fn list_users(
         match query.cursor.as_deref() {
             None => None,
             Some(cursor) => Some(store::users::by_id(&state.db, cursor).await?.ok_or_else(
-                || bad("This cursor is not one this hub gave (or its user is gone)."),
+                || {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "unknown_cursor",
+                        "This cursor names no user: start again without one.",
+                    )
+                },
             )?),
         };
     let mut rows = store::users::page(&state.db, after.as_ref(), limit + 1).await?;

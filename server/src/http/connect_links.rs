@@ -8,7 +8,7 @@ use super::limits::Limit;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::Lookup;
 use crate::base::store::{self, connect_links};
-use crate::domain::oauth::expected::Expected;
+use crate::domain::oauth::expected::{Expected, Unusable};
 use crate::domain::oauth::flow::{self, StartError, Who};
 use crate::state::AppState;
 use app::model::admin::ApiScope;
@@ -34,9 +34,11 @@ pub struct NewLink {
     /// The provider account expected (an email, login or account id): passed on to providers
     /// that take a hint (Google, Microsoft, GitHub, OpenID) and checked at the callback, where
     /// another account stores nothing and what the provider issued is revoked.
+    #[schema(pattern = "^[!-~]{1,254}$")]
     login_hint: Option<String>,
     /// The domain the account's email must have (`example.com`); only for services whose
     /// identity answer carries an email (Gmail, Google Drive, Outlook, Teams, Dropbox, Asana).
+    #[schema(pattern = "^[!-~]{1,254}$")]
     email_domain: Option<String>,
 }
 
@@ -59,10 +61,11 @@ pub struct LinkCreated {
     request_body = NewLink,
     responses(
         (status = 201, description = "Success", body = LinkCreated),
-        (status = 400, description = "`bad_request`: malformed JSON; `invalid_request`: a malformed `login_hint` or `email_domain`, or an `email_domain` for a service that does not tell the hub the account's email", body = ErrorBody),
+        (status = 400, description = "`bad_request`: malformed JSON; `invalid_request`: a malformed `login_hint` or `email_domain`", body = ErrorBody),
         (status = 403, description = "`user_disabled`: an administrator disabled this user", body = ErrorBody),
         (status = 404, description = "`unknown_user` or `unknown_service`", body = ErrorBody),
         (status = 409, description = "`provider_not_configured`", body = ErrorBody),
+        (status = 422, description = "`unverifiable_email_domain`: an `email_domain` for a service whose identity answer has no email (Slack, Trello, GitHub, Notion)", body = ErrorBody),
     ),
     extensions(("x-required-scope" = json!("connections:write"))),
 )]
@@ -93,7 +96,16 @@ pub async fn create(
     };
     let expected = Expected::new(body.login_hint, body.email_domain)
         .checked(&provider)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;
+        .map_err(|e| match e {
+            Unusable::Malformed => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
+            }
+            Unusable::NoEmail => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unverifiable_email_domain",
+                e.to_string(),
+            ),
+        })?;
     let user = user_or_new(&state, &key, &origin, &body.user_id).await?;
     let return_to = flow::safe_return_to(body.return_to.as_deref());
     let link = connect_links::NewLink {

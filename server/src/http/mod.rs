@@ -24,6 +24,7 @@ mod portal_links;
 mod request_id;
 mod session;
 mod setup;
+mod sso;
 
 use crate::base::store::sessions::DbSessionStore;
 use crate::hub::ServerHub;
@@ -71,11 +72,15 @@ pub fn router(state: AppState) -> Router {
         .map(|(path, _)| path.to_string())
         .collect();
     let listings = generate_route_list_with_exclusions(app::App, Some(functions.clone()));
-    // Admin functions are declared under the admin prefix; every other one needs a user.
-    let (admin_functions, user_functions): (Vec<String>, Vec<String>) = functions
+    // Admin functions are declared under the admin prefix, public ones under theirs; every
+    // other one needs a user.
+    let (admin_functions, others): (Vec<String>, Vec<String>) = functions
         .iter()
         .cloned()
         .partition(|path| path.starts_with(app::api::ADMIN_PREFIX));
+    let (public_functions, user_functions): (Vec<String>, Vec<String>) = others
+        .into_iter()
+        .partition(|path| path.starts_with(app::api::PUBLIC_PREFIX));
     let (skipped, listings): (Vec<_>, Vec<_>) = listings
         .into_iter()
         .partition(|l| functions.iter().any(|f| f == l.path()));
@@ -101,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/connections") }))
         .route("/auth/signin", post(account::sign_in))
         .route("/auth/signout", post(account::sign_out))
+        .route("/auth/sso", get(sso::start))
+        .route("/auth/sso/callback", get(sso::callback))
         .route("/setup/{token}", get(setup::open))
         .route("/auth/setup", post(setup::complete))
         // The platform's contract: each answers the signed-out in its documented way.
@@ -122,6 +129,7 @@ pub fn router(state: AppState) -> Router {
             "/portal/{token}",
             get(portal_links::open).post(portal_links::proceed),
         )
+        .merge(functions_in(Router::new(), &public_functions))
         // A function nobody declared: Leptos' own 400, whoever asks.
         .route("/rpc/{*name}", post(server_fn).get(server_fn));
     let user_pages = mount(Router::new(), user_pages)

@@ -145,11 +145,25 @@ async fn an_email_domain_is_checked_and_refused_where_the_provider_tells_no_emai
     app.add_user("sam").await;
     let key = app.api_key(&["connections:write"]).await;
     let sam = app.user_id("sam").await;
-    for extra in [
-        json!({ "service": "slack", "email_domain": "example.com" }),
-        json!({ "service": "github", "login_hint": "two words" }),
-        json!({ "service": "github", "login_hint": "" }),
-    ] {
+    let links = app.count("connect_links").await;
+    let refusals = [
+        (
+            json!({ "service": "slack", "email_domain": "example.com" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unverifiable_email_domain",
+        ),
+        (
+            json!({ "service": "github", "login_hint": "two words" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            json!({ "service": "github", "login_hint": "" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+    ];
+    for (extra, wanted, code) in refusals {
         let mut body = json!({ "user_id": sam });
         body.as_object_mut()
             .expect("object")
@@ -157,10 +171,11 @@ async fn an_email_domain_is_checked_and_refused_where_the_provider_tells_no_emai
         let (status, answer) = create_link(&app, &key, body).await;
         assert_eq!(
             (status, answer["error"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            (wanted, Some(code)),
             "{extra}: {answer}"
         );
     }
+    assert_eq!(app.count("connect_links").await, links, "no link made");
 }
 
 #[tokio::test]

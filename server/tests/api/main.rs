@@ -24,6 +24,7 @@ mod provider_faults;
 mod providers;
 mod secrets;
 mod security;
+mod sso;
 mod token_lifecycle;
 mod trello;
 mod webhooks;

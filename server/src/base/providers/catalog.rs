@@ -5,7 +5,7 @@ use super::{
     ClientAuth, Definition, Endpoints, Identity, Protocol, Provider, ProviderError, RevokeStyle,
     Source, TokenFormat, BUILTIN, TRELLO_OAUTH2,
 };
-use crate::base::config::{Config, Mode, ProviderSettings};
+use crate::base::config::{Config, Mode, ProviderSettings, Scopes};
 use crate::sandbox::SANDBOX_CLIENT_SECRET;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
@@ -18,6 +18,9 @@ pub struct Catalog {
     providers: BTreeMap<String, Arc<Provider>>,
     /// Built-in services left out: disabled, or without credentials (and no sandbox).
     not_configured: Vec<String>,
+    /// `[auth.oidc]`: the provider people sign in to the dashboard with (no service of its
+    /// own: nothing is connected through it).
+    sign_in: Option<Arc<Provider>>,
 }
 
 /// What a service name in a URL refers to.
@@ -59,10 +62,33 @@ impl Catalog {
                 )?),
             );
         }
+        let sign_in = match &config.auth.oidc {
+            None => None,
+            Some(oidc) => {
+                let settings = ProviderSettings {
+                    kind: Some("oidc".into()),
+                    display_name: Some(oidc.display_name.clone()),
+                    issuer: Some(oidc.issuer.clone()),
+                    client_id: Some(oidc.client_id.clone()),
+                    client_secret: Some(oidc.client_secret.clone()),
+                    scopes: Some(Scopes::Text("openid email profile".into())),
+                    endpoint_hosts: Some(oidc.endpoint_hosts.clone()),
+                    ..Default::default()
+                };
+                let production = config.mode == Mode::Production;
+                Some(Arc::new(custom_provider("sso", settings, production)?))
+            }
+        };
         Ok(Self {
             providers,
             not_configured,
+            sign_in,
         })
+    }
+
+    /// The provider of single sign-on to the dashboard, when `[auth.oidc]` is configured.
+    pub fn sign_in(&self) -> Option<Arc<Provider>> {
+        self.sign_in.clone()
     }
 
     pub fn get(&self, service: &str) -> Option<Arc<Provider>> {

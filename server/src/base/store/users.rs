@@ -22,6 +22,8 @@ pub struct Model {
     pub email: Option<String>,
     /// The backend's JSON object, as sent.
     pub metadata: Option<String>,
+    /// `issuer#sub` of a user who signs in through single sign-on.
+    pub sso_subject: Option<String>,
 }
 
 /// The password hash of a user who has none (provisioned by the platform): it matches no
@@ -77,6 +79,7 @@ pub async fn insert(
         name: Set(None),
         email: Set(None),
         metadata: Set(None),
+        sso_subject: Set(None),
     }
     .insert(db)
     .await
@@ -110,9 +113,49 @@ pub async fn insert_external(
         name: Set(profile.name),
         email: Set(profile.email),
         metadata: Set(profile.metadata),
+        sso_subject: Set(None),
     }
     .insert(db)
     .await
+}
+
+/// A user made by single sign-on: named by their email, no password, the role their claims
+/// give.
+pub async fn insert_sso(
+    db: &impl sea_orm::ConnectionTrait,
+    email: &str,
+    subject: &str,
+    name: Option<String>,
+    admin: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Model, DbErr> {
+    ActiveModel {
+        id: Set(super::new_id()),
+        username: Set(email.to_string()),
+        password_hash: Set(NO_PASSWORD.to_string()),
+        role: Set(role_of(admin).as_str().to_string()),
+        disabled: Set(false),
+        created_at: Set(now),
+        session_epoch: Set(0),
+        external_id: Set(None),
+        name: Set(name),
+        email: Set(Some(email.to_string())),
+        metadata: Set(None),
+        sso_subject: Set(Some(subject.to_string())),
+    }
+    .insert(db)
+    .await
+}
+
+/// The user who signed in through single sign-on as `subject` (`issuer#sub`).
+pub async fn by_sso_subject(
+    db: &impl sea_orm::ConnectionTrait,
+    subject: &str,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::SsoSubject.eq(subject))
+        .one(db)
+        .await
 }
 
 /// Replaces a user's name, email and metadata.

@@ -28,8 +28,8 @@ pub struct Expected {
 /// Why an expectation cannot be used for a service.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Unusable {
-    /// Empty, over 254 characters or with control characters or spaces.
-    #[error("login_hint and email_domain have 1 to 254 characters and no spaces")]
+    /// Not 1 to 254 visible ASCII characters.
+    #[error("login_hint and email_domain have 1 to 254 visible ASCII characters")]
     Malformed,
     /// The provider's who-am-I answer carries no reliable email to check a domain against.
     #[error(
@@ -91,9 +91,7 @@ impl Expected {
             match value {
                 None => Ok(None),
                 Some(v) if v.is_empty() || v.len() > 254 => Err(Unusable::Malformed),
-                Some(v) if v.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                    Err(Unusable::Malformed)
-                }
+                Some(v) if !v.bytes().all(|b| b.is_ascii_graphic()) => Err(Unusable::Malformed),
                 Some(v) => Ok(Some(v)),
             }
         };

@@ -49,6 +49,34 @@ pub async fn who_am_i(
     }
 }
 
+/// The first leg of single sign-on to the dashboard (domain::sso): the connect flow's own
+/// (state, PKCE, the provider's parameters), whose secrets stay with the caller.
+pub struct SignInStart {
+    /// Where to send the browser.
+    pub authorize_url: url::Url,
+    /// The value the callback must bring back.
+    pub state: secrecy::SecretString,
+    /// The PKCE verifier the exchange needs.
+    pub verifier: secrecy::SecretString,
+    /// The `iss` the callback must carry (RFC 9207), when the provider sends one.
+    pub issuer: Option<String>,
+}
+
+/// Starts a sign-in through an OpenID provider.
+pub async fn begin_sign_in(
+    ctx: &crate::domain::Ctx,
+    provider: &crate::base::providers::Provider,
+    redirect_uri: &str,
+) -> Result<SignInStart, flow::StartError> {
+    let begun = oauth2::begin(ctx, provider, redirect_uri).await?;
+    Ok(SignInStart {
+        authorize_url: begun.authorize_url,
+        state: begun.state,
+        verifier: begun.secret,
+        issuer: begun.expected_issuer,
+    })
+}
+
 /// The one HTTP client for provider calls: no redirects (SSRF), bounded time, TLS verified.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
