@@ -81,7 +81,10 @@ pub fn App() -> impl IntoView {
                         "Back to your connections"</a></p>
                 </main>
             }>
-                <Route path=path!("/signin") view=pages::signin::SignInPage/>
+                // Async too: single sign-on and password sign-in are offered as configured,
+                // in the page as it arrives (it works without JavaScript).
+                <Route path=path!("/signin") view=pages::signin::SignInPage
+                    ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=pages::setup::SetupPage/>
                 // Async: the whole page arrives rendered, so it works without JavaScript.
                 <Route path=path!("/connections") view=pages::connections::ConnectionsPage

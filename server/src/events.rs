@@ -1,8 +1,9 @@
 //! Live updates. Every instance reads new audit events and publishes what changed to its open
 //! pages, so a change made by any process sharing the database reaches all. On PostgreSQL every
 //! committed audit insert notifies `atom_audit` (a trigger, migration m0011), which wakes each
-//! instance's reader at once; polling (`jobs.events_poll_milliseconds`) is the fallback, and
-//! SQLite's one instance relies on it.
+//! instance's reader at once; on either database a request that may have changed something
+//! wakes its own instance's reader as it ends (`wake`); polling (`jobs.events_poll_milliseconds`)
+//! is the fallback for the rest (background jobs).
 
 use crate::base::audit::Kind;
 use crate::base::store;
@@ -29,6 +30,8 @@ pub struct Events {
     sender: broadcast::Sender<Change>,
     /// Set at shutdown: open streams end so in-flight requests can finish.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Wakes this instance's reader (each instance has its own).
+    wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Events {
@@ -36,7 +39,14 @@ impl Events {
         Self {
             sender: broadcast::channel(256).0,
             closing: tokio::sync::watch::channel(false).0,
+            wake: std::sync::Arc::default(),
         }
+    }
+
+    /// Reads new audit events now rather than at the next poll (after a request that may have
+    /// written some). Several wakes before the reader runs make one read.
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Ends every open stream (graceful shutdown); browsers reconnect to another instance.
@@ -60,6 +70,7 @@ impl Events {
     /// `close` is called.
     pub fn spawn_poller(&self, db: DatabaseConnection, url: &str, every: Duration) {
         let sender = self.sender.clone();
+        let wake = self.wake.clone();
         let closed = self.closed();
         let url = url.starts_with("postgres").then(|| url.to_string());
         tokio::spawn(async move {
@@ -77,6 +88,7 @@ impl Events {
                 tokio::select! {
                     () = &mut closed => break,
                     _ = ticker.tick() => {}
+                    () = wake.notified() => {}
                     heard = notified(&mut listener) => {
                         if let Err(e) = heard {
                             // sqlx reconnects on the next receive; the ticker covers the gap.

@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(from_fn_with_state(state.clone(), wake_readers))
         .layer(from_fn_with_state(state.clone(), guard::origin_guard))
         .layer(from_fn_with_state(state.clone(), guard::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -246,6 +247,27 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Res
 /// Ready when the database answers and the vault's key is loaded (it is, once built).
 /// While the instance drains before stopping, every answer closes its connection: a proxy's
 /// kept-alive connection cannot carry the next request to an instance about to go away.
+/// After a request that may have changed something (any method but GET, HEAD and OPTIONS; a
+/// connect callback), this instance's live-update reader reads at once: the change reaches
+/// open pages without waiting for the next poll.
+async fn wake_readers(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::Method;
+    let reads = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let changes = !reads || request.uri().path().ends_with("/callback");
+    let response = next.run(request).await;
+    if changes {
+        state.events.wake();
+    }
+    response
+}
+
 async fn close_while_draining(
     State(state): State<AppState>,
     request: Request,

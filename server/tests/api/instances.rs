@@ -191,3 +191,25 @@ async fn on_postgresql_other_instances_hear_of_a_change_without_waiting_to_poll(
         "B heard within seconds, not a minute"
     );
 }
+
+#[tokio::test]
+async fn a_change_reaches_open_pages_without_waiting_for_the_poll() {
+    // A poll a minute: only the request's own wake-up can deliver within seconds.
+    let app = spawn_app_with(|config| config.jobs.events_poll_milliseconds = 60_000).await;
+    app.signed_in("wanda").await;
+    app.connect_github("wanda-gh").await;
+    let mut events = app
+        .client
+        .get(app.url("/api/events"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), StatusCode::OK);
+    let gone = app.post("/api/auth/github/disconnect").await;
+    assert_eq!(gone.status(), StatusCode::OK);
+    let seen = read_until(&mut events, "github", std::time::Duration::from_secs(5)).await;
+    assert!(
+        seen.contains("event: connection") && seen.contains("github"),
+        "the disconnect reached the open page: {seen}"
+    );
+}
