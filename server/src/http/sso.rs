@@ -60,6 +60,19 @@ fn refused(state: &AppState, why: &str, status: StatusCode) -> Response {
     page
 }
 
+/// The single sign-on provider, or the page saying there is none.
+fn configured(
+    state: &AppState,
+) -> Result<std::sync::Arc<crate::base::providers::Provider>, Response> {
+    state.catalog.sign_in().ok_or_else(|| {
+        refused(
+            state,
+            "single sign-on is not configured here.",
+            StatusCode::NOT_FOUND,
+        )
+    })
+}
+
 /// `GET /auth/sso`: to the provider.
 pub async fn start(
     State(state): State<AppState>,
@@ -67,12 +80,9 @@ pub async fn start(
     origin: Origin,
     Query(start): Query<Start>,
 ) -> Result<Response, ApiError> {
-    let Some(provider) = state.catalog.sign_in() else {
-        return Ok(refused(
-            &state,
-            "single sign-on is not configured here.",
-            StatusCode::NOT_FOUND,
-        ));
+    let provider = match configured(&state) {
+        Ok(provider) => provider,
+        Err(page) => return Ok(page),
     };
     let address = origin.ip.as_deref().unwrap_or_default();
     state
@@ -129,12 +139,9 @@ pub async fn callback(
     origin: Origin,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Some(provider) = state.catalog.sign_in() else {
-        return Ok(refused(
-            &state,
-            "single sign-on is not configured here.",
-            StatusCode::NOT_FOUND,
-        ));
+    let provider = match configured(&state) {
+        Ok(provider) => provider,
+        Err(page) => return Ok(page),
     };
     let settings = state
         .config

@@ -56,6 +56,12 @@ async fn connect_by_link(app: &TestApp, key: &str, id: &str, login: &str) {
     assert_eq!(location(&done), "/connect/done");
 }
 
+/// The token at the end of a created link's URL.
+fn token_of(created: &serde_json::Value) -> String {
+    let url = created["url"].as_str().expect("url");
+    url.rsplit('/').next().expect("token").to_string()
+}
+
 #[tokio::test]
 async fn a_platform_provisions_its_users_under_its_own_ids_idempotently() {
     let app = spawn_app().await;
@@ -478,13 +484,7 @@ async fn a_portal_link_opens_its_users_own_connections_once_and_nothing_else() {
         json!({ "user_id": "plat-p", "service": "github" }),
     )
     .await;
-    let token = link["url"]
-        .as_str()
-        .expect("url")
-        .rsplit('/')
-        .next()
-        .expect("token")
-        .to_string();
+    let token = token_of(&link);
     let crossed = browser()
         .get(app.url(&format!("/portal/{token}")))
         .send()
@@ -492,13 +492,7 @@ async fn a_portal_link_opens_its_users_own_connections_once_and_nothing_else() {
         .expect("crossed");
     assert_eq!(crossed.status(), StatusCode::BAD_REQUEST);
     let (_, second) = portal("plat-p").await;
-    let token = second["url"]
-        .as_str()
-        .expect("url")
-        .rsplit('/')
-        .next()
-        .expect("token")
-        .to_string();
+    let token = token_of(&second);
     let crossed = browser()
         .get(app.url(&format!("/connect/{token}")))
         .send()

@@ -12,6 +12,19 @@ fn sso_at(issuer: &str) -> server::base::config::OidcSignIn {
     .expect("settings")
 }
 
+/// What the sign-in page is told, asked as the page asks (a public server function).
+async fn sign_in_options(app: &TestApp) -> serde_json::Value {
+    browser()
+        .post(app.url("/rpc/public/sign_in_options"))
+        .header(ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("options")
+        .json()
+        .await
+        .expect("json")
+}
+
 #[tokio::test]
 async fn password_sign_in_can_be_turned_off_and_the_page_is_told() {
     let app = spawn_app().await;
@@ -20,15 +33,7 @@ async fn password_sign_in_can_be_turned_off_and_the_page_is_told() {
         StatusCode::NOT_FOUND,
         "not configured"
     );
-    let options: serde_json::Value = browser()
-        .post(app.url("/rpc/public/sign_in_options"))
-        .header(ORIGIN, app.url(""))
-        .send()
-        .await
-        .expect("options")
-        .json()
-        .await
-        .expect("json");
+    let options = sign_in_options(&app).await;
     assert_eq!(
         options,
         serde_json::json!({ "sso": null, "password": true })
@@ -64,15 +69,7 @@ async fn password_sign_in_can_be_turned_off_and_the_page_is_told() {
         StatusCode::UNAUTHORIZED,
         "nobody signed in"
     );
-    let options: serde_json::Value = browser()
-        .post(off.url("/rpc/public/sign_in_options"))
-        .header(ORIGIN, off.url(""))
-        .send()
-        .await
-        .expect("options")
-        .json()
-        .await
-        .expect("json");
+    let options = sign_in_options(&off).await;
     assert_eq!(
         options,
         serde_json::json!({ "sso": "Corp SSO", "password": false })

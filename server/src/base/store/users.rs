@@ -67,11 +67,23 @@ pub async fn insert(
     admin: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Model, DbErr> {
+    new_row(username, password_hash, role_of(admin), now)
+        .insert(db)
+        .await
+}
+
+/// A new user's row: enabled, at the first session epoch, nothing else known.
+fn new_row(
+    username: &str,
+    password_hash: String,
+    role: Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ActiveModel {
     ActiveModel {
         id: Set(super::new_id()),
         username: Set(username.to_string()),
         password_hash: Set(password_hash),
-        role: Set(role_of(admin).as_str().to_string()),
+        role: Set(role.as_str().to_string()),
         disabled: Set(false),
         created_at: Set(now),
         session_epoch: Set(0),
@@ -81,8 +93,6 @@ pub async fn insert(
         metadata: Set(None),
         sso_subject: Set(None),
     }
-    .insert(db)
-    .await
 }
 
 /// What the platform says of one of its users.
@@ -102,18 +112,11 @@ pub async fn insert_external(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Model, DbErr> {
     ActiveModel {
-        id: Set(super::new_id()),
-        username: Set(username.to_string()),
-        password_hash: Set(NO_PASSWORD.to_string()),
-        role: Set(Role::User.as_str().to_string()),
-        disabled: Set(false),
-        created_at: Set(now),
-        session_epoch: Set(0),
         external_id: Set(Some(external_id.to_string())),
         name: Set(profile.name),
         email: Set(profile.email),
         metadata: Set(profile.metadata),
-        sso_subject: Set(None),
+        ..new_row(username, NO_PASSWORD.to_string(), Role::User, now)
     }
     .insert(db)
     .await
@@ -130,18 +133,10 @@ pub async fn insert_sso(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Model, DbErr> {
     ActiveModel {
-        id: Set(super::new_id()),
-        username: Set(email.to_string()),
-        password_hash: Set(NO_PASSWORD.to_string()),
-        role: Set(role_of(admin).as_str().to_string()),
-        disabled: Set(false),
-        created_at: Set(now),
-        session_epoch: Set(0),
-        external_id: Set(None),
         name: Set(name),
         email: Set(Some(email.to_string())),
-        metadata: Set(None),
         sso_subject: Set(Some(subject.to_string())),
+        ..new_row(email, NO_PASSWORD.to_string(), role_of(admin), now)
     }
     .insert(db)
     .await
