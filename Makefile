@@ -1,4 +1,4 @@
-.PHONY: run test bench soak fuzz deploy-test
+.PHONY: run test bench soak fuzz deploy-test profile
 
 # Run the hub at http://localhost:5058 (installs what it needs first).
 run:
@@ -15,6 +15,10 @@ bench:
 # Mixed traffic against the release hub for SOAK_SECONDS (default 600); numbers into BENCHMARKS.md.
 soak:
 	scripts/soak.sh
+
+# Where the release hub spends its CPU on the hot routes (perf); into BENCHMARKS.md.
+profile:
+	scripts/profile.sh
 
 # Fuzz each parser for FUZZ_SECONDS (default 60) and minimise the corpus (make test replays it).
 fuzz:

@@ -144,13 +144,16 @@ pub async fn sign_out(
     origin: Origin,
     signed_in: Option<SignedIn>,
 ) -> Result<Response, super::error::ApiError> {
-    if let Some(SignedIn { user, .. }) = signed_in {
-        store::audit::append(&state.db, Event::new(Kind::SignOut, &origin).by(&user.id)).await?;
-    }
+    // The session goes first: the audit event tells every instance's open streams to check
+    // their session (PostgreSQL notifies them as it commits), and a stream that checked before
+    // the session was gone would stay open.
     session
         .flush()
         .await
         .map_err(|_| super::error::ApiError::internal())?;
+    if let Some(SignedIn { user, .. }) = signed_in {
+        store::audit::append(&state.db, Event::new(Kind::SignOut, &origin).by(&user.id)).await?;
+    }
     Ok(Redirect::to("/signin").into_response())
 }
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# make profile: where the release hub spends its CPU on the hot routes of issue 19 (a signed-in
+# status request, a fresh token from the backend API), sampled by perf while wrk drives each
+# route for 10 s with 16 connections on loopback. The top functions by their own CPU share go
+# to BENCHMARKS.md's Profile section. Bounded: two 10 s runs, about a minute with the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --bench
+source scripts/env.sh
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+command -v perf >/dev/null ||
+  { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
+cargo leptos build --release >/dev/null 2>&1
+atom="$CARGO_TARGET_DIR/release/atom"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE="$work/master.key" \
+  ATOM_SERVER__LISTEN=127.0.0.1:5078 ATOM_SERVER__PUBLIC_URL=http://127.0.0.1:5078 \
+  ATOM_SANDBOX__LISTEN=127.0.0.1:5079 ATOM_SANDBOX__PUBLIC_URL=http://127.0.0.1:5079 \
+  ATOM_SANDBOX__EMBEDDED=false ATOM_LOG=warn ATOM_LIMITS__API_PER_KEY=100000000 \
+  ATOM_SERVER__SITE_ROOT="$CARGO_TARGET_DIR/site" ATOM_JOBS__REFRESH_INTERVAL_SECONDS=3600
+hub="http://127.0.0.1:5078"
+"$atom" sandbox >/dev/null 2>&1 &
+"$atom" migrate >/dev/null
+user_id=$(printf 'bench-password' | "$atom" user add bench --password-stdin | sed -n 's/.*(id \(.*\))$/\1/p')
+key=$("$atom" apikey create --name profile --scope tokens:read | sed -n 's/^key (shown once, keep it secret): //p')
+"$atom" serve >/dev/null 2>>"$work/hub.log" &
+hub_pid=$!
+for _ in $(seq 50); do curl -fs "$hub/healthz" >/dev/null && break; sleep 0.2; done
+node scripts/flow.mjs "$hub" bench bench-password outlook >/dev/null
+curl -fs -c "$work/jar" -o /dev/null -H "Origin: $hub" \
+  -d 'username=bench&password=bench-password' "$hub/auth/signin"
+cookie=$(awk '$6 == "atom_session" {print $6 "=" $7}' "$work/jar")
+
+profile() { # name header url -> Markdown rows: share | function
+  perf record -q -F 499 -g -p "$hub_pid" -o "$work/$1.data" -- sleep 10 2>/dev/null &
+  local recorder=$!
+  local rps
+  rps=$(wrk -t2 -c16 -d10s -H "$2" "$3" | awk '/Requests\/sec/ {print $2}')
+  wait "$recorder" || true
+  echo "$rps" >"$work/$1.rps"
+  perf report -q -i "$work/$1.data" --no-children -g none --sort symbol --stdio 2>/dev/null |
+    awk 'NF && $1 ~ /%$/ { share = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); gsub(/\|/, "\\|");
+         if (length($0) > 110) $0 = substr($0, 1, 107) "..."; print "| " share " | `" $0 "` |" }' |
+    head -15
+}
+status=$(profile status "Cookie: $cookie" "$hub/api/auth/outlook/status")
+token=$(profile token "Authorization: Bearer $key" "$hub/api/v1/users/$user_id/connections/outlook/token")
+
+section=$(cat <<MD
+## Profile
+
+Measured by \`make profile\` (scripts/profile.sh) on $(date -u +%Y-%m-%d), $(nproc) cores: the
+release hub on SQLite, perf sampling it at 499 Hz with call graphs while wrk drove one route
+for 10 s with 16 connections (the sandbox in its own process). Each function's own share of
+the hub's samples, the 15 largest.
+
+Signed-in status of one service ($(cat "$work/status.rps") req/s under perf):
+
+| Share | Function |
+|---|---|
+$status
+
+A fresh token from the backend API ($(cat "$work/token.rps") req/s under perf, every hand-out audited):
+
+| Share | Function |
+|---|---|
+$token
+MD
+)
+others=$(sed '/^## Profile$/,/^## /{/^## Profile$/d;/^## /!d}' BENCHMARKS.md)
+printf '%s\n\n%s\n' "$others" "$section" > BENCHMARKS.md
+echo "$section"
