@@ -40,9 +40,9 @@ profile() { # name header url -> Markdown rows: share | function
   wait "$recorder" || true
   echo "$rps" >"$work/$1.rps"
   perf report -q -i "$work/$1.data" --no-children -g none --sort symbol --stdio 2>/dev/null |
-    awk 'NF && $1 ~ /%$/ { share = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); gsub(/\|/, "\\|");
-         if (length($0) > 110) $0 = substr($0, 1, 107) "..."; print "| " share " | `" $0 "` |" }' |
-    head -15
+    awk 'NF && $1 ~ /%$/ && shown < 15 { shown++; share = $1; $1 = ""; $2 = ""; sub(/^ +/, ""); sub(/ - -$/, "");
+         gsub(/\|/, "\\|"); if (length($0) > 110) $0 = substr($0, 1, 107) "...";
+         print "| " share " | `" $0 "` |" }'
 }
 status=$(profile status "Cookie: $cookie" "$hub/api/auth/outlook/status")
 token=$(profile token "Authorization: Bearer $key" "$hub/api/v1/users/$user_id/connections/outlook/token")
