@@ -2,7 +2,7 @@
 
 use app::model::Role;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder, QuerySelect};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -174,14 +174,21 @@ pub async fn by_platform_id(
     db: &impl sea_orm::ConnectionTrait,
     id: &str,
 ) -> Result<Option<Model>, DbErr> {
-    let by_external = Entity::find()
-        .filter(Column::ExternalId.eq(id))
-        .one(db)
+    // One round trip on the token API's path: both matches (at most two rows), the
+    // platform's id preferred.
+    let found = Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::ExternalId.eq(id))
+                .add(Column::Id.eq(id)),
+        )
+        .limit(2)
+        .all(db)
         .await?;
-    match by_external {
-        Some(user) => Ok(Some(user)),
-        None => Entity::find_by_id(id.to_string()).one(db).await,
-    }
+    let external = found
+        .iter()
+        .position(|u| u.external_id.as_deref() == Some(id));
+    Ok(found.into_iter().nth(external.unwrap_or(0)))
 }
 
 /// A page of users in creation order, after the user with id `after` (a cursor).
