@@ -25,7 +25,7 @@ start_hub() {
 "$atom" sandbox >/dev/null 2>&1 &
 "$atom" migrate >/dev/null
 user_id=$(printf 'bench-password' | "$atom" user add bench --password-stdin | sed -n 's/.*(id \(.*\))$/\1/p')
-key=$("$atom" apikey create --name bench --scope tokens:read | sed -n 's/^key (shown once, keep it secret): //p')
+key=$("$atom" apikey create --name bench --scope tokens:read --scope proxy:outlook | sed -n 's/^key (shown once, keep it secret): //p')
 ATOM_JOBS__REFRESH_INTERVAL_SECONDS=3600 start_hub
 node scripts/flow.mjs "$hub" bench bench-password outlook
 url="$hub/api/v1/users/$user_id/connections/outlook/token"
@@ -35,6 +35,16 @@ wrk_row() { # connections threads -> "req/s | p50 | p99"
 }
 fresh1=$(wrk_row 1 1)
 fresh16=$(wrk_row 16 2)
+# The proxy (issue 17) against calling the sandbox's Graph `/me` directly with the same token,
+# side by side: the hub's overhead per call.
+access=$(curl -fs -H "Authorization: Bearer $key" "$url" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))')
+latency_row() { # URL, headers... -> "req/s | p50 | p99"
+  local target=$1; shift
+  wrk -t2 -c16 -d10s --latency "$@" "$target" |
+    awk '/^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Requests\/sec/ {rps=$2} END {print rps " | " p50 " | " p99}'
+}
+direct16=$(latency_row "http://127.0.0.1:5089/microsoft/v1.0/me" -H "Authorization: Bearer $access")
+proxy16=$(latency_row "$hub/api/v1/proxy/outlook/me" -H "Authorization: Bearer $key" -H "X-Atom-User: $user_id")
 refresh=$(node scripts/refresh-bench.mjs "$hub" "$key" "$user_id" "$work/atom.db" "$hub_pid" 200)
 kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
 
@@ -64,9 +74,14 @@ in its own process, an Outlook connection (rotating refresh tokens).
 |---|---|---|---|
 | \`GET /api/v1/…/token\`, fresh token, 1 connection | $fresh1 |
 | \`GET /api/v1/…/token\`, fresh token, 16 connections | $fresh16 |
+| Graph \`/me\` on the sandbox directly, same token, 16 connections | $direct16 |
+| The same through the hub's proxy (\`/api/v1/proxy/outlook/me\`), 16 connections | $proxy16 |
 | Expired token: refresh through the sandbox, one at a time ($(field rounds) rounds) | | $(field p50_ms) ms | $(field p99_ms) ms |
 
 Each fresh answer opens the sealed tokens, checks the key (hashed) and appends an audit event.
+A proxied call does the same, then calls the sandbox (in its own process, on the same two
+cores) and streams its answer back: the difference between the two Graph rows is the proxy's
+overhead.
 
 **Refresher at 100,000 connections.** Hub CPU per refresh (provider call, sealing, the
 transaction with its audit and webhook rows): $(field cpu_ms_per_refresh) ms. With 100,000 connections

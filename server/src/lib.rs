@@ -177,12 +177,14 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
         probes: Arc::new(domain::health::Probes::default()),
     };
+    let proxy = Arc::new(domain::proxy::Proxy::new(&config.proxy));
     let state = AppState {
         ctx,
         leptos: leptos_options(&config, listener.local_addr()?),
         config: Arc::new(config),
         events,
         limits,
+        proxy,
         shutdown: tokio_util::sync::CancellationToken::new(),
         draining: Arc::default(),
     };

@@ -110,7 +110,8 @@ enum ApikeyCommand {
         #[arg(long)]
         name: String,
         /// tokens:read (fresh tokens, list connections), connections:write (delete, connect
-        /// and portal links), users:read, users:write, connections:import.
+        /// and portal links), users:read, users:write, connections:import, proxy:* (every
+        /// provider's API through the hub) or proxy:<service> (one provider's).
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
     },
@@ -374,7 +375,10 @@ async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> any
         ApikeyCommand::Create { name, scopes } => {
             let scopes = api_keys::parse_scopes(&scopes).map_err(|bad| {
                 let known: Vec<&str> = ApiScope::ALL.iter().map(|s| s.as_str()).collect();
-                anyhow::anyhow!("unknown scope {bad}: use {}", known.join(" or "))
+                anyhow::anyhow!(
+                    "unknown scope {bad}: use {} or proxy:<service>",
+                    known.join(", ")
+                )
             })?;
             let (row, key) = api_keys::create(db, &name, &scopes, &Actor::cli()).await?;
             println!(

@@ -17,6 +17,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub events: Events,
     pub limits: Arc<crate::http::limits::Limits>,
+    /// Calls through the hub to the providers' APIs: their client and limits.
+    pub proxy: Arc<crate::domain::proxy::Proxy>,
     /// Cancelled when the server stops: background jobs end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Set on SIGTERM, for `server.drain_seconds` before the listener closes: `/readyz`

@@ -40,15 +40,18 @@ pub enum ApiScope {
     UsersWrite,
     /// Bring tokens over from another system.
     ConnectionsImport,
+    /// Call every provider's API through the hub (`proxy:<service>` names one).
+    ProxyAll,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 5] = [
+    pub const ALL: [ApiScope; 6] = [
         ApiScope::TokensRead,
         ApiScope::ConnectionsWrite,
         ApiScope::UsersRead,
         ApiScope::UsersWrite,
         ApiScope::ConnectionsImport,
+        ApiScope::ProxyAll,
     ];
 
     /// The scope's name on keys, in the API's documentation and on the command line.
@@ -59,6 +62,7 @@ impl ApiScope {
             Self::UsersRead => "users:read",
             Self::UsersWrite => "users:write",
             Self::ConnectionsImport => "connections:import",
+            Self::ProxyAll => "proxy:*",
         }
     }
 
@@ -73,7 +77,16 @@ impl ApiScope {
                  connect links for new user ids"
             }
             Self::ConnectionsImport => "Import tokens from another system (each is checked first)",
+            Self::ProxyAll => {
+                "Call any connected provider's API through the hub, for any user \
+                 (`proxy:<service>` on the command line allows one service)"
+            }
         }
+    }
+
+    /// The admin form's checkbox for it (`tokens_read`, `proxy_all`).
+    pub fn form_name(self) -> String {
+        self.as_str().replace(':', "_").replace('*', "all")
     }
 
     pub fn parse(name: &str) -> Option<Self> {

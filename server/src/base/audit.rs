@@ -34,6 +34,7 @@ pub enum Kind {
     UserDeleted,
     PortalLinkCreated,
     PortalLinkOpened,
+    ProxyCall,
 }
 
 impl Kind {
@@ -69,6 +70,7 @@ impl Kind {
             Self::UserDeleted => "admin.user_deleted",
             Self::PortalLinkCreated => "api.portal_link_created",
             Self::PortalLinkOpened => "portal_link.opened",
+            Self::ProxyCall => "api.proxy_call",
         }
     }
 

@@ -24,6 +24,7 @@ const SECTIONS: &[&str] = &[
     "webhooks",
     "audit",
     "auth",
+    "proxy",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +54,31 @@ pub struct Config {
     pub audit: AuditConfig,
     #[serde(default)]
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub proxy: ProxyConfig,
+}
+
+/// `[proxy]`: calls to the providers' APIs through the hub (`/api/v1/proxy/<service>/…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxyConfig {
+    /// The largest request body forwarded (larger: 413, the provider is not called).
+    pub max_request_bytes: usize,
+    /// The largest response body passed back (larger: 502 when the provider declares its
+    /// length, else the answer is cut off there).
+    pub max_response_bytes: usize,
+    /// How long the provider may take to start answering, and to send each next part.
+    pub timeout_seconds: u64,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 10 * 1024 * 1024,
+            max_response_bytes: 50 * 1024 * 1024,
+            timeout_seconds: 60,
+        }
+    }
 }
 
 /// `[auth]`: how people sign in to the dashboard.
@@ -270,6 +296,9 @@ pub struct ProviderSettings {
     pub token_url: Option<Url>,
     pub revoke_url: Option<Url>,
     pub userinfo_url: Option<Url>,
+    /// The provider's API, where calls through the proxy (`/api/v1/proxy/<service>/…`) go:
+    /// built-in services have their real one (GitHub Enterprise, sovereign clouds override it).
+    pub api_base_url: Option<Url>,
     /// Microsoft: `common` (the default; Teams: `organizations`), `organizations`, `consumers` or
     /// a tenant id. Filled into `{tenant}` in every URL, configured or built in.
     pub tenant: Option<String>,
@@ -368,6 +397,7 @@ impl Default for Config {
             providers: BTreeMap::new(),
             webhooks: BTreeMap::new(),
             audit: AuditConfig::default(),
+            proxy: ProxyConfig::default(),
             auth: AuthConfig::default(),
         }
     }

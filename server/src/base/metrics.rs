@@ -94,3 +94,16 @@ pub fn provider_up(provider: &str, reachable: bool) {
         0.0
     });
 }
+
+/// A call through the proxy: the provider's status (or the hub's own reason when it did not
+/// call: `cooldown`, `unreachable`) and the time to the provider's answer.
+pub fn proxy_call(provider: &str, status: &str, took: std::time::Duration) {
+    metrics::counter!(
+        "atom_proxy_requests_total",
+        "provider" => provider.to_string(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!("atom_proxy_request_duration_seconds", "provider" => provider.to_string())
+        .record(took.as_secs_f64());
+}

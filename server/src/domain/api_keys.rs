@@ -22,11 +22,23 @@ pub enum KeyError {
     Db(#[from] DbErr),
 }
 
-/// Scope names to scopes; the first unknown name is the error.
-pub fn parse_scopes(names: &[String]) -> Result<Vec<ApiScope>, String> {
+/// Checks scope names: those of [`ApiScope`], and `proxy:<service>` (one service's API
+/// through the proxy); the first unknown name is the error.
+pub fn parse_scopes(names: &[String]) -> Result<Vec<String>, String> {
     names
         .iter()
-        .map(|name| ApiScope::parse(name).ok_or_else(|| name.clone()))
+        .map(|name| {
+            let one_service = name.strip_prefix("proxy:").is_some_and(|service| {
+                !service.is_empty()
+                    && service.len() <= 64
+                    && service.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                    })
+            });
+            (ApiScope::parse(name).is_some() || one_service)
+                .then(|| name.clone())
+                .ok_or_else(|| name.clone())
+        })
         .collect()
 }
 
@@ -34,7 +46,7 @@ pub fn parse_scopes(names: &[String]) -> Result<Vec<ApiScope>, String> {
 pub async fn create(
     db: &DatabaseConnection,
     name: &str,
-    scopes: &[ApiScope],
+    scopes: &[String],
     actor: &Actor,
 ) -> Result<(api_keys::Model, SecretString), KeyError> {
     let name = name.trim();
@@ -44,10 +56,9 @@ pub async fn create(
     if scopes.is_empty() {
         return Err(KeyError::NoScope);
     }
-    let names: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
     let txn = db.begin().await?;
     let now = actor.origin.clock.now();
-    let (row, key) = api_keys::create(&txn, name, &names, now).await?;
+    let (row, key) = api_keys::create(&txn, name, scopes, now).await?;
     store::audit::append(&txn, actor.key_event(Kind::ApiKeyCreated, &row.id)).await?;
     txn.commit().await?;
     Ok((row, key))

@@ -73,6 +73,7 @@ pub async fn save(
         retry_at: None,
         failures: 0,
         checked_at: None,
+        cooldown_until: None,
     };
     connections::upsert(txn, row).await?;
     record_change(txn, event).await

@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod overview;
 pub mod platform_users;
 pub mod provider_settings;
+pub mod proxy;
 pub mod rotation;
 pub mod sso;
 pub mod tokens;

@@ -132,9 +132,10 @@ pub async fn create_key(
             .map(|(_, v)| v.as_str())
     };
     let name = field("name").unwrap_or_default().to_string();
-    let scopes: Vec<ApiScope> = ApiScope::ALL
+    let scopes: Vec<String> = ApiScope::ALL
         .into_iter()
-        .filter(|scope| field(&scope.as_str().replace(':', "_")).is_some())
+        .filter(|scope| field(&scope.form_name()).is_some())
+        .map(|scope| scope.as_str().to_string())
         .collect();
     let actor = Actor::admin(&me.id, origin);
     let (row, key) = match api_keys::create(&state.db, &name, &scopes, &actor).await {

@@ -56,6 +56,17 @@ impl ApiKey {
         ))
     }
 
+    /// `proxy:*`, or `proxy:<service>` for this one.
+    pub(super) fn require_proxy(&self, service: &str) -> Result<(), ApiError> {
+        if self.0.has_scope(&format!("proxy:{service}")) {
+            return Ok(());
+        }
+        self.require(ApiScope::ProxyAll).map_err(|mut e| {
+            e.message = format!("This API key lacks the proxy:* or proxy:{service} scope.");
+            e
+        })
+    }
+
     pub(super) fn event(&self, kind: Kind, origin: &Origin, user_id: &str) -> Event {
         let mut event = Event::new(kind, origin);
         event.actor = Some(format!("apikey:{}", self.0.id));

@@ -28,6 +28,33 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// Why no token could be used, as the API says it.
+pub(super) fn token_refusal(state: &AppState, error: TokenError) -> ApiError {
+    match error {
+        TokenError::NotConnected => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_connected",
+            "This user has not connected this service.",
+        ),
+        TokenError::NeedsReauth => ApiError::new(
+            StatusCode::CONFLICT,
+            "needs_reauth",
+            "The user must reconnect this service.",
+        ),
+        TokenError::Unavailable { retry_at } => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "provider_unavailable",
+                "The provider did not answer; try again after Retry-After seconds.",
+            );
+            let wait = retry_at.map_or(1, |at| (at - state.clock.now()).num_seconds() + 1);
+            e.retry_after = Some(wait.max(1) as u64);
+            e
+        }
+        TokenError::Internal => ApiError::internal(),
+    }
+}
+
 /// A user's connection, never its tokens.
 #[derive(Serialize, ToSchema)]
 pub struct Connection {
@@ -203,29 +230,7 @@ pub async fn token(
     let user = active_user(&state, &user_id).await?;
     let fresh = access_token(&state, &user.id, &provider)
         .await
-        .map_err(|e| match e {
-            TokenError::NotConnected => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_connected",
-                "This user has not connected this service.",
-            ),
-            TokenError::NeedsReauth => ApiError::new(
-                StatusCode::CONFLICT,
-                "needs_reauth",
-                "The user must reconnect this service.",
-            ),
-            TokenError::Unavailable { retry_at } => {
-                let mut e = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "provider_unavailable",
-                    "The provider did not answer; try again after Retry-After seconds.",
-                );
-                let wait = retry_at.map_or(1, |at| (at - state.clock.now()).num_seconds() + 1);
-                e.retry_after = Some(wait.max(1) as u64);
-                e
-            }
-            TokenError::Internal => ApiError::internal(),
-        })?;
+        .map_err(|e| token_refusal(&state, e))?;
     let (access_token, expires_at, scopes) = match (bot, fresh.bot_token) {
         (false, _) => (fresh.access_token, fresh.expires_at, fresh.scopes),
         // Slack bot tokens do not expire (without token rotation) and carry the bot scopes.

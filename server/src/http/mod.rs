@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod openapi;
 mod password;
 mod portal_links;
+mod proxy;
 mod request_id;
 mod session;
 mod setup;

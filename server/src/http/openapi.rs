@@ -3,7 +3,7 @@
 //! routed, with the schema of what it really answers.
 
 use super::api_v1::{self, ErrorBody};
-use super::{api_import, api_users, connect_links, portal_links};
+use super::{api_import, api_users, connect_links, portal_links, proxy};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json, Router};
@@ -23,6 +23,9 @@ use utoipa_axum::routes;
         description = "Fresh OAuth tokens and connect links for the platform's services."
     ),
     components(schemas(ErrorBody)),
+    // Routed by hand below: its path has several segments (`{*path}`), which OpenAPI
+    // cannot template.
+    paths(proxy::forward),
     security(("apiKey" = []))
 )]
 struct ApiDoc;
@@ -50,6 +53,7 @@ impl Modify for KeyedRoutes {
                 &mut item.get,
                 &mut item.put,
                 &mut item.post,
+                &mut item.patch,
                 &mut item.delete,
             ];
             for operation in operations.into_iter().flatten() {
@@ -115,6 +119,10 @@ fn parts() -> (Router<AppState>, Document) {
         ))
         .routes(routes!(api_users::list_users))
         .split_for_parts();
+    let router = router.route(
+        "/api/v1/proxy/{service}/{*path}",
+        axum::routing::any(proxy::forward),
+    );
     KeyedRoutes.modify(&mut doc);
     (router, doc)
 }

@@ -45,12 +45,20 @@ pub enum Fault {
     /// HTTP 429 with `Retry-After` this many seconds (RFC 6585 §4), Slack's body
     /// `{"ok": false, "error": "ratelimited"}`.
     RateLimited(u64),
+    /// The provider's own answer, with a cookie, a header its `Connection` header names and
+    /// `Keep-Alive` added: what a client must not pass on.
+    HopHeaders,
 }
+
+/// The requests the sandbox received last (at most [`SEEN`]): path and headers.
+type Seen = std::collections::VecDeque<(String, axum::http::HeaderMap)>;
+const SEEN: usize = 200;
 
 #[derive(Clone, Default)]
 pub struct Faults {
     pending: Arc<Mutex<HashMap<String, Fault>>>,
     trap_hits: Arc<std::sync::atomic::AtomicUsize>,
+    seen: Arc<Mutex<Seen>>,
 }
 
 impl Sandbox {
@@ -66,6 +74,15 @@ impl Sandbox {
 }
 
 impl Sandbox {
+    /// The headers of each recent request to `path`, oldest first.
+    pub fn requests_to(&self, path: &str) -> Vec<axum::http::HeaderMap> {
+        let seen = self.faults.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, headers)| headers.clone())
+            .collect()
+    }
+
     /// Requests that followed a `Fault::Redirect` to the trap.
     pub fn trap_hits(&self) -> usize {
         self.faults
@@ -89,6 +106,17 @@ pub async fn trap(State(sandbox): State<Sandbox>) -> Response {
 }
 
 pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+    {
+        let mut seen = sandbox
+            .faults
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if seen.len() == SEEN {
+            seen.pop_front();
+        }
+        seen.push_back((request.uri().path().to_string(), request.headers().clone()));
+    }
     let fault = {
         let mut pending = sandbox
             .faults
@@ -165,6 +193,20 @@ pub async fn apply(State(sandbox): State<Sandbox>, request: Request, next: Next)
             serde_json::json!({ "error": code, "error_description": "refused" }).to_string(),
         )
             .into_response(),
+        Fault::HopHeaders => {
+            let mut answer = next.run(request).await;
+            let headers = answer.headers_mut();
+            for (name, value) in [
+                ("set-cookie", "provider_session=abc; Secure; HttpOnly"),
+                ("connection", "x-provider-hop"),
+                ("x-provider-hop", "one hop only"),
+                ("keep-alive", "timeout=5"),
+                ("x-provider-request", "kept"),
+            ] {
+                headers.insert(name, axum::http::HeaderValue::from_static(value));
+            }
+            answer
+        }
         Fault::ExpiresIn(value) => {
             let answer = next.run(request).await;
             let (parts, body) = answer.into_parts();

@@ -31,6 +31,104 @@ pub fn router() -> Router<Sandbox> {
         .route("/token", post(token))
         .route("/v1/userinfo", get(userinfo))
         .route("/revoke", post(revoke))
+        .route("/gmail/v1/users/{user_id}/profile", get(gmail_profile))
+        .route("/drive/v3/about", get(drive_about))
+}
+
+/// Google APIs refuse a missing or dead token with 401 and their JSON error envelope.
+fn unauthenticated() -> Response {
+    let body = json!({ "error": {
+        "code": 401,
+        "message": "Request had invalid authentication credentials.",
+        "status": "UNAUTHENTICATED",
+    }});
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+}
+
+fn google_error(status: StatusCode, message: &str, reason: &str) -> Response {
+    let body = json!({ "error": {
+        "code": status.as_u16(), "message": message, "status": reason,
+    }});
+    (status, Json(body)).into_response()
+}
+
+/// Gmail API `users.getProfile` (https://developers.google.com/workspace/gmail/api/reference/rest/v1/users/getProfile):
+/// `userId` is the user's address or `me`; one of the Gmail scopes (mail.google.com,
+/// gmail.modify, gmail.compose, gmail.readonly, gmail.metadata) is required.
+async fn gmail_profile(
+    State(sandbox): State<Sandbox>,
+    axum::extract::Path(user_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(grant) = grants::bearer_grant(&sandbox, GOOGLE.client_id, &headers) else {
+        return unauthenticated();
+    };
+    let gmail = [
+        "gmail.modify",
+        "gmail.compose",
+        "gmail.readonly",
+        "gmail.metadata",
+    ];
+    let allowed = grant.scope.split(' ').any(|s| {
+        s == "https://mail.google.com/" || gmail.iter().any(|g| s == format!("{AUTH}{g}"))
+    });
+    if !allowed {
+        return google_error(
+            StatusCode::FORBIDDEN,
+            "Request had insufficient authentication scopes.",
+            "PERMISSION_DENIED",
+        );
+    }
+    let address = email(&grant.login);
+    if user_id != "me" && user_id != address {
+        return google_error(
+            StatusCode::FORBIDDEN,
+            "Delegation denied",
+            "PERMISSION_DENIED",
+        );
+    }
+    Json(json!({
+        "emailAddress": address,
+        "messagesTotal": 42,
+        "threadsTotal": 17,
+        "historyId": "4711",
+    }))
+    .into_response()
+}
+
+/// Drive API `about.get`: `fields` is required for every method of `about` (Drive API,
+/// "Return specific fields": "For all methods of the about ... resources you must set the
+/// fields parameter"; https://developers.google.com/workspace/drive/api/guides/fields-parameter).
+async fn drive_about(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(grant) = grants::bearer_grant(&sandbox, GOOGLE.client_id, &headers) else {
+        return unauthenticated();
+    };
+    let Some(fields) = query.get("fields").filter(|f| !f.is_empty()) else {
+        return google_error(
+            StatusCode::BAD_REQUEST,
+            "The 'fields' parameter is required for this method.",
+            "INVALID_ARGUMENT",
+        );
+    };
+    let user = json!({
+        "kind": "drive#user",
+        "displayName": grants::display_name(&grant.login),
+        "emailAddress": email(&grant.login),
+        "me": true,
+        "permissionId": subject(&grant.login),
+    });
+    if fields == "*" || fields.split(',').any(|f| f.trim().starts_with("user")) {
+        return Json(json!({ "user": user })).into_response();
+    }
+    google_error(
+        StatusCode::BAD_REQUEST,
+        &format!("Invalid field selection {fields}"),
+        "INVALID_ARGUMENT",
+    )
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {

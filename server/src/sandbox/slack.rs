@@ -33,6 +33,7 @@ pub fn router() -> Router<Sandbox> {
         .route("/api/oauth.v2.access", post(access))
         .route("/api/auth.test", post(auth_test))
         .route("/api/auth.revoke", post(auth_revoke))
+        .route("/api/chat.postMessage", post(post_message))
 }
 
 fn check(q: &Params) -> Result<(), Refusal> {
@@ -162,6 +163,64 @@ async fn auth_test(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Byt
         answer["bot_id"] = Value::from("B0SANDBOX");
     }
     Json(answer).into_response()
+}
+
+/// `chat.postMessage` (https://docs.slack.dev/reference/methods/chat.postMessage): the token
+/// as a Bearer header (a JSON body cannot carry it) or a form field, the `chat:write` scope,
+/// `channel` and one of `text`, `blocks`, `attachments`; errors with HTTP 200.
+async fn post_message(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let token = if json {
+        grants::bearer(&headers).map(str::to_string)
+    } else {
+        calling_token(&headers, &body)
+    };
+    let Some(token) = token else {
+        return failed("not_authed");
+    };
+    let Some(grant) = grants::live(&sandbox, SLACK.client_id, &token, false) else {
+        return failed("invalid_auth");
+    };
+    if !grant.scope.split(',').any(|s| s == "chat:write") {
+        return failed("missing_scope");
+    }
+    let args: serde_json::Map<String, Value> = if json {
+        match serde_json::from_slice(&body) {
+            Ok(args) => args,
+            Err(_) => return failed("invalid_json"),
+        }
+    } else {
+        requests::form_body(&headers, &body)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, Value::from(v)))
+            .collect()
+    };
+    let text = |key: &str| args.get(key).and_then(Value::as_str).unwrap_or_default();
+    let channel = text("channel");
+    if channel.is_empty() || !(channel == "general" || channel.starts_with('C')) {
+        return failed("channel_not_found");
+    }
+    if ["text", "blocks", "attachments"]
+        .iter()
+        .all(|k| !args.contains_key(*k))
+    {
+        return failed("no_text");
+    }
+    let channel_id = if channel == "general" {
+        "C0GENERAL"
+    } else {
+        channel
+    };
+    let ts = format!("{}.000100", grants::stable_id(text("text")));
+    Json(json!({
+        "ok": true, "channel": channel_id, "ts": ts,
+        "message": { "type": "message", "user": user_id(&grant.login), "text": text("text"), "ts": ts },
+    }))
+    .into_response()
 }
 
 async fn auth_revoke(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {

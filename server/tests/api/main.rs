@@ -22,6 +22,7 @@ mod operations;
 mod platform_users;
 mod provider_faults;
 mod providers;
+mod proxy;
 mod secrets;
 mod security;
 mod sso;

@@ -21,7 +21,7 @@ pub fn KeysPage() -> impl IntoView {
                         <legend class="font-medium">"Scopes"</legend>
                         {ApiScope::ALL.into_iter().map(|scope| view! {
                             <label class="flex items-center gap-2">
-                                <input type="checkbox" name=scope.as_str().replace(':', "_") value="on"/>
+                                <input type="checkbox" name=scope.form_name() value="on"/>
                                 <code>{scope.as_str()}</code>" — "{scope.meaning()}
                             </label>
                         }).collect_view()}

@@ -12,6 +12,7 @@ const OAUTH2: Definition = Definition {
     authorize_url: "",
     token_url: "",
     userinfo_url: "",
+    api_base_url: "",
     revoke_url: "",
     request_token_url: "",
     scopes: &[],
@@ -54,6 +55,7 @@ const MICROSOFT: Definition = Definition {
     authorize_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
     token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
     userinfo_url: "https://graph.microsoft.com/v1.0/me",
+    api_base_url: "https://graph.microsoft.com/v1.0",
     identity: Identity::MicrosoftGraph,
     revocation: RevokeStyle::None,
     // Microsoft wants the scopes again on refresh.
@@ -75,6 +77,7 @@ pub const TRELLO_OAUTH2: Definition = Definition {
     authorize_url: "https://auth.atlassian.com/authorize",
     token_url: "https://auth.atlassian.com/oauth/token",
     userinfo_url: "https://api.trello.com/1/members/me",
+    api_base_url: "https://api.trello.com/1",
     scopes: &[
         "read:member:trello",
         "read:board:trello",
@@ -91,6 +94,8 @@ pub const TRELLO_OAUTH2: Definition = Definition {
 pub const BUILTIN: &[Definition] = &[
     Definition {
         service: "gmail",
+        // The Gmail API: `/gmail/v1/users/me/...`.
+        api_base_url: "https://gmail.googleapis.com",
         logo: "gmail.svg",
         display_name: "Gmail",
         scopes: &[
@@ -103,6 +108,8 @@ pub const BUILTIN: &[Definition] = &[
     },
     Definition {
         service: "gdrive",
+        // The Drive API: `/drive/v3/...`.
+        api_base_url: "https://www.googleapis.com",
         logo: "gdrive.svg",
         display_name: "Google Drive",
         scopes: &[
@@ -121,6 +128,7 @@ pub const BUILTIN: &[Definition] = &[
         authorize_url: "https://slack.com/oauth/v2/authorize",
         token_url: "https://slack.com/api/oauth.v2.access",
         userinfo_url: "https://slack.com/api/auth.test",
+        api_base_url: "https://slack.com/api",
         revoke_url: "https://slack.com/api/auth.revoke",
         scopes: &["users:read", "channels:read", "chat:write"],
         scope_separator: ",",
@@ -143,6 +151,7 @@ pub const BUILTIN: &[Definition] = &[
         authorize_url: "https://trello.com/1/OAuthAuthorizeToken",
         token_url: "https://trello.com/1/OAuthGetAccessToken",
         userinfo_url: "https://api.trello.com/1/members/me",
+        api_base_url: "https://api.trello.com/1",
         revoke_url: "https://api.trello.com/1/tokens/{token}",
         scopes: &["read", "write", "account"],
         scope_separator: ",",
@@ -160,6 +169,7 @@ pub const BUILTIN: &[Definition] = &[
         authorize_url: "https://app.asana.com/-/oauth_authorize",
         token_url: "https://app.asana.com/-/oauth_token",
         userinfo_url: "https://app.asana.com/api/1.0/users/me",
+        api_base_url: "https://app.asana.com/api/1.0",
         revoke_url: "https://app.asana.com/-/oauth_revoke",
         // Granular scopes (Asana, "OAuth scopes", 2025): new apps are registered for them,
         // and such an app is refused `default`. users:read gives the identity; the rest is
@@ -183,6 +193,7 @@ pub const BUILTIN: &[Definition] = &[
         authorize_url: "https://api.notion.com/v1/oauth/authorize",
         token_url: "https://api.notion.com/v1/oauth/token",
         userinfo_url: "https://api.notion.com/v1/users/me",
+        api_base_url: "https://api.notion.com/v1",
         revoke_url: "https://api.notion.com/v1/oauth/revoke",
         // Capabilities are set on the integration; the user picks pages at consent.
         scopes: &[],
@@ -207,6 +218,7 @@ pub const BUILTIN: &[Definition] = &[
         authorize_url: "https://www.dropbox.com/oauth2/authorize",
         token_url: "https://api.dropboxapi.com/oauth2/token",
         userinfo_url: "https://api.dropboxapi.com/2/users/get_current_account",
+        api_base_url: "https://api.dropboxapi.com/2",
         revoke_url: "https://api.dropboxapi.com/2/auth/token/revoke",
         scopes: &["account_info.read", "files.metadata.read"],
         authorize_params: &[("token_access_type", "offline")],
@@ -251,6 +263,7 @@ pub const BUILTIN: &[Definition] = &[
         authorize_url: "https://github.com/login/oauth/authorize",
         token_url: "https://github.com/login/oauth/access_token",
         userinfo_url: "https://api.github.com/user",
+        api_base_url: "https://api.github.com",
         revoke_url: "https://api.github.com/applications/{client_id}/grant",
         scopes: &["read:user", "user:email"],
         identity: Identity::GitHubUser,

@@ -190,6 +190,7 @@ fn builtin_provider(
     };
     let required = |url: Option<Url>| url.ok_or_else(|| error("missing URL"));
     let token_url = s.token_url.or(s.access_token_url);
+    let api_base_url = real(s.api_base_url.clone(), def.api_base_url)?;
     let endpoints = Endpoints {
         authorize_url: required(real(s.authorize_url, def.authorize_url)?)?,
         token_url: required(real(token_url, def.token_url)?)?,
@@ -236,6 +237,7 @@ fn builtin_provider(
                 s.api_version.clone().unwrap_or_else(|| default.to_string()),
             )
         }),
+        api_base_url,
         sandbox,
         source: Source::Fixed(endpoints),
     }))
@@ -339,6 +341,7 @@ fn custom_provider(
         revoke_ends_client_grant: false,
         bot_scopes: Vec::new(),
         client_auth_configured: client_auth,
+        api_base_url: s.api_base_url.clone(),
         sandbox: false,
         source,
     })

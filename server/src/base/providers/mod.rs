@@ -105,6 +105,8 @@ pub struct Definition {
     pub authorize_url: &'static str,
     pub token_url: &'static str,
     pub userinfo_url: &'static str,
+    /// Where the provider's API is: calls through the hub's proxy go to paths under it.
+    pub api_base_url: &'static str,
     /// Empty when the provider has none.
     pub revoke_url: &'static str,
     /// OAuth 1.0a only: where the request token comes from.
@@ -198,6 +200,9 @@ pub struct Provider {
     pub bot_scopes: Vec<String>,
     /// See `Definition::revoke_ends_client_grant`.
     pub revoke_ends_client_grant: bool,
+    /// The provider's API, for calls through the proxy; None for a custom provider
+    /// configured without `api_base_url`.
+    pub api_base_url: Option<Url>,
     /// Pointed at the local sandbox because no credentials were configured (development only).
     pub sandbox: bool,
     source: Source,

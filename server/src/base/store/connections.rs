@@ -31,6 +31,9 @@ pub struct Model {
     pub failures: i32,
     /// When the liveness job last asked the provider about its never-expiring token.
     pub checked_at: Option<DateTimeUtc>,
+    /// Calls through the proxy wait until then: the provider answered 429 or named a
+    /// `Retry-After` (every instance sees it).
+    pub cooldown_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -142,6 +145,8 @@ pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
         retry_at: Set(row.retry_at),
         failures: Set(row.failures),
         checked_at: Set(row.checked_at),
+        // A reconnect keeps a cooldown: the provider's limit is on the account, not the token.
+        cooldown_until: Set(row.cooldown_until),
     };
     Entity::insert(active)
         .on_conflict(
@@ -311,6 +316,26 @@ pub async fn set_checked(
     Entity::update_many()
         .col_expr(Column::CheckedAt, Expr::value(Some(now)))
         .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The provider asked for a pause: no call through the proxy on this connection before
+/// `until`, from any instance. A later pause never shortens an earlier one.
+pub async fn cool_down(
+    db: &impl ConnectionTrait,
+    id: &str,
+    until: DateTimeUtc,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::CooldownUntil, Expr::value(Some(until)))
+        .filter(Column::Id.eq(id))
+        .filter(
+            Column::CooldownUntil
+                .is_null()
+                .or(Column::CooldownUntil.lt(until)),
+        )
         .exec(db)
         .await?;
     Ok(())

@@ -69,6 +69,15 @@ pub struct FreshToken {
     pub scopes: Vec<String>,
     /// Slack: the installation's bot token, when bot scopes were asked for.
     pub bot_token: Option<AccessToken>,
+    /// Whether the connection holds a refresh token.
+    pub refreshable: bool,
+    /// OAuth 1.0a (Trello): the secret that signs calls with the access token.
+    pub token_secret: Option<AccessToken>,
+    /// The connection's version (its `updated_at`): a refresh after the provider refused
+    /// this token happens only if nobody changed the connection since.
+    pub version: chrono::DateTime<chrono::Utc>,
+    /// Calls through the proxy wait until then (the provider asked for a pause).
+    pub cooldown_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Per-connection locks of this process, and this process's name on leases.
@@ -166,17 +175,19 @@ pub async fn ensure_fresh(
     single_flight(ctx, user_id, provider, due).await
 }
 
-/// The provider refused `refused`'s access token (HTTP 401) though it had not expired by
-/// its stated lifetime: with a refresh token, one refresh (Notion rotates refresh tokens and
-/// states no lifetime), unless someone changed the connection since it was read. A refresh
-/// the provider refuses turns it to needs_reauth, as always.
+/// The provider refused the access token of `user_id`'s connection at `version` (HTTP 401)
+/// though it had not expired by its stated lifetime: with a refresh token, one refresh
+/// (Notion rotates refresh tokens and states no lifetime), unless someone changed the
+/// connection since it was read (then its newer token is returned). A refresh the provider
+/// refuses turns it to needs_reauth, as always.
 pub async fn refresh_refused(
     ctx: &Ctx,
     provider: &Provider,
-    refused: &connections::Model,
+    user_id: &str,
+    version: chrono::DateTime<chrono::Utc>,
 ) -> Result<FreshToken, TokenError> {
-    let unchanged = |row: &connections::Model| row.updated_at == refused.updated_at;
-    single_flight(ctx, &refused.user_id, provider, unchanged).await
+    let unchanged = |row: &connections::Model| row.updated_at == version;
+    single_flight(ctx, user_id, provider, unchanged).await
 }
 
 /// The connection's access token, refreshed first when `due` says so: at most one provider
@@ -296,6 +307,10 @@ fn open(ctx: &Ctx, row: &connections::Model) -> Result<FreshToken, TokenError> {
         expires_at: row.expires_at,
         scopes: crate::domain::connections::split_scopes(&row.granted_scopes),
         bot_token: tokens.bot_token,
+        refreshable: tokens.refresh_token.is_some(),
+        token_secret: tokens.token_secret,
+        version: row.updated_at,
+        cooldown_until: row.cooldown_until,
     })
 }
 

@@ -81,7 +81,6 @@ pub(super) async fn refresh(
         bot_token: grant.tokens.bot_token.or(tokens.bot_token),
     };
     let sealed = seal_tokens(ctx, &row.id, &row.user_id, &row.provider, &new_tokens)?;
-    // A refresh leaves a refresh token (rotated, or the old one kept): refreshable.
     let expires_at = super::expires_at(now, grant.expires_in, provider.assumes_lifetime);
     // The new tokens, the audit event and its webhook row commit together, or none do.
     let txn = ctx.db.begin().await?;
@@ -94,12 +93,17 @@ pub(super) async fn refresh(
     record_change(&txn, row_event(row, event)).await?;
     txn.commit().await?;
     crate::base::metrics::refresh(&row.provider, "succeeded");
+    // A refresh leaves a refresh token (rotated, or the old one kept): refreshable.
     Ok(FreshToken {
         connection_id: row.id.clone(),
         access_token: new_tokens.access_token,
         expires_at,
         scopes: crate::domain::connections::split_scopes(&row.granted_scopes),
         bot_token: new_tokens.bot_token,
+        refreshable: true,
+        token_secret: new_tokens.token_secret,
+        version: now,
+        cooldown_until: row.cooldown_until,
     })
 }
 
