@@ -23,7 +23,7 @@ mod m0009_connection_schedule;
 mod m0010_schema_floor;
 mod m0011_audit_notify;
 mod m0012_platform_users;
-mod m0013_proxy_cooldown;
+mod m0013_calls_through_the_hub;
 
 pub struct Migrator;
 
@@ -43,7 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_schema_floor::Migration),
             Box::new(m0011_audit_notify::Migration),
             Box::new(m0012_platform_users::Migration),
-            Box::new(m0013_proxy_cooldown::Migration),
+            Box::new(m0013_calls_through_the_hub::Migration),
         ]
     }
 }

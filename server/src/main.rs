@@ -111,9 +111,14 @@ enum ApikeyCommand {
         name: String,
         /// tokens:read (fresh tokens, list connections), connections:write (delete, connect
         /// and portal links), users:read, users:write, connections:import, proxy:* (every
-        /// provider's API through the hub) or proxy:<service> (one provider's).
+        /// provider's API through the hub), proxy:<service> (one provider's) or mcp (an
+        /// agent's key for the MCP endpoint: give --user too, and no other scope).
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
+        /// The one user an agent's key (scope mcp) acts for: their username or the
+        /// platform's id for them.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List keys (name, id, prefix, scopes, last use; never the key).
     List,
@@ -366,21 +371,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The hub id of the user named by username or by the platform's id.
+async fn agent_user(db: &sea_orm::DatabaseConnection, name: &str) -> anyhow::Result<String> {
+    use server::base::store::users;
+    if let Some(user) = users::by_username(db, name).await? {
+        return Ok(user.id);
+    }
+    let user = users::by_platform_id(db, name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {name}"))?;
+    Ok(user.id)
+}
+
 async fn apikey(db: &sea_orm::DatabaseConnection, command: ApikeyCommand) -> anyhow::Result<()> {
     use app::model::admin::ApiScope;
     use secrecy::ExposeSecret;
     use server::domain::api_keys;
     use server::domain::users::Actor;
     match command {
-        ApikeyCommand::Create { name, scopes } => {
+        ApikeyCommand::Create { name, scopes, user } => {
             let scopes = api_keys::parse_scopes(&scopes).map_err(|bad| {
                 let known: Vec<&str> = ApiScope::ALL.iter().map(|s| s.as_str()).collect();
                 anyhow::anyhow!(
-                    "unknown scope {bad}: use {} or proxy:<service>",
+                    "unknown scope {bad}: use {}, proxy:<service> or mcp",
                     known.join(", ")
                 )
             })?;
-            let (row, key) = api_keys::create(db, &name, &scopes, &Actor::cli()).await?;
+            let user_id = match user {
+                Some(name) => Some(agent_user(db, &name).await?),
+                None => None,
+            };
+            let (row, key) =
+                api_keys::create(db, &name, &scopes, user_id.as_deref(), &Actor::cli()).await?;
             println!(
                 "created API key {} ({}) with scopes {}",
                 row.name, row.id, row.scopes

@@ -17,13 +17,21 @@ pub enum KeyError {
     /// No scope was chosen.
     #[error("a key needs at least one scope")]
     NoScope,
+    /// An agent's key has the `mcp` scope alone and names its user; no other key names one.
+    #[error(
+        "an agent's key (scope mcp) acts for one user: name the user, and give it no other scope"
+    )]
+    AgentKey,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
-/// Checks scope names: those of [`ApiScope`], and `proxy:<service>` (one service's API
-/// through the proxy); the first unknown name is the error.
+/// The scope of an agent's key: the MCP endpoint, for the key's one user.
+pub const MCP_SCOPE: &str = "mcp";
+
+/// Checks scope names: those of [`ApiScope`], `proxy:<service>` (one service's API through
+/// the proxy) and `mcp` (an agent's key); the first unknown name is the error.
 pub fn parse_scopes(names: &[String]) -> Result<Vec<String>, String> {
     names
         .iter()
@@ -35,18 +43,20 @@ pub fn parse_scopes(names: &[String]) -> Result<Vec<String>, String> {
                         b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
                     })
             });
-            (ApiScope::parse(name).is_some() || one_service)
+            (ApiScope::parse(name).is_some() || one_service || name == MCP_SCOPE)
                 .then(|| name.clone())
                 .ok_or_else(|| name.clone())
         })
         .collect()
 }
 
-/// A new key; returns its row and the key itself, in clear this once.
+/// A new key; returns its row and the key itself, in clear this once. An agent's key (scope
+/// `mcp`, alone) names the user (hub id) it acts for.
 pub async fn create(
     db: &DatabaseConnection,
     name: &str,
     scopes: &[String],
+    user_id: Option<&str>,
     actor: &Actor,
 ) -> Result<(api_keys::Model, SecretString), KeyError> {
     let name = name.trim();
@@ -56,9 +66,17 @@ pub async fn create(
     if scopes.is_empty() {
         return Err(KeyError::NoScope);
     }
+    let agent = scopes.iter().any(|s| s == MCP_SCOPE);
+    if agent != user_id.is_some() || (agent && scopes.len() > 1) {
+        return Err(KeyError::AgentKey);
+    }
     let txn = db.begin().await?;
     let now = actor.origin.clock.now();
-    let (row, key) = api_keys::create(&txn, name, scopes, now).await?;
+    let (mut row, key) = api_keys::create(&txn, name, scopes, now).await?;
+    if let Some(user_id) = user_id {
+        api_keys::bind_user(&txn, &row.id, user_id).await?;
+        row.user_id = Some(user_id.to_string());
+    }
     store::audit::append(&txn, actor.key_event(Kind::ApiKeyCreated, &row.id)).await?;
     txn.commit().await?;
     Ok((row, key))

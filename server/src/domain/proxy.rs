@@ -95,6 +95,18 @@ pub struct Answer {
     pub connection_id: String,
     /// Whether the call was repeated after one refresh.
     pub refreshed: bool,
+    /// The token that made the call, to keep it out of what an agent reads.
+    token: oauth2::AccessToken,
+}
+
+impl Answer {
+    /// The answer read whole for an agent (at most `bounded::PROVIDER_BODY_LIMIT`), as text,
+    /// with the token that made the call blanked out should the provider echo it.
+    pub async fn read_for_agent(self) -> Result<String, crate::base::bounded::BodyError> {
+        let body = crate::base::bounded::bytes(self.response).await?;
+        let text = String::from_utf8_lossy(&body);
+        Ok(text.replace(self.token.secret().as_str(), "[redacted]"))
+    }
 }
 
 /// Calls the provider for `user_id`: the token, refreshed first when it expires within a
@@ -114,10 +126,12 @@ pub async fn call(
     }
     let mut response = send(proxy, provider, &fresh, call, &url).await?;
     let mut refreshed = false;
+    let mut token = fresh.access_token.clone();
     if response.status() == reqwest::StatusCode::UNAUTHORIZED && fresh.refreshable {
         let renewed = refresh_refused(ctx, provider, user_id, fresh.version).await?;
         response = send(proxy, provider, &renewed, call, &url).await?;
         refreshed = true;
+        token = renewed.access_token;
     }
     if let Some(until) = pause(response.status(), response.headers(), ctx.clock.now()) {
         connections::cool_down(&ctx.db, &fresh.connection_id, until)
@@ -128,6 +142,11 @@ pub async fn call(
         response,
         connection_id: fresh.connection_id,
         refreshed,
+        token: if call.bot {
+            fresh.bot_token.unwrap_or(token)
+        } else {
+            token
+        },
     })
 }
 

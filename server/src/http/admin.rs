@@ -138,10 +138,12 @@ pub async fn create_key(
         .map(|scope| scope.as_str().to_string())
         .collect();
     let actor = Actor::admin(&me.id, origin);
-    let (row, key) = match api_keys::create(&state.db, &name, &scopes, &actor).await {
+    let (row, key) = match api_keys::create(&state.db, &name, &scopes, None, &actor).await {
         Ok(created) => created,
         Err(KeyError::Db(e)) => return Err(e.into()),
-        Err(KeyError::BadName | KeyError::NoScope) => return Ok(back("keys", Notice::BadKeyName)),
+        Err(KeyError::BadName | KeyError::NoScope | KeyError::AgentKey) => {
+            return Ok(back("keys", Notice::BadKeyName))
+        }
     };
     let mut response = Html(key_page(&row.name, key.expose_secret())).into_response();
     let headers = response.headers_mut();

@@ -14,8 +14,10 @@ pub async fn origin_guard(
     request: Request,
     next: Next,
 ) -> Result<Response, super::error::ApiError> {
-    // The backend API authenticates with a key in a header, never a cookie: nothing to forge.
-    let backend_api = request.uri().path().starts_with("/api/v1/");
+    // The backend API and the agents' MCP endpoint authenticate with a key in a header, never
+    // a cookie: nothing to forge.
+    let path = request.uri().path();
+    let backend_api = path.starts_with("/api/v1/") || path == "/mcp" || path.starts_with("/mcp/");
     if backend_api
         || matches!(
             *request.method(),

@@ -17,6 +17,7 @@ pub use guard::audit_repeated_refusals;
 mod events;
 mod guard;
 pub(crate) mod limits;
+mod mcp;
 pub mod metrics;
 pub mod openapi;
 mod password;
@@ -172,7 +173,13 @@ pub fn router(state: AppState) -> Router {
     let without_session = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .merge(openapi::router());
+        .merge(openapi::router())
+        .nest_service(
+            "/mcp",
+            tower::ServiceBuilder::new()
+                .layer(from_fn_with_state(state.clone(), mcp::authenticate))
+                .service(mcp::service(&state)),
+        );
     let without_session = if metrics_here {
         without_session.route("/metrics", get(metrics::render))
     } else {

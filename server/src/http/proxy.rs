@@ -8,6 +8,7 @@ use super::api_key::{active_user, ApiKey};
 use super::api_v1::{ready_provider, ErrorBody};
 use super::error::ApiError;
 use crate::base::audit::{Kind, Origin};
+use crate::base::providers::Provider;
 use crate::base::store;
 use crate::domain::proxy::{self, Call, ProxyError};
 use crate::state::AppState;
@@ -106,42 +107,49 @@ pub async fn forward(
         body,
         bot,
     };
-    let started = Instant::now();
-    let outcome = proxy::call(&state, &state.proxy, &user.id, &provider, &call).await;
-    let took = started.elapsed();
-    let template = proxy::path_template(&call.path);
-    let audit = |status: &str, ok: bool| {
-        let mut event = key
-            .event(Kind::ProxyCall, &origin, &user.id)
-            .provider(&service)
-            .reason(&format!(
-                "{} {template} {status} {}ms",
-                call.method,
-                took.as_millis()
-            ));
-        event.ok = ok;
-        crate::base::metrics::proxy_call(&service, status, took);
-        event
-    };
-    let answer = match outcome {
-        Ok(answer) => answer,
-        Err(e) => {
-            let error = refusal(&state, e);
-            if matches!(error.code, "rate_limited" | "provider_unreachable") {
-                let reason = if error.code == "rate_limited" {
-                    "cooldown"
-                } else {
-                    "unreachable"
-                };
-                store::audit::append(&state.db, audit(reason, false)).await?;
-            }
-            return Err(error);
-        }
-    };
-    let status = answer.response.status();
-    let ok = status.is_success() || status.is_redirection();
-    store::audit::append(&state.db, audit(status.as_str(), ok)).await?;
+    let answer = call_recorded(&state, &key, &origin, &user.id, &provider, &call).await?;
     relay(answer.response, state.proxy.max_response_bytes)
+}
+
+/// Calls the provider and records the call: an audit event (method, path template, status,
+/// time) and the metrics, for answers and for calls the hub answered itself (a pause,
+/// an unreachable provider). The one way the proxy route and the agents' tool call out.
+pub(super) async fn call_recorded(
+    state: &AppState,
+    key: &ApiKey,
+    origin: &Origin,
+    user_id: &str,
+    provider: &Provider,
+    call: &Call,
+) -> Result<proxy::Answer, ApiError> {
+    let started = Instant::now();
+    let outcome = proxy::call(state, &state.proxy, user_id, provider, call).await;
+    let took = started.elapsed();
+    let (status, ok) = match &outcome {
+        Ok(answer) => {
+            let status = answer.response.status();
+            (
+                status.as_str().to_string(),
+                status.is_success() || status.is_redirection(),
+            )
+        }
+        Err(ProxyError::CoolingDown(_)) => ("cooldown".to_string(), false),
+        Err(ProxyError::Unreachable) => ("unreachable".to_string(), false),
+        Err(_) => return outcome.map_err(|e| refusal(state, e)),
+    };
+    crate::base::metrics::proxy_call(&provider.service, &status, took);
+    let mut event = key
+        .event(Kind::ProxyCall, origin, user_id)
+        .provider(&provider.service)
+        .reason(&format!(
+            "{} {} {status} {}ms",
+            call.method,
+            proxy::path_template(&call.path),
+            took.as_millis()
+        ));
+    event.ok = ok;
+    store::audit::append(&state.db, event).await?;
+    outcome.map_err(|e| refusal(state, e))
 }
 
 /// The path after `/api/v1/proxy/{service}/`, as the caller encoded it: no `.` or `..`
@@ -151,6 +159,12 @@ fn upstream_path(raw: &str, service: &str) -> Result<String, ApiError> {
     let path = raw
         .strip_prefix(&prefix)
         .ok_or_else(|| invalid("The service name must not be encoded."))?;
+    checked_path(path)?;
+    Ok(path.to_string())
+}
+
+/// A path under a provider's API as the caller encoded it, refused when it could leave it.
+pub(super) fn checked_path(path: &str) -> Result<(), ApiError> {
     // A segment that decodes to `..` (or hides one behind an encoded slash) could climb out
     // of the API's path at the provider, whatever our URL says.
     let dots = path.split('/').any(|segment| {
@@ -162,7 +176,7 @@ fn upstream_path(raw: &str, service: &str) -> Result<String, ApiError> {
     if dots || path.contains('\\') {
         return Err(invalid("The path must not contain `.` or `..` segments."));
     }
-    Ok(path.to_string())
+    Ok(())
 }
 
 fn invalid(message: &str) -> ApiError {

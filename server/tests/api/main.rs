@@ -18,6 +18,7 @@ mod imports;
 mod instances;
 mod kill;
 mod link_accounts;
+mod mcp;
 mod operations;
 mod platform_users;
 mod provider_faults;

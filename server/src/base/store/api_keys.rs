@@ -17,6 +17,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// An agent's key (scope `mcp`) acts for this one user only.
+    pub user_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -30,6 +32,16 @@ impl Model {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.split(' ').any(|s| s == scope)
     }
+}
+
+/// Binds a new key to the one user it acts for.
+pub async fn bind_user(db: &impl ConnectionTrait, id: &str, user_id: &str) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::UserId, Expr::value(Some(user_id.to_string())))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Creates a key; returns its row and the key itself (the only time it exists in clear).
@@ -56,6 +68,7 @@ pub async fn create(
         created_at: Set(now),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        user_id: Set(None),
     }
     .insert(db)
     .await?;

@@ -1,6 +1,7 @@
-//! Calls through the hub's proxy: after a provider answers 429 or names a `Retry-After`, the
+//! Calls through the hub. The proxy: after a provider answers 429 or names a `Retry-After`, the
 //! connection is not called again before `cooldown_until`, on any instance (the proxy answers
-//! 429 itself meanwhile). Expand-only: one nullable column the previous release never reads.
+//! 429 itself meanwhile). Agents: an API key for the MCP endpoint acts for one user
+//! (`api_keys.user_id`). Expand-only: nullable columns the previous release never reads.
 
 use sea_orm_migration::prelude::*;
 
@@ -11,6 +12,12 @@ pub struct Migration;
 enum Connections {
     Table,
     CooldownUntil,
+}
+
+#[derive(DeriveIden)]
+enum ApiKeys {
+    Table,
+    UserId,
 }
 
 #[async_trait::async_trait]
@@ -26,10 +33,24 @@ impl MigrationTrait for Migration {
                 )
                 .to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(ApiKeys::Table)
+                .add_column(ColumnDef::new(ApiKeys::UserId).string_len(64).null())
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(ApiKeys::Table)
+                .drop_column(ApiKeys::UserId)
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(Connections::Table)
