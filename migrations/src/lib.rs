@@ -24,6 +24,7 @@ mod m0010_schema_floor;
 mod m0011_audit_notify;
 mod m0012_platform_users;
 mod m0013_calls_through_the_hub;
+mod m0014_several_accounts;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_audit_notify::Migration),
             Box::new(m0012_platform_users::Migration),
             Box::new(m0013_calls_through_the_hub::Migration),
+            Box::new(m0014_several_accounts::Migration),
         ]
     }
 }

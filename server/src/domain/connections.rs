@@ -29,8 +29,42 @@ pub struct NewConnection<'a> {
     pub account: Account,
 }
 
-/// Seals the tokens and saves (or replaces) the user's connection to the provider, with its
-/// `event`, in the caller's transaction.
+/// Which of a user's connections to a service a caller means.
+pub enum Choice {
+    /// The one named, or the only one.
+    One(connections::Model),
+    /// None (or none with the id named).
+    NotConnected,
+    /// Several, and none named: the caller must say which (their ids, oldest first).
+    Several(Vec<connections::Model>),
+}
+
+/// The connection `connection_id` names among the user's connections to `service`, or without
+/// an id the only one.
+pub async fn choose(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    service: &str,
+    connection_id: Option<&str>,
+) -> Result<Choice, DbErr> {
+    if let Some(id) = connection_id {
+        let row = connections::by_id(db, id).await?;
+        return Ok(match row {
+            Some(row) if row.user_id == user_id && row.provider == service => Choice::One(row),
+            _ => Choice::NotConnected,
+        });
+    }
+    let mut rows = connections::of_service(db, user_id, service).await?;
+    Ok(match rows.len() {
+        0 => Choice::NotConnected,
+        1 => Choice::One(rows.remove(0)),
+        _ => Choice::Several(rows),
+    })
+}
+
+/// Seals the tokens and saves the user's connection to that provider account (a new one, or
+/// the same account's again: then it replaces its tokens and keeps its id, label and
+/// metadata), with its `event`, in the caller's transaction.
 pub async fn save(
     ctx: &Ctx,
     txn: &impl ConnectionTrait,
@@ -39,7 +73,7 @@ pub async fn save(
 ) -> Result<(), DbErr> {
     let now = ctx.clock.now();
     let service = &new.provider.service;
-    let existing = connections::find(txn, new.user_id, service).await?;
+    let existing = connections::of_account(txn, new.user_id, service, &new.account.id).await?;
     let id = existing
         .as_ref()
         .map(|c| c.id.clone())
@@ -74,6 +108,8 @@ pub async fn save(
         failures: 0,
         checked_at: None,
         cooldown_until: None,
+        label: None,
+        metadata: None,
     };
     connections::upsert(txn, row).await?;
     record_change(txn, event).await

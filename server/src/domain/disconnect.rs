@@ -15,19 +15,16 @@ use app::model::Revocation;
 use sea_orm::TransactionTrait;
 use secrecy::ExposeSecret;
 
-/// Returns how revocation at the provider went (`NotConnected` when there was nothing to
-/// disconnect). `provider` is None for a service removed from the configuration: its
-/// connections are still deleted here. `event` names who and from where.
+/// Disconnects one connection; returns how revocation at the provider went. `provider` is
+/// None for a service removed from the configuration: its connections are still deleted
+/// here. `event` names who and from where.
 pub async fn disconnect(
     ctx: &Ctx,
-    service: &str,
+    row: store::connections::Model,
     provider: Option<&Provider>,
-    user_id: &str,
     event: Event,
 ) -> Result<Revocation, sea_orm::DbErr> {
-    let Some(row) = store::connections::find(&ctx.db, user_id, service).await? else {
-        return Ok(Revocation::NotConnected);
-    };
+    let (user_id, service) = (row.user_id.as_str(), row.provider.as_str());
     let binding = token_binding(&row.id, &row.user_id, &row.provider);
     let tokens = open(ctx, &row.tokens_sealed, &binding);
     let revoked = match (provider, &tokens) {
@@ -79,9 +76,9 @@ pub fn revokes_only_the_token(provider: &Provider) -> bool {
     }
 }
 
-/// Whether another of the user's connections uses the same client at a provider whose
-/// revocation ends the user's whole grant to that client (Gmail and Drive with one Google
-/// client): revoking this one would cut that one off.
+/// Whether another of the user's connections, for the same provider account, uses the same
+/// client at a provider whose revocation ends that account's whole grant to the client
+/// (Gmail and Drive with one Google client): revoking this one would cut that one off.
 pub(crate) async fn shares_the_grant(
     ctx: &Ctx,
     provider: &Provider,
@@ -93,6 +90,7 @@ pub(crate) async fn shares_the_grant(
     let others = store::connections::for_user(&ctx.db, &row.user_id).await?;
     Ok(others.iter().any(|other| {
         other.id != row.id
+            && other.account_id == row.account_id
             && ctx
                 .catalog
                 .get(&other.provider)

@@ -121,21 +121,15 @@ pub async fn delete(ctx: &Ctx, user: &Model, actor: &Actor) -> Result<usize, Use
         return Err(UserError::LastAdmin);
     }
     let connections = store::connections::for_user(&ctx.db, &user.id).await?;
-    for row in &connections {
+    let count = connections.len();
+    for row in connections {
         let provider = ctx.catalog.get(&row.provider);
         let event = actor.event(Kind::Disconnected, &user.id);
-        crate::domain::disconnect::disconnect(
-            ctx,
-            &row.provider,
-            provider.as_deref(),
-            &user.id,
-            event,
-        )
-        .await?;
+        crate::domain::disconnect::disconnect(ctx, row, provider.as_deref(), event).await?;
     }
     let txn = ctx.db.begin().await?;
     store::users::delete(&txn, &user.id).await?;
     store::audit::append(&txn, actor.event(Kind::UserDeleted, &user.id)).await?;
     txn.commit().await?;
-    Ok(connections.len())
+    Ok(count)
 }

@@ -109,18 +109,18 @@ impl Answer {
     }
 }
 
-/// Calls the provider for `user_id`: the token, refreshed first when it expires within a
-/// minute; on a 401, with a refresh token, one refresh and one repeat of the call.
+/// Calls the provider with the connection's credentials: the token, refreshed first when it
+/// expires within a minute; on a 401, with a refresh token, one refresh and one repeat.
 pub async fn call(
     ctx: &Ctx,
     proxy: &Proxy,
-    user_id: &str,
+    connection_id: &str,
     provider: &Provider,
     call: &Call,
 ) -> Result<Answer, ProxyError> {
     let base = provider.api_base_url.as_ref().ok_or(ProxyError::NoApi)?;
     let url = upstream_url(base, &call.path, call.query.as_deref());
-    let fresh = access_token(ctx, user_id, provider).await?;
+    let fresh = access_token(ctx, connection_id, provider).await?;
     if let Some(until) = fresh.cooldown_until.filter(|at| *at > ctx.clock.now()) {
         return Err(ProxyError::CoolingDown(until));
     }
@@ -128,7 +128,7 @@ pub async fn call(
     let mut refreshed = false;
     let mut token = fresh.access_token.clone();
     if response.status() == reqwest::StatusCode::UNAUTHORIZED && fresh.refreshable {
-        let renewed = refresh_refused(ctx, provider, user_id, fresh.version).await?;
+        let renewed = refresh_refused(ctx, provider, connection_id, fresh.version).await?;
         response = send(proxy, provider, &renewed, call, &url).await?;
         refreshed = true;
         token = renewed.access_token;

@@ -122,10 +122,11 @@ pub async fn import_connection(
         None => user_or_new(&state, &key, &origin, &user_id).await?,
     };
     let event = key.event(Kind::ConnectSucceeded, &origin, &user.id);
+    let account_id = checked.account.id.clone();
     store_grant(&state, &user.id, &provider, checked, event)
         .await
         .map_err(refusal)?;
-    let row = store::connections::find(&state.db, &user.id, &service)
+    let row = store::connections::of_account(&state.db, &user.id, &service, &account_id)
         .await?
         .ok_or_else(ApiError::internal)?;
     Ok((

@@ -19,6 +19,10 @@ use utoipa::ToSchema;
 pub const USER_ID: &str =
     "The platform's own id for the user (set by `PUT /api/v1/users/{user_id}`), or the hub's";
 
+/// How routes name one of a user's connections to a service.
+pub const CONNECTION_ID: &str =
+    "The connection's id, needed only when the user has several accounts of this service";
+
 /// Every error of the API: a fixed code and a human-readable message.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Error)]
@@ -55,14 +59,48 @@ pub(super) fn token_refusal(state: &AppState, error: TokenError) -> ApiError {
     }
 }
 
+/// The connection a route means: the one `connection` names, or the user's only one to the
+/// service; 404 `not_connected`, or 409 `ambiguous_connection` (listing them) when the user
+/// has several and none is named.
+pub(super) async fn chosen(
+    state: &AppState,
+    user_id: &str,
+    service: &str,
+    connection: Option<&str>,
+) -> Result<store::connections::Model, ApiError> {
+    use crate::domain::connections::{choose, Choice};
+    match choose(&state.db, user_id, service, connection).await? {
+        Choice::One(row) => Ok(row),
+        Choice::NotConnected => Err(token_refusal(state, TokenError::NotConnected)),
+        Choice::Several(rows) => {
+            let mut e = ApiError::new(
+                StatusCode::CONFLICT,
+                "ambiguous_connection",
+                "This user has several accounts connected to this service: name one with \
+                 `connection` (the X-Atom-Connection header on the proxy).",
+            );
+            let now = state.clock.now();
+            let listed: Vec<Connection> = rows.iter().map(|row| Connection::of(row, now)).collect();
+            e.extra = Some(serde_json::json!({ "connections": listed }));
+            Err(e)
+        }
+    }
+}
+
 /// A user's connection, never its tokens.
 #[derive(Serialize, ToSchema)]
 pub struct Connection {
+    /// The connection's id (name it with `connection` when a user has several accounts).
+    pub id: String,
     pub service: String,
     /// `connected`, `expired` or `needs_reauth`.
     pub status: String,
     pub account: Account,
     pub scopes: Vec<String>,
+    /// The name its user gave it.
+    pub label: Option<String>,
+    /// The platform's JSON object about it (set with PATCH).
+    pub metadata: Option<serde_json::Value>,
     /// RFC 3339; null for tokens that do not expire.
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
@@ -74,6 +112,7 @@ impl Connection {
     /// A stored connection as the API shows it.
     pub fn of(row: &store::connections::Model, now: chrono::DateTime<chrono::Utc>) -> Self {
         Self {
+            id: row.id.clone(),
             service: row.provider.clone(),
             status: connection_state(Some(row), now).as_str().to_string(),
             account: Account {
@@ -81,6 +120,11 @@ impl Connection {
                 name: row.account_name.clone(),
             },
             scopes: split_scopes(&row.granted_scopes),
+            label: row.label.clone(),
+            metadata: row
+                .metadata
+                .as_deref()
+                .and_then(|m| serde_json::from_str(m).ok()),
             expires_at: row.expires_at.map(|t| t.to_rfc3339()),
             connected_at: row.created_at.to_rfc3339(),
         }
@@ -110,10 +154,31 @@ pub enum TokenKind {
     Bot,
 }
 
-/// `?token=` of the token route.
+/// `?token=` and `?connection=` of the token route.
 #[derive(serde::Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
+    connection: Option<String>,
+}
+
+/// `?connection=` of the routes that name one connection.
+#[derive(serde::Deserialize)]
+pub struct ConnectionQuery {
+    connection: Option<String>,
+}
+
+/// The connection a query names, if any; a malformed query is the API's own JSON 400.
+pub(super) fn named_connection(
+    query: Result<Query<ConnectionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Option<String>, ApiError> {
+    match query {
+        Ok(Query(query)) => Ok(query.connection),
+        Err(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The query string is malformed.",
+        )),
+    }
 }
 
 /// A working access token.
@@ -188,13 +253,14 @@ pub async fn list_connections(
         ("user_id" = String, Path, description = USER_ID),
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
         ("token" = inline(Option<TokenKind>), Query, description = "`user` (the default) or, for Slack configured with `bot_scopes`, `bot`: the installation's bot token"),
+        ("connection" = Option<String>, Query, description = CONNECTION_ID),
     ),
     responses(
         (status = 200, description = "Success", body = Token),
         (status = 400, description = "`invalid_request`: `token` is neither `user` nor `bot`", body = ErrorBody),
         (status = 403, description = "`user_disabled`: an administrator disabled this user", body = ErrorBody),
         (status = 404, description = "`unknown_user`, `unknown_service`, `not_connected`, or `no_bot_token` (`?token=bot` for a connection made without bot scopes)", body = ErrorBody),
-        (status = 409, description = "`needs_reauth`: the user must reconnect", body = ErrorBody),
+        (status = 409, description = "`needs_reauth`: the user must reconnect; `ambiguous_connection`: several accounts and no `connection` (the error lists them)", body = ErrorBody),
         (status = 503, description = "`provider_unavailable`: transient; the provider is not asked again for this connection before the `Retry-After` header's seconds have passed", body = ErrorBody),
     ),
     extensions(("x-required-scope" = json!("tokens:read"))),
@@ -228,7 +294,8 @@ pub async fn token(
     };
     let provider = ready_provider(&state, &service)?;
     let user = active_user(&state, &user_id).await?;
-    let fresh = access_token(&state, &user.id, &provider)
+    let row = chosen(&state, &user.id, &service, query.connection.as_deref()).await?;
+    let fresh = access_token(&state, &row.id, &provider)
         .await
         .map_err(|e| token_refusal(&state, e))?;
     let (access_token, expires_at, scopes) = match (bot, fresh.bot_token) {
@@ -265,10 +332,12 @@ pub async fn token(
     params(
         ("user_id" = String, Path, description = USER_ID),
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
+        ("connection" = Option<String>, Query, description = CONNECTION_ID),
     ),
     responses(
         (status = 200, description = "Success", body = Disconnected),
         (status = 404, description = "`unknown_user` or `unknown_service`", body = ErrorBody),
+        (status = 409, description = "`ambiguous_connection`: several accounts and no `connection` (the error lists them)", body = ErrorBody),
     ),
     extensions(("x-required-scope" = json!("connections:write"))),
 )]
@@ -277,21 +346,22 @@ pub async fn delete_connection(
     key: ApiKey,
     origin: Origin,
     Path((user_id, service)): Path<(String, String)>,
+    query: Result<Query<ConnectionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Disconnected>, ApiError> {
+    let connection = named_connection(query)?;
     key.require(ApiScope::ConnectionsWrite)?;
     let user = user_exists(&state, &user_id).await?;
     let lookup = ready_provider(&state, &service);
     let provider =
         super::connect::configured_or_connected(&state, lookup, &service, &user.id).await?;
     let event = key.event(Kind::Disconnected, &origin, &user.id);
-    let revoked = crate::domain::disconnect::disconnect(
-        &state,
-        &service,
-        provider.as_deref(),
-        &user.id,
-        event,
-    )
-    .await?;
+    let revoked = match chosen(&state, &user.id, &service, connection.as_deref()).await {
+        Ok(row) => {
+            crate::domain::disconnect::disconnect(&state, row, provider.as_deref(), event).await?
+        }
+        Err(e) if e.code == "not_connected" => app::model::Revocation::NotConnected,
+        Err(e) => return Err(e),
+    };
     Ok(Json(Disconnected {
         service,
         connected: false,

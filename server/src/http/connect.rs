@@ -13,6 +13,7 @@ use crate::domain::oauth::callback::CallbackParams;
 use crate::domain::oauth::flow::{self, CompleteError, StartError, Who};
 use crate::state::AppState;
 use app::model::ConnectFailure;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -46,10 +47,14 @@ pub(super) async fn configured_or_connected(
 ) -> Result<Option<Arc<Provider>>, ApiError> {
     match lookup {
         Ok(provider) => Ok(Some(provider)),
-        Err(refused) => match store::connections::find(&state.db, user_id, service).await? {
-            Some(_) => Ok(None),
-            None => Err(refused),
-        },
+        Err(refused) => {
+            let rows = store::connections::of_service(&state.db, user_id, service).await?;
+            if rows.is_empty() {
+                Err(refused)
+            } else {
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -242,44 +247,60 @@ pub async fn status(
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
-    let row = store::connections::find(&state.db, &user.id, &service).await?;
+    let rows = store::connections::of_service(&state.db, &user.id, &service).await?;
+    // The first (oldest) account answers as the only one always did; `accounts` lists all.
+    let row = rows.first();
     let split = split_scopes;
-    let current = connection_state(row.as_ref(), state.clock.now());
+    let now = state.clock.now();
+    let current = connection_state(row, now);
+    let accounts: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "connection": r.id, "id": r.account_id, "name": r.account_name, "label": r.label,
+                "status": connection_state(Some(r), now).as_str(),
+            })
+        })
+        .collect();
     Ok(Json(json!({
         "service": service,
         "display_name": provider.display_name,
         "sandbox": provider.sandbox,
         "connected": current == app::model::ConnectionState::Connected,
         "status": current.as_str(),
-        "account": row.as_ref().map(|r| json!({ "id": r.account_id, "name": r.account_name })),
-        "scopes": row.as_ref().map(|r| split(&r.granted_scopes)).unwrap_or_default(),
-        "requested_scopes": row.as_ref().map(|r| split(&r.requested_scopes)).unwrap_or_default(),
-        "missing_scopes": row.as_ref().map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes)).unwrap_or_default(),
-        "expires_at": row.as_ref().and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
-        "connected_at": row.as_ref().map(|r| r.created_at.to_rfc3339()),
+        "account": row.map(|r| json!({ "id": r.account_id, "name": r.account_name })),
+        "accounts": accounts,
+        "scopes": row.map(|r| split(&r.granted_scopes)).unwrap_or_default(),
+        "requested_scopes": row.map(|r| split(&r.requested_scopes)).unwrap_or_default(),
+        "missing_scopes": row.map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes)).unwrap_or_default(),
+        "expires_at": row.and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
+        "connected_at": row.map(|r| r.created_at.to_rfc3339()),
     }))
     .into_response())
 }
 
-/// `POST /api/auth/{service}/disconnect`: revoke at the provider where possible, always delete.
+/// `POST /api/auth/{service}/disconnect[?connection=ID]`: revoke at the provider where
+/// possible, always delete. The connection is named when the user has several accounts.
 pub async fn disconnect(
     State(state): State<AppState>,
     Path(service): Path<String>,
     headers: HeaderMap,
     origin: Origin,
     SignedIn { user, .. }: SignedIn,
+    query: Result<Query<super::api_v1::ConnectionQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let connection = super::api_v1::named_connection(query)?;
     let lookup = provider(&state, &service);
     let provider = configured_or_connected(&state, lookup, &service, &user.id).await?;
     let event = Event::new(Kind::Disconnected, &origin).by(&user.id);
-    let revoked = crate::domain::disconnect::disconnect(
-        &state,
-        &service,
-        provider.as_deref(),
-        &user.id,
-        event,
-    )
-    .await?;
+    let chosen = super::api_v1::chosen(&state, &user.id, &service, connection.as_deref()).await;
+    let revoked = match chosen {
+        Ok(row) => {
+            crate::domain::disconnect::disconnect(&state, row, provider.as_deref(), event).await?
+        }
+        Err(e) if e.code == "not_connected" => app::model::Revocation::NotConnected,
+        Err(e) => return Err(e.for_browser(&headers)),
+    };
     Ok(if wants_html(&headers) {
         Redirect::to(&format!(
             "/connections?disconnected={service}&revocation={}",

@@ -52,7 +52,9 @@ pub async fn after_callback(
             ))
         }
     };
-    let Some(row) = store::connections::find(&state.db, &user.id, &provider.service).await? else {
+    // The account just connected: the one of this service changed last.
+    let rows = store::connections::of_service(&state.db, &user.id, &provider.service).await?;
+    let Some(row) = rows.into_iter().max_by_key(|r| r.updated_at) else {
         return Ok(failed(format!(
             "{service} was disconnected again meanwhile."
         )));
@@ -139,21 +141,14 @@ pub async fn undo(
     };
     let _ = session.remove::<Done>(DONE_KEY).await;
     let service = display_name(&state, &done.provider);
-    let row = store::connections::find(&state.db, &done.user_id, &done.provider).await?;
-    if row.is_none_or(|row| row.id != done.connection_id) {
+    let row = store::connections::by_id(&state.db, &done.connection_id).await?;
+    let Some(row) = row.filter(|r| r.user_id == done.user_id && r.provider == done.provider) else {
         return Ok(nothing("Nothing to undo"));
-    }
+    };
     let provider = state.catalog.get(&done.provider);
     let mut event = Event::new(Kind::Disconnected, &origin);
     event.subject = Some(done.user_id.clone());
-    crate::domain::disconnect::disconnect(
-        &state,
-        &done.provider,
-        provider.as_deref(),
-        &done.user_id,
-        event,
-    )
-    .await?;
+    crate::domain::disconnect::disconnect(&state, row, provider.as_deref(), event).await?;
     Ok(super::continue_page::notice(
         &format!("{service} disconnected"),
         &format!(

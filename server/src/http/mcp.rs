@@ -117,6 +117,9 @@ pub struct CallArgs {
     path: String,
     /// A JSON body, sent as `application/json`.
     body: Option<serde_json::Value>,
+    /// Which account, when the user connected several of this service (`id` in
+    /// `list_connections`).
+    connection_id: Option<String>,
 }
 
 fn text(message: impl Into<String>) -> Vec<ContentBlock> {
@@ -146,9 +149,10 @@ impl HubTools {
     }
 
     #[tool(
-        description = "List the services this hub offers and the user's connection to each: \
-                       status (connected, expired, needs_reauth, not_connected), the provider \
-                       account and the granted scopes. Never a token."
+        description = "List the services this hub offers and the user's connections to each \
+                       (one per provider account, with its id): status (connected, expired, \
+                       needs_reauth, not_connected), the account and the granted scopes. Never \
+                       a token."
     )]
     async fn list_connections(
         &self,
@@ -261,13 +265,18 @@ impl HubTools {
             body,
             bot: false,
         };
-        let answer =
-            match super::proxy::call_recorded(&self.state, key, origin, &user.id, &provider, &call)
-                .await
-            {
-                Ok(answer) => answer,
-                Err(e) => return Ok(refused(e)),
-            };
+        let connection = args.connection_id.as_deref();
+        let chosen = super::api_v1::chosen(&self.state, &user.id, &provider.service, connection);
+        let row = match chosen.await {
+            Ok(row) => row,
+            Err(e) => return Ok(refused(e)),
+        };
+        let recorded =
+            super::proxy::call_recorded(&self.state, key, origin, &row, &provider, &call);
+        let answer = match recorded.await {
+            Ok(answer) => answer,
+            Err(e) => return Ok(refused(e)),
+        };
         let status = answer.response.status().as_u16();
         let body = match answer.read_for_agent().await {
             Ok(body) => body,

@@ -5,7 +5,7 @@
 //! counted per provider and status.
 
 use super::api_key::{active_user, ApiKey};
-use super::api_v1::{ready_provider, ErrorBody};
+use super::api_v1::{chosen, ready_provider, ErrorBody};
 use super::error::ApiError;
 use crate::base::audit::{Kind, Origin};
 use crate::base::providers::Provider;
@@ -20,6 +20,8 @@ use std::time::Instant;
 
 /// The header naming the user whose connection makes the call.
 pub const USER_HEADER: &str = "x-atom-user";
+/// The connection, when the user has several accounts of the service.
+pub const CONNECTION_HEADER: &str = "x-atom-connection";
 /// Slack: `bot` calls with the installation's bot token.
 pub const TOKEN_HEADER: &str = "x-atom-token";
 
@@ -63,13 +65,14 @@ const NOT_PASSED_ON: &[&str] = &[
         ("service" = String, Path, description = "The service, e.g. `gmail`"),
         ("path" = String, Path, description = "The path under the provider's API, e.g. `gmail/v1/users/me/profile`; may have several segments"),
         ("X-Atom-User" = String, Header, description = super::api_v1::USER_ID),
+        ("X-Atom-Connection" = Option<String>, Header, description = super::api_v1::CONNECTION_ID),
         ("X-Atom-Token" = Option<String>, Header, description = "`bot`: Slack's installation bot token instead of the user's"),
     ),
     responses(
         (status = "default", description = "The provider's answer"),
         (status = 400, description = "`invalid_request`: no `X-Atom-User`, or a path with `.` or `..` segments", body = ErrorBody),
         (status = 404, description = "`unknown_user`, `unknown_service`, `not_connected`, `no_api` (no `api_base_url` for this provider) or `no_bot_token`", body = ErrorBody),
-        (status = 409, description = "`needs_reauth`: the user must reconnect", body = ErrorBody),
+        (status = 409, description = "`needs_reauth`: the user must reconnect; `ambiguous_connection`: several accounts and no `X-Atom-Connection`", body = ErrorBody),
         (status = 413, description = "`body_too_large`: the request body is over `proxy.max_request_bytes`", body = ErrorBody),
         (status = 502, description = "`provider_unreachable`, or `response_too_large` (over `proxy.max_response_bytes`)", body = ErrorBody),
         (status = 503, description = "`provider_unavailable`: the token needs a refresh the provider does not give now", body = ErrorBody),
@@ -98,6 +101,13 @@ pub async fn forward(
         Some(_) => return Err(invalid("X-Atom-Token must be `user` or `bot`.")),
     };
     let user = active_user(&state, user_id).await?;
+    let row = chosen(
+        &state,
+        &user.id,
+        &service,
+        text(&parts.headers, CONNECTION_HEADER),
+    )
+    .await?;
     let body = bounded_body(&parts.headers, body, state.proxy.max_request_bytes).await?;
     let call = Call {
         method: parts.method.clone(),
@@ -107,7 +117,7 @@ pub async fn forward(
         body,
         bot,
     };
-    let answer = call_recorded(&state, &key, &origin, &user.id, &provider, &call).await?;
+    let answer = call_recorded(&state, &key, &origin, &row, &provider, &call).await?;
     relay(answer.response, state.proxy.max_response_bytes)
 }
 
@@ -118,12 +128,12 @@ pub(super) async fn call_recorded(
     state: &AppState,
     key: &ApiKey,
     origin: &Origin,
-    user_id: &str,
+    connection: &store::connections::Model,
     provider: &Provider,
     call: &Call,
 ) -> Result<proxy::Answer, ApiError> {
     let started = Instant::now();
-    let outcome = proxy::call(state, &state.proxy, user_id, provider, call).await;
+    let outcome = proxy::call(state, &state.proxy, &connection.id, provider, call).await;
     let took = started.elapsed();
     let (status, ok) = match &outcome {
         Ok(answer) => {
@@ -139,7 +149,7 @@ pub(super) async fn call_recorded(
     };
     crate::base::metrics::proxy_call(&provider.service, &status, took);
     let mut event = key
-        .event(Kind::ProxyCall, origin, user_id)
+        .event(Kind::ProxyCall, origin, &connection.user_id)
         .provider(&provider.service)
         .reason(&format!(
             "{} {} {status} {}ms",

@@ -45,7 +45,7 @@ pub async fn check_never_expiring(state: &AppState) {
             if tokens.refresh_token.is_some() {
                 // Perhaps only this access token is gone (Notion rotates): one refresh
                 // decides; a refused refresh turns the connection to needs_reauth.
-                let _ = refresh_refused(state, &provider, &row.user_id, row.updated_at).await;
+                let _ = refresh_refused(state, &provider, &row.id, row.updated_at).await;
                 continue;
             }
             tracing::info!(provider = %row.provider, connection_id = %row.id, "token revoked at the provider");

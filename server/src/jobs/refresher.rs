@@ -36,9 +36,7 @@ pub async fn refresh_due(state: &AppState) {
         // The provider's failures are recorded by the refresh itself (backoff, needs_reauth,
         // audit); ours (tokens that do not open, the database) back off here, or a broken
         // connection would be retried and audited every run.
-        if let Err(TokenError::Internal) =
-            ensure_fresh(state, &row.user_id, &provider, margin).await
-        {
+        if let Err(TokenError::Internal) = ensure_fresh(state, &row.id, &provider, margin).await {
             let retry_at = state.clock.now() + backoff(row.failures + 1);
             if let Err(e) = connections::back_off(&state.db, &row, retry_at).await {
                 tracing::warn!(error = %e, "refresher could not record a backoff");

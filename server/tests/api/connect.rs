@@ -67,22 +67,51 @@ async fn connect_shows_the_account_and_disconnect_revokes_it() {
 }
 
 #[tokio::test]
-async fn reconnecting_replaces_the_account_in_the_same_connection() {
+async fn another_account_is_a_second_connection_and_the_same_account_reconnects_its_own() {
     let app = spawn_app().await;
     app.signed_in("bob").await;
     app.connect_github("first-login").await;
     app.connect_github("second-login").await;
     let (_, status) = app.get_json("/api/auth/github/status").await;
-    assert_eq!(status["account"]["name"], "second-login");
-    assert_eq!(app.count("connections").await, 1);
-    // The tokens of the replaced row still open: disconnect can revoke them.
+    assert_eq!(app.count("connections").await, 2);
+    assert_eq!(
+        status["account"]["name"], "first-login",
+        "the oldest answers first"
+    );
+    let id_of = |status: &serde_json::Value, name: &str| {
+        let accounts = status["accounts"].as_array().expect("accounts");
+        assert_eq!(accounts.len(), 2);
+        let account = accounts.iter().find(|a| a["name"] == name).expect(name);
+        account["connection"].as_str().expect("id").to_string()
+    };
+    let (first, second) = (
+        id_of(&status, "first-login"),
+        id_of(&status, "second-login"),
+    );
+
+    // The same account again: its own connection, same id, nothing added.
+    app.connect_github("first-login").await;
+    let (_, again) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(app.count("connections").await, 2);
+    assert_eq!(id_of(&again, "first-login"), first);
+
+    // Disconnect must say which: 409 listing them, then the one named goes alone.
+    let ambiguous = app.post("/api/auth/github/disconnect").await;
+    assert_eq!(ambiguous.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = ambiguous.json().await.expect("json");
+    assert_eq!(body["error"], "ambiguous_connection");
+    assert_eq!(body["connections"].as_array().map(Vec::len), Some(2));
     let body: serde_json::Value = app
-        .post("/api/auth/github/disconnect")
+        .post(&format!("/api/auth/github/disconnect?connection={second}"))
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(body["revocation"], "revoked");
+    let (_, left) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(left["accounts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(left["account"]["name"], "first-login");
+    assert_eq!(left["status"], "connected");
 }
 
 #[tokio::test]

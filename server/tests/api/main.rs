@@ -26,6 +26,7 @@ mod providers;
 mod proxy;
 mod secrets;
 mod security;
+mod several_accounts;
 mod sso;
 mod token_lifecycle;
 mod trello;

@@ -34,6 +34,10 @@ pub struct Model {
     /// Calls through the proxy wait until then: the provider answered 429 or named a
     /// `Retry-After` (every instance sees it).
     pub cooldown_until: Option<DateTimeUtc>,
+    /// A name the user gave this account ("Work").
+    pub label: Option<String>,
+    /// The platform's backend's JSON object about this connection.
+    pub metadata: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -46,16 +50,56 @@ impl ActiveModelBehavior for ActiveModel {}
 pub(crate) const CONNECTED: &str = "connected";
 const NEEDS_REAUTH: &str = "needs_reauth";
 
-pub async fn find(
+/// The user's connections to one service (one per provider account), oldest first.
+pub async fn of_service(
     db: &impl ConnectionTrait,
     user_id: &str,
     provider: &str,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Provider.eq(provider))
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// The user's connection to this provider account, if there is one.
+pub async fn of_account(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    provider: &str,
+    account_id: &str,
 ) -> Result<Option<Model>, DbErr> {
     Entity::find()
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Provider.eq(provider))
+        .filter(Column::AccountId.eq(account_id))
         .one(db)
         .await
+}
+
+pub async fn by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id.to_string()).one(db).await
+}
+
+/// Sets the user's label and, when given, the backend's metadata (None leaves it).
+pub async fn describe(
+    db: &impl ConnectionTrait,
+    id: &str,
+    label: Option<Option<String>>,
+    metadata: Option<Option<String>>,
+) -> Result<(), DbErr> {
+    let mut update = Entity::update_many().filter(Column::Id.eq(id));
+    if let Some(label) = label {
+        update = update.col_expr(Column::Label, Expr::value(label));
+    }
+    if let Some(metadata) = metadata {
+        update = update.col_expr(Column::Metadata, Expr::value(metadata));
+    }
+    update.exec(db).await?;
+    Ok(())
 }
 
 /// How many connections each provider has in each stored state (`Connected` or
@@ -147,10 +191,12 @@ pub async fn upsert(db: &impl ConnectionTrait, row: Model) -> Result<(), DbErr> 
         checked_at: Set(row.checked_at),
         // A reconnect keeps a cooldown: the provider's limit is on the account, not the token.
         cooldown_until: Set(row.cooldown_until),
+        label: Set(row.label),
+        metadata: Set(row.metadata),
     };
     Entity::insert(active)
         .on_conflict(
-            OnConflict::columns([Column::UserId, Column::Provider])
+            OnConflict::columns([Column::UserId, Column::Provider, Column::AccountId])
                 // The id moves with the tokens: they are sealed for it (see vault::Binding).
                 .update_columns([
                     Column::Id,

@@ -24,17 +24,28 @@ use sha2::{Digest, Sha256};
 /// instances that start together migrate one after the other (the later ones find nothing
 /// left to do).
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = connect(url).await?;
     if !url.starts_with("postgres") {
-        // SQLite: an exclusive lock on a file next to the database does the same.
+        // SQLite: an exclusive lock on a file next to the database does the same, taken
+        // before connecting: the first connection to a new file switches it to WAL, which
+        // does not wait for another process doing the same ("database is locked").
         let lock = match sqlite_path(url) {
-            Some(path) => Some(file_lock(format!("{path}.migrate-lock")).await?),
+            Some(path) => {
+                if let Some(dir) = std::path::Path::new(&path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(e.to_string()))?;
+                }
+                Some(file_lock(format!("{path}.migrate-lock")).await?)
+            }
             None => None,
         };
+        let db = connect(url).await?;
         migrate(&db).await?;
         drop(lock);
         return Ok(db);
     }
+    let db = connect(url).await?;
     use sea_orm::ConnectionTrait;
     const MIGRATION_LOCK: i64 = 0x6174_6f6d; // "atom"
     let mut options = ConnectOptions::new(url.to_string());

@@ -139,13 +139,15 @@ async fn save(
     grant: Grant,
     account: Account,
 ) -> Result<(), sea_orm::DbErr> {
-    // A reconnect replaces a grant: what it held is revoked once the new one is stored.
-    let replaced = store::connections::find(&ctx.db, &who.user.id, &provider.service)
-        .await?
-        .and_then(|row| {
-            let tokens = crate::domain::tokens::open_tokens(ctx, &row).ok()?;
-            Some((row, tokens))
-        });
+    // A reconnect of the same account replaces its grant: what it held is revoked once the
+    // new one is stored (another account is another connection).
+    let replaced =
+        store::connections::of_account(&ctx.db, &who.user.id, &provider.service, &account.id)
+            .await?
+            .and_then(|row| {
+                let tokens = crate::domain::tokens::open_tokens(ctx, &row).ok()?;
+                Some((row, tokens))
+            });
     let account_id = account.id.clone();
     let connection = NewConnection {
         user_id: &who.user.id,
@@ -193,13 +195,19 @@ async fn revoke_unsaved(
     account_id: &str,
 ) {
     let per_token = crate::domain::disconnect::revokes_only_the_token(provider);
+    // An unknown account (no id) may be a stored one: not safe.
     let safe = per_token
-        || match store::connections::find(&ctx.db, &who.user.id, &provider.service).await {
-            Ok(None) => true,
-            // An unknown account (no id) may be the stored one: not safe.
-            Ok(Some(row)) => row.account_id != account_id && !account_id.is_empty(),
-            Err(_) => false,
-        };
+        || (!account_id.is_empty()
+            && matches!(
+                store::connections::of_account(
+                    &ctx.db,
+                    &who.user.id,
+                    &provider.service,
+                    account_id
+                )
+                .await,
+                Ok(None)
+            ));
     if safe {
         let outcome = crate::domain::disconnect::revoke_with(ctx, provider, issued).await;
         tracing::warn!(

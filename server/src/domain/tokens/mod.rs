@@ -147,15 +147,16 @@ pub fn backoff(failures: i32) -> chrono::Duration {
     base + chrono::Duration::milliseconds(jitter as i64)
 }
 
-/// A working access token: refreshed first when it expires within a minute.
+/// A working access token of the connection: refreshed first when it expires within a
+/// minute.
 pub async fn access_token(
     ctx: &Ctx,
-    user_id: &str,
+    connection_id: &str,
     provider: &Provider,
 ) -> Result<FreshToken, TokenError> {
     ensure_fresh(
         ctx,
-        user_id,
+        connection_id,
         provider,
         chrono::Duration::seconds(MARGIN_SECONDS),
     )
@@ -167,15 +168,15 @@ pub async fn access_token(
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
 pub async fn ensure_fresh(
     ctx: &Ctx,
-    user_id: &str,
+    connection_id: &str,
     provider: &Provider,
     margin: chrono::Duration,
 ) -> Result<FreshToken, TokenError> {
     let due = |row: &connections::Model| is_due(row.expires_at, ctx.clock.now(), margin);
-    single_flight(ctx, user_id, provider, due).await
+    single_flight(ctx, connection_id, provider, due).await
 }
 
-/// The provider refused the access token of `user_id`'s connection at `version` (HTTP 401)
+/// The provider refused the access token of the connection at `version` (HTTP 401)
 /// though it had not expired by its stated lifetime: with a refresh token, one refresh
 /// (Notion rotates refresh tokens and states no lifetime), unless someone changed the
 /// connection since it was read (then its newer token is returned). A refresh the provider
@@ -183,11 +184,11 @@ pub async fn ensure_fresh(
 pub async fn refresh_refused(
     ctx: &Ctx,
     provider: &Provider,
-    user_id: &str,
+    connection_id: &str,
     version: chrono::DateTime<chrono::Utc>,
 ) -> Result<FreshToken, TokenError> {
     let unchanged = |row: &connections::Model| row.updated_at == version;
-    single_flight(ctx, user_id, provider, unchanged).await
+    single_flight(ctx, connection_id, provider, unchanged).await
 }
 
 /// The connection's access token, refreshed first when `due` says so: at most one provider
@@ -195,11 +196,11 @@ pub async fn refresh_refused(
 /// while the connection backs off after a failure.
 async fn single_flight(
     ctx: &Ctx,
-    user_id: &str,
+    connection_id: &str,
     provider: &Provider,
     due: impl Fn(&connections::Model) -> bool,
 ) -> Result<FreshToken, TokenError> {
-    let row = current(ctx, user_id, provider).await?;
+    let row = current(ctx, connection_id).await?;
     if !due(&row) {
         return open(ctx, &row);
     }
@@ -216,7 +217,7 @@ async fn single_flight(
     let lock = ctx.refresh_locks.lock_for(&row.id);
     let _one_at_a_time = lock.lock().await;
     // Whoever held the lock before us may have refreshed already.
-    let mut row = current(ctx, user_id, provider).await?;
+    let mut row = current(ctx, connection_id).await?;
     let owner = ctx.refresh_locks.owner.clone();
     for attempt in 0..100u32 {
         if !due(&row) {
@@ -233,7 +234,7 @@ async fn single_flight(
         {
             // Another instance may have refreshed between our read and our claim: read
             // again under the lease, or we would spend a rotated refresh token twice.
-            let result = match current(ctx, user_id, provider).await {
+            let result = match current(ctx, connection_id).await {
                 Ok(row) if due(&row) => {
                     let refreshed = refresh(ctx, provider, &row).await;
                     // Its outcome (recorded by now) may change the provider's health.
@@ -249,17 +250,13 @@ async fn single_flight(
         // Another instance is refreshing this connection: wait for its result (10 ms, then
         // longer, up to 100 ms between looks).
         tokio::time::sleep(Duration::from_millis((10u64 << attempt.min(4)).min(100))).await;
-        row = current(ctx, user_id, provider).await?;
+        row = current(ctx, connection_id).await?;
     }
     Err(TokenError::Unavailable { retry_at: None })
 }
 
-async fn current(
-    ctx: &Ctx,
-    user_id: &str,
-    provider: &Provider,
-) -> Result<connections::Model, TokenError> {
-    let row = connections::find(&ctx.db, user_id, &provider.service)
+async fn current(ctx: &Ctx, connection_id: &str) -> Result<connections::Model, TokenError> {
+    let row = connections::by_id(&ctx.db, connection_id)
         .await?
         .ok_or(TokenError::NotConnected)?;
     if !row.is_connected() {
