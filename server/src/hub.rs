@@ -7,7 +7,7 @@ use app::hub::Hub;
 use app::model::admin::{ApiKeyRow, AuditFilter, AuditPage, ProviderRow, UserRow};
 use app::model::error::{AppError, Loadable};
 use app::model::overview::{Overview, Window};
-use app::model::{ConnectionCard, ConnectionsView, CurrentUser};
+use app::model::{ConnectionCard, ConnectionsView, CurrentUser, OtherAccount};
 
 pub struct ServerHub {
     state: AppState,
@@ -36,7 +36,17 @@ impl Hub for ServerHub {
             .catalog
             .all()
             .filter_map(|provider| {
-                let row = rows.iter().find(|r| r.provider == provider.service);
+                let mut mine = rows.iter().filter(|r| r.provider == provider.service);
+                let row = mine.next();
+                let now = self.state.clock.now();
+                let others = mine
+                    .map(|r| OtherAccount {
+                        connection_id: r.id.clone(),
+                        state: connection_state(Some(r), now),
+                        account: Some(r.account_name.clone()).filter(|n| !n.is_empty()),
+                        connected_at: minute(r.created_at),
+                    })
+                    .collect();
                 let enabled = !disabled.contains(&provider.service);
                 if !enabled && row.is_none() {
                     return None;
@@ -60,6 +70,8 @@ impl Hub for ServerHub {
                     refreshed_at: row.and_then(|r| r.last_refreshed_at).map(minute),
                     logo: providers::logo(&provider.service),
                     enabled,
+                    connection_id: row.map(|r| r.id.clone()),
+                    others,
                 })
             })
             .collect();

@@ -1,5 +1,5 @@
 use crate::model::scopes::describe;
-use crate::model::{ConnectionCard, ConnectionState};
+use crate::model::{ConnectionCard, ConnectionState, OtherAccount};
 use leptos::prelude::*;
 
 /// One provider: its state, the connected account and the one action that fits.
@@ -20,6 +20,13 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
         && (card.state != ConnectionState::Connected || !card.missing_scopes.is_empty());
     let granted = describe(&card.scopes);
     let requested = describe(&card.requested_scopes);
+    // Named, so that with several accounts exactly this one goes.
+    let disconnect_url = match &card.connection_id {
+        Some(id) => format!("/api/auth/{service}/disconnect?connection={id}"),
+        None => format!("/api/auth/{service}/disconnect"),
+    };
+    let others = card.others.clone();
+    let display_name = card.display_name.clone();
     view! {
         <article data-provider=service.clone() class="rounded-xl bg-white p-5 shadow">
             <div class="flex items-center justify-between gap-3">
@@ -90,7 +97,7 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                                  working until you connect again.",
                                 name = card.display_name
                             )}</p>
-                            <form method="post" action=format!("/api/auth/{service}/disconnect")>
+                            <form method="post" action=disconnect_url.clone()>
                                 <button type="submit"
                                     class="mt-2 rounded bg-red-700 px-4 py-2 text-sm font-medium text-white hover:bg-red-800">
                                     {format!("Yes, disconnect {}", card.display_name)}
@@ -100,7 +107,56 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                     </details>
                 })}
             </div>
+            {(!others.is_empty()).then(|| view! {
+                <ul class="mt-4 flex flex-col gap-2 border-t border-slate-200 pt-3" aria-label=format!("Other {display_name} accounts")>
+                    {others.into_iter().map(|other| view! {
+                        <OtherAccountLine service=service.clone() display_name=display_name.clone() other/>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(connected && card.enabled).then(|| view! {
+                <form method="post" action=format!("/api/auth/{service}/authorize") class="mt-3">
+                    <button type="submit" class="text-sm font-medium text-indigo-800 underline hover:text-indigo-950">
+                        "Add another account"
+                    </button>
+                </form>
+            })}
         </article>
+    }
+}
+
+/// Another account of the service: its state and its own Disconnect.
+#[component]
+fn OtherAccountLine(service: String, display_name: String, other: OtherAccount) -> impl IntoView {
+    let name = other
+        .account
+        .clone()
+        .unwrap_or_else(|| "another account".to_string());
+    let status = match other.state {
+        ConnectionState::Connected => format!("Connected as {name}"),
+        ConnectionState::NotConnected => "Not connected".to_string(),
+        ConnectionState::Expired | ConnectionState::NeedsReauth => {
+            format!("{name}: needs attention (Add another account and sign in as {name} again)")
+        }
+    };
+    view! {
+        <li class="flex flex-wrap items-center justify-between gap-2 text-sm" data-connection=other.connection_id.clone()>
+            <span>
+                <span data-testid=format!("status-{service}-{}", other.connection_id)>{status}</span>
+                <span class="ml-2 text-xs text-slate-600">"since " {other.connected_at} " UTC"</span>
+            </span>
+            <details>
+                <summary class="inline-block cursor-pointer list-none rounded border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100">
+                    {format!("Disconnect {name}")}
+                </summary>
+                <form method="post" action=format!("/api/auth/{service}/disconnect?connection={}", other.connection_id)>
+                    <button type="submit"
+                        class="mt-2 rounded bg-red-700 px-3 py-1 text-sm font-medium text-white hover:bg-red-800">
+                        {format!("Yes, disconnect {name} from {display_name}")}
+                    </button>
+                </form>
+            </details>
+        </li>
     }
 }
 

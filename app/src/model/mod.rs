@@ -119,6 +119,20 @@ pub struct ConnectionCard {
     /// False when an administrator turned the provider off: the card is shown only to users
     /// with a connection, so they can still disconnect.
     pub enabled: bool,
+    /// The connection the card describes (the oldest account), when there is one.
+    pub connection_id: Option<String>,
+    /// The service's other accounts of this user, oldest first.
+    pub others: Vec<OtherAccount>,
+}
+
+/// Another account of the same service (a second Gmail), listed under the first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OtherAccount {
+    pub connection_id: String,
+    pub state: ConnectionState,
+    pub account: Option<String>,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub connected_at: String,
 }
 
 /// The page the Connections screen shows: who is signed in and their cards.

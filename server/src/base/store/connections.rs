@@ -149,9 +149,12 @@ fn stored_state(status: &str) -> ConnectionState {
     }
 }
 
+/// The user's connections, oldest first.
 pub async fn for_user(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::UserId.eq(user_id))
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
         .all(db)
         .await
 }
