@@ -42,6 +42,7 @@ impl Hub for ServerHub {
                 let others = mine
                     .map(|r| OtherAccount {
                         connection_id: r.id.clone(),
+                        label: r.label.clone(),
                         state: connection_state(Some(r), now),
                         account: Some(r.account_name.clone()).filter(|n| !n.is_empty()),
                         connected_at: minute(r.created_at),
@@ -71,6 +72,7 @@ impl Hub for ServerHub {
                     logo: providers::logo(&provider.service),
                     enabled,
                     connection_id: row.map(|r| r.id.clone()),
+                    label: row.and_then(|r| r.label.clone()),
                     others,
                 })
             })

@@ -42,6 +42,9 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                 })}
             </div>
             <p data-testid=format!("status-{service}") class="mt-2 text-sm">{status}</p>
+            {card.connection_id.clone().map(|id| view! {
+                <AccountName service=service.clone() connection_id=id label=card.label.clone()/>
+            })}
             {card.connected_at.clone().map(|at| view! {
                 <p class="mt-1 text-xs text-slate-600">
                     "Connected " {at} " UTC"
@@ -144,6 +147,7 @@ fn OtherAccountLine(service: String, display_name: String, other: OtherAccount) 
             <span>
                 <span data-testid=format!("status-{service}-{}", other.connection_id)>{status}</span>
                 <span class="ml-2 text-xs text-slate-600">"since " {other.connected_at} " UTC"</span>
+                <AccountName service=service.clone() connection_id=other.connection_id.clone() label=other.label.clone()/>
             </span>
             <details>
                 <summary class="inline-block cursor-pointer list-none rounded border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100">
@@ -172,5 +176,33 @@ fn attention(state: ConnectionState, name: &str) -> Option<String> {
              Reconnect."
         )),
         _ => None,
+    }
+}
+
+/// The name the user gave an account, and the form that changes it (a disclosure: it works
+/// with and without JavaScript).
+#[component]
+fn AccountName(service: String, connection_id: String, label: Option<String>) -> impl IntoView {
+    let action = format!("/api/auth/{service}/label?connection={connection_id}");
+    view! {
+        <span class="mt-1 inline-flex flex-wrap items-center gap-2 text-xs">
+            {label.clone().map(|label| view! {
+                <span data-testid=format!("label-{connection_id}") class="rounded-full bg-indigo-50 px-2 py-0.5 font-medium text-indigo-900">
+                    {label}
+                </span>
+            })}
+            <details>
+                <summary class="cursor-pointer text-slate-700 underline">"Name this account"</summary>
+                <form method="post" action=action class="mt-1 flex items-center gap-2">
+                    <label class="flex items-center gap-1">"Name"
+                        <input name="label" maxlength="64" value=label.unwrap_or_default()
+                            class="rounded border border-slate-300 px-2 py-1 text-xs"/>
+                    </label>
+                    <button type="submit" class="rounded border border-slate-300 px-2 py-1 font-medium hover:bg-slate-100">
+                        "Save name"
+                    </button>
+                </form>
+            </details>
+        </span>
     }
 }

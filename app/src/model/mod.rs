@@ -121,6 +121,8 @@ pub struct ConnectionCard {
     pub enabled: bool,
     /// The connection the card describes (the oldest account), when there is one.
     pub connection_id: Option<String>,
+    /// The name its user gave that account ("Work").
+    pub label: Option<String>,
     /// The service's other accounts of this user, oldest first.
     pub others: Vec<OtherAccount>,
 }
@@ -129,6 +131,7 @@ pub struct ConnectionCard {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OtherAccount {
     pub connection_id: String,
+    pub label: Option<String>,
     pub state: ConnectionState,
     pub account: Option<String>,
     /// `YYYY-MM-DD HH:MM` UTC.

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod admin_audit;
+mod api_describe;
 mod api_import;
 mod api_key;
 mod api_users;
@@ -140,7 +141,8 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/password", post(password::change))
         .route("/api/events", get(events::stream))
         .route("/api/auth/{service}/status", get(connect::status))
-        .route("/api/auth/{service}/disconnect", post(connect::disconnect));
+        .route("/api/auth/{service}/disconnect", post(connect::disconnect))
+        .route("/api/auth/{service}/label", post(api_describe::label_form));
     let user_calls = functions_in(user_calls, &user_functions)
         .route_layer(from_fn_with_state(SignedOut::Unauthorized, auth::need_user));
     let admin_pages = mount(Router::new(), admin_pages)

@@ -3,7 +3,7 @@
 //! routed, with the schema of what it really answers.
 
 use super::api_v1::{self, ErrorBody};
-use super::{api_import, api_users, connect_links, portal_links, proxy};
+use super::{api_describe, api_import, api_users, connect_links, portal_links, proxy};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json, Router};
@@ -107,7 +107,10 @@ fn parts() -> (Router<AppState>, Document) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(document))
         .routes(routes!(api_v1::list_connections))
-        .routes(routes!(api_v1::delete_connection))
+        .routes(routes!(
+            api_v1::delete_connection,
+            api_describe::describe_connection
+        ))
         .routes(routes!(api_v1::token))
         .routes(routes!(api_import::import_connection))
         .routes(routes!(connect_links::create))

@@ -164,3 +164,85 @@ async fn rows_from_before_several_accounts_keep_working() {
     assert_eq!(listed["connections"][0]["account"]["name"], "otto-gh");
     assert_eq!(listed["connections"][0]["label"], Value::Null);
 }
+
+#[tokio::test]
+async fn each_account_carries_its_users_label_and_the_platforms_metadata() {
+    let app = spawn_app().await;
+    app.signed_in("lea").await;
+    let user = app.user_id("lea").await;
+    app.connect_github("lea-work").await;
+    app.connect_github("lea-home").await;
+    let key = app.api_key(&["connections:write", "tokens:read"]).await;
+    let (_, status) = app.get_json("/api/auth/github/status").await;
+    let id_of = |name: &str| {
+        let accounts = status["accounts"].as_array().expect("accounts");
+        let found = accounts.iter().find(|a| a["name"] == name).expect(name);
+        found["connection"].as_str().expect("id").to_string()
+    };
+    let (work, home) = (id_of("lea-work"), id_of("lea-home"));
+    let patch = |query: String, body: Value| {
+        Client::new()
+            .patch(app.url(&format!("/api/v1/users/{user}/connections/github{query}")))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+
+    let ambiguous = patch(String::new(), serde_json::json!({ "label": "Work" }))
+        .await
+        .expect("PATCH");
+    assert_eq!(ambiguous.status(), StatusCode::CONFLICT);
+    let described = patch(
+        format!("?connection={work}"),
+        serde_json::json!({ "label": "  Work ", "metadata": { "team": "sales" } }),
+    )
+    .await
+    .expect("PATCH");
+    assert_eq!(described.status(), StatusCode::OK);
+    let described: Value = described.json().await.expect("json");
+    assert_eq!(described["label"], "Work", "trimmed");
+    assert_eq!(described["metadata"]["team"], "sales");
+    let too_long = patch(
+        format!("?connection={work}"),
+        serde_json::json!({ "label": "x".repeat(65) }),
+    )
+    .await
+    .expect("PATCH");
+    assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
+    // Leaving a field out keeps it; null clears it.
+    let cleared: Value = patch(
+        format!("?connection={work}"),
+        serde_json::json!({ "metadata": null }),
+    )
+    .await
+    .expect("PATCH")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(cleared["label"], "Work");
+    assert_eq!(cleared["metadata"], Value::Null);
+
+    // The user names the other account from the Connections page (a plain form).
+    let named = app
+        .client
+        .post(app.url(&format!("/api/auth/github/label?connection={home}")))
+        .header("origin", app.base.as_str())
+        .form(&[("label", "Home")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(named.status(), StatusCode::SEE_OTHER);
+    let page = app.get("/connections").await.text().await.expect("html");
+    assert!(
+        page.contains(">Work<") && page.contains(">Home<"),
+        "both names shown"
+    );
+    let listed = app.connections_of(&user).await;
+    let labels: Vec<&str> = listed["connections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    assert_eq!(labels.len(), 2, "{listed}");
+}
