@@ -28,7 +28,7 @@ const METADATA_BYTES: usize = 16 * 1024;
 pub struct Description {
     /// A name for the account, 1 to 64 characters (`Work`).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]{0,64}$")]
     label: Option<Option<String>>,
     /// The platform's own JSON object about this connection (at most 16 KiB).
     #[serde(default, deserialize_with = "present")]
