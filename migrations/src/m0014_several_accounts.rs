@@ -1,7 +1,7 @@
 //! Several accounts per service (a work and a personal Gmail): a connection is one provider
 //! account of a user (unique on user, service and account id, instead of user and service),
-//! with a label its user can set and metadata the platform's backend can set. Existing rows
-//! are kept as they are: each already names its account.
+//! with a label its user can set and metadata the platform's backend can set; webhooks name
+//! the connection. Existing rows are kept as they are: each already names its account.
 //!
 //! A *contract* migration: the previous release upserts on (user, service), which needs the
 //! unique index this drops, so it raises the schema floor and older binaries refuse this
@@ -11,6 +11,12 @@ use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+#[derive(DeriveIden)]
+enum WebhookOutbox {
+    Table,
+    ConnectionId,
+}
 
 #[derive(DeriveIden)]
 enum SchemaFloor {
@@ -64,6 +70,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        // Webhooks name the connection, now that a service may have several.
+        m.alter_table(
+            Table::alter()
+                .table(WebhookOutbox::Table)
+                .add_column(
+                    ColumnDef::new(WebhookOutbox::ConnectionId)
+                        .string_len(64)
+                        .null(),
+                )
+                .to_owned(),
+        )
+        .await?;
         m.create_index(
             Index::create()
                 .name(NEW_INDEX)
@@ -101,6 +119,13 @@ impl MigrationTrait for Migration {
             Index::drop()
                 .name(NEW_INDEX)
                 .table(Connections::Table)
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(WebhookOutbox::Table)
+                .drop_column(WebhookOutbox::ConnectionId)
                 .to_owned(),
         )
         .await?;

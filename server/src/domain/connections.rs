@@ -111,8 +111,9 @@ pub async fn save(
         label: None,
         metadata: None,
     };
+    let id = row.id.clone();
     connections::upsert(txn, row).await?;
-    record_change(txn, event).await
+    record_change(txn, &id, event).await
 }
 
 /// Seals a connection's tokens, bound to its row, user, provider and field.
@@ -177,10 +178,20 @@ fn same_scope(a: &str, b: &str) -> bool {
 /// Records a change to a connection (connected, refreshed, needs re-authorization,
 /// disconnected): the audit event, and the webhook that tells the platform, written to the
 /// outbox in the same transaction so one exists exactly when the other does.
-pub async fn record_change(db: &impl ConnectionTrait, event: Event) -> Result<(), DbErr> {
+pub async fn record_change(
+    db: &impl ConnectionTrait,
+    connection_id: &str,
+    event: Event,
+) -> Result<(), DbErr> {
     if let (Some(user_id), Some(provider)) = (&event.subject, &event.provider) {
-        let reason = event.reason.as_deref();
-        store::webhooks::add(db, event.kind.name(), user_id, provider, reason, event.at).await?;
+        let change = store::webhooks::Change {
+            kind: event.kind.name(),
+            user_id,
+            provider,
+            connection_id,
+            reason: event.reason.as_deref(),
+        };
+        store::webhooks::add(db, change, event.at).await?;
     }
     store::audit::append(db, event).await
 }

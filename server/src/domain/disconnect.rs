@@ -58,7 +58,7 @@ pub async fn disconnect(
     }
     let mut event = event.provider(service).reason(revoked.code());
     event.subject = Some(user_id.to_string());
-    crate::domain::connections::record_change(&txn, event).await?;
+    crate::domain::connections::record_change(&txn, &row.id, event).await?;
     txn.commit().await?;
     Ok(revoked)
 }

@@ -32,7 +32,10 @@ pub fn body(row: &Model) -> String {
         "id": row.id,
         "type": row.kind,
         "timestamp": row.occurred_at.to_rfc3339(),
-        "data": { "user_id": row.user_id, "service": row.provider, "reason": row.reason },
+        "data": {
+            "user_id": row.user_id, "service": row.provider,
+            "connection_id": row.connection_id, "reason": row.reason,
+        },
     })
     .to_string()
 }

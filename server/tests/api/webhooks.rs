@@ -149,9 +149,19 @@ async fn every_connection_event_reaches_the_receiver_signed() {
             "connection.deleted"
         ]
     );
+    let connection = events[0]["data"]["connection_id"].clone();
+    assert!(
+        connection.is_string(),
+        "the connection is named: {}",
+        events[0]
+    );
     for event in &events {
         assert_eq!(event["data"]["user_id"], wes.as_str());
         assert_eq!(event["data"]["service"], "outlook");
+        assert_eq!(
+            event["data"]["connection_id"], connection,
+            "one connection throughout"
+        );
     }
     // Each event carries its outcome: why the grant is dead, how the disconnect went.
     assert_eq!(

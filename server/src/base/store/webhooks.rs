@@ -23,6 +23,8 @@ pub struct Model {
     pub last_error: Option<String>,
     /// The event's outcome code (`invalid_grant`, `revoked_at_provider`, `revoked`, …).
     pub reason: Option<String>,
+    /// The connection it happened to (one of the user's accounts of the service).
+    pub connection_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -30,26 +32,35 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// What happened to which connection, for the outbox.
+pub struct Change<'a> {
+    /// The event's kind (`connection.created`, …).
+    pub kind: &'a str,
+    pub user_id: &'a str,
+    pub provider: &'a str,
+    pub connection_id: &'a str,
+    /// The event's outcome code.
+    pub reason: Option<&'a str>,
+}
+
 pub async fn add(
     db: &impl ConnectionTrait,
-    kind: &str,
-    user_id: &str,
-    provider: &str,
-    reason: Option<&str>,
+    change: Change<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     ActiveModel {
         id: Set(super::new_id()),
-        kind: Set(kind.to_string()),
-        user_id: Set(user_id.to_string()),
-        provider: Set(provider.to_string()),
+        kind: Set(change.kind.to_string()),
+        user_id: Set(change.user_id.to_string()),
+        provider: Set(change.provider.to_string()),
+        connection_id: Set(Some(change.connection_id.to_string())),
         occurred_at: Set(now),
         delivered_to: Set(String::new()),
         done: Set(false),
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
-        reason: Set(reason.map(str::to_string)),
+        reason: Set(change.reason.map(str::to_string)),
     }
     .insert(db)
     .await?;

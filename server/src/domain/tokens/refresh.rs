@@ -90,7 +90,7 @@ pub(super) async fn refresh(
         return Err(TokenError::Unavailable { retry_at: None });
     }
     let event = Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock));
-    record_change(&txn, row_event(row, event)).await?;
+    record_change(&txn, &row.id, row_event(row, event)).await?;
     txn.commit().await?;
     crate::base::metrics::refresh(&row.provider, "succeeded");
     // A refresh leaves a refresh token (rotated, or the old one kept): refreshable.
@@ -170,7 +170,7 @@ pub(crate) async fn mark_needs_reauth(
         return Err(TokenError::Unavailable { retry_at: None });
     }
     let event = Event::new(Kind::NeedsReauth, &Origin::internal(&ctx.clock)).failed(&reason);
-    record_change(&txn, row_event(row, event)).await?;
+    record_change(&txn, &row.id, row_event(row, event)).await?;
     txn.commit().await?;
     Err(TokenError::NeedsReauth)
 }
