@@ -192,26 +192,10 @@ impl HubTools {
         Parameters(args): Parameters<LinkArgs>,
     ) -> Result<CallToolResult, ErrorData> {
         let agent = agent(&parts)?;
-        let (key, origin, user) = &*agent.0;
-        let provider = match super::api_v1::ready_provider(&self.state, &args.service) {
-            Ok(provider) => provider,
-            Err(e) => return Ok(refused(e)),
-        };
-        let link = store::connect_links::NewLink {
-            user_id: &user.id,
-            provider: &provider.service,
-            return_to: "/connections",
-            created_by: &key.0.id,
-            expected_account: None,
-        };
-        let kind = crate::base::audit::Kind::ConnectLinkCreated;
-        match super::connect_links::issue(&self.state, key, origin, link, kind).await {
-            Ok((_, created)) => Ok(CallToolResult::success(text(format!(
-                "Ask the user to open this link to connect {}: {} (it works once, until {}).",
-                provider.display_name, created.url, created.expires_at
-            )))),
-            Err(e) => Ok(refused(e)),
-        }
+        Ok(self
+            .link(&agent, &args.service)
+            .await
+            .unwrap_or_else(refused))
     }
 
     #[tool(
@@ -224,24 +208,44 @@ impl HubTools {
         Parameters(args): Parameters<CallArgs>,
     ) -> Result<CallToolResult, ErrorData> {
         let agent = agent(&parts)?;
+        Ok(self.call(&agent, args).await.unwrap_or_else(refused))
+    }
+}
+
+impl HubTools {
+    /// A connect link for the agent's user.
+    async fn link(&self, agent: &Agent, service: &str) -> Result<CallToolResult, ApiError> {
         let (key, origin, user) = &*agent.0;
-        let provider = match super::api_v1::ready_provider(&self.state, &args.service) {
-            Ok(provider) => provider,
-            Err(e) => return Ok(refused(e)),
+        let provider = super::api_v1::ready_provider(&self.state, service)?;
+        let link = store::connect_links::NewLink {
+            user_id: &user.id,
+            provider: &provider.service,
+            return_to: "/connections",
+            created_by: &key.0.id,
+            expected_account: None,
         };
+        let kind = crate::base::audit::Kind::ConnectLinkCreated;
+        let (_, created) =
+            super::connect_links::issue(&self.state, key, origin, link, kind).await?;
+        Ok(CallToolResult::success(text(format!(
+            "Ask the user to open this link to connect {}: {} (it works once, until {}).",
+            provider.display_name, created.url, created.expires_at
+        ))))
+    }
+
+    /// A call through the proxy for the agent's user; the provider's status and body.
+    async fn call(&self, agent: &Agent, args: CallArgs) -> Result<CallToolResult, ApiError> {
+        let (key, origin, user) = &*agent.0;
+        let provider = super::api_v1::ready_provider(&self.state, &args.service)?;
         let method = args.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
-        let Ok(method) = Method::from_bytes(method.as_bytes()) else {
-            return Ok(CallToolResult::error(text(
-                "invalid_request: unknown method",
-            )));
-        };
+        let method = Method::from_bytes(method.as_bytes()).map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", "unknown method")
+        })?;
         let (path, query) = match args.path.trim_start_matches('/').split_once('?') {
             Some((path, query)) => (path.to_string(), Some(query.to_string())),
             None => (args.path.trim_start_matches('/').to_string(), None),
         };
-        if let Err(e) = super::proxy::checked_path(&path) {
-            return Ok(refused(e));
-        }
+        super::proxy::checked_path(&path)?;
         let mut headers = HeaderMap::new();
         headers.insert(
             axum::http::header::ACCEPT,
@@ -266,22 +270,14 @@ impl HubTools {
             bot: false,
         };
         let connection = args.connection_id.as_deref();
-        let chosen = super::api_v1::chosen(&self.state, &user.id, &provider.service, connection);
-        let row = match chosen.await {
-            Ok(row) => row,
-            Err(e) => return Ok(refused(e)),
-        };
-        let recorded =
-            super::proxy::call_recorded(&self.state, key, origin, &row, &provider, &call);
-        let answer = match recorded.await {
-            Ok(answer) => answer,
-            Err(e) => return Ok(refused(e)),
-        };
+        let row =
+            super::api_v1::chosen(&self.state, &user.id, &provider.service, connection).await?;
+        let answer =
+            super::proxy::call_recorded(&self.state, key, origin, &row, &provider, &call).await?;
         let status = answer.response.status().as_u16();
-        let body = match answer.read_for_agent().await {
-            Ok(body) => body,
-            Err(e) => return Ok(CallToolResult::error(text(format!("{e}")))),
-        };
+        let body = answer.read_for_agent().await.map_err(|e| {
+            ApiError::new(StatusCode::BAD_GATEWAY, "response_too_large", e.to_string())
+        })?;
         let result = serde_json::json!({
             "status": status,
             "body": serde_json::from_str::<serde_json::Value>(&body)
