@@ -178,7 +178,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         probes: Arc::new(domain::health::Probes::default()),
     };
     let proxy = Arc::new(domain::proxy::Proxy::new(&config.proxy));
-    let state = AppState {
+    let state = AppState::new(state::Inner {
         ctx,
         leptos: leptos_options(&config, listener.local_addr()?),
         config: Arc::new(config),
@@ -187,7 +187,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         proxy,
         shutdown: tokio_util::sync::CancellationToken::new(),
         draining: Arc::default(),
-    };
+    });
     let jobs = jobs::spawn(&state);
     let metrics = match state.config.server.metrics_listen {
         Some(addr) => Some(

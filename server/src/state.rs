@@ -10,8 +10,13 @@ use leptos::config::LeptosOptions;
 use std::ops::Deref;
 use std::sync::Arc;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Cloned by every extractor and middleware of every request: one reference count to bump
+/// (a dozen before, about 7 % of the CPU of a status request; BENCHMARKS.md, Profile).
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What the state holds.
+pub struct Inner {
     pub ctx: Ctx,
     pub leptos: LeptosOptions,
     pub config: Arc<Config>,
@@ -26,10 +31,30 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
 impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Deref for Inner {
     type Target = Ctx;
 
     fn deref(&self) -> &Ctx {
         &self.ctx
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
     }
 }

@@ -191,7 +191,20 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+        match self.client.get(self.url(path)).send().await {
+            Ok(response) => response,
+            // A page that never answered (seen twice under load on GET /admin): what the hubs
+            // said last, for whoever looks next.
+            Err(e) => {
+                let logs = logs();
+                let tail: Vec<&str> = logs.lines().rev().take(60).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "GET {path}: {e}\n--- the last log lines ---\n{}",
+                    tail.join("\n")
+                )
+            }
+        }
     }
 
     pub async fn get_json(&self, path: &str) -> (StatusCode, serde_json::Value) {
