@@ -118,7 +118,7 @@ pub fn ProviderCard(card: ConnectionCard) -> impl IntoView {
                 </ul>
             })}
             {(connected && card.enabled).then(|| view! {
-                <form method="post" action=format!("/api/auth/{service}/authorize") class="mt-3">
+                <form method="post" action=format!("/api/auth/{service}/authorize?another=true") class="mt-3">
                     <button type="submit" class="text-sm font-medium text-indigo-800 underline hover:text-indigo-950">
                         "Add another account"
                     </button>

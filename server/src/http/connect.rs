@@ -83,6 +83,8 @@ pub(super) fn provider_disabled() -> ApiError {
 #[derive(Deserialize)]
 pub struct AuthorizeQuery {
     return_to: Option<String>,
+    /// `true` from "Add another account": the provider shows its account picker.
+    another: Option<bool>,
 }
 
 /// `GET|POST /api/auth/{service}/authorize`: 303 to the provider, or its URL as JSON.
@@ -129,7 +131,17 @@ pub async fn begin_connect(
         session_binding: &binding,
         origin: &origin,
     };
-    let url = match flow::start(&state, &who, &provider, &return_to, &Default::default()).await {
+    let another = query.another.unwrap_or(false);
+    let nothing_expected = Default::default();
+    let started = flow::start(
+        &state,
+        &who,
+        &provider,
+        &return_to,
+        &nothing_expected,
+        another,
+    );
+    let url = match started.await {
         Ok(url) => url,
         Err(StartError::Disabled) if wants_html(&headers) => {
             let back = failure_page(ConnectFailure::ProviderDisabled, &service);

@@ -278,7 +278,8 @@ pub async fn proceed(
         session_binding: &binding,
         origin: &origin,
     };
-    let url = flow::start(&state, &who, &provider, &link.return_to, &Expected::from_stored(link.expected_account.as_deref()))
+    let expected = Expected::from_stored(link.expected_account.as_deref());
+    let url = flow::start(&state, &who, &provider, &link.return_to, &expected, false)
     .await
     .map_err(|e| match e {
         StartError::Disabled => page(super::connect::provider_disabled()),

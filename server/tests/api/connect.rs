@@ -303,3 +303,62 @@ async fn status_says_expired_when_a_token_ran_out_unrefreshed() {
     assert_eq!(status["status"], "expired");
     assert_eq!(status["connected"], false);
 }
+
+/// "Add another account" asks the provider for its account picker where it documents one
+/// (Google's `prompt` is a space-delimited list beside `consent`; Microsoft; GitHub since
+/// 2024-06; Slack has none), so a person signed in to one account there can pick another.
+#[tokio::test]
+async fn add_another_account_asks_for_the_account_picker_where_there_is_one() {
+    let app = spawn_app_with(|c| c.limits.connect_per_user = 100).await;
+    app.signed_in("ann").await;
+    let prompt = |service: &'static str, another: bool| {
+        let app = &app;
+        async move {
+            let query = if another { "?another=true" } else { "" };
+            let response = app
+                .client
+                .get(app.url(&format!("/api/auth/{service}/authorize{query}")))
+                .header("accept", "application/json")
+                .send()
+                .await
+                .expect("authorize");
+            let body: serde_json::Value = response.json().await.expect("json");
+            let url: url::Url = body["authorization_url"]
+                .as_str()
+                .expect("url")
+                .parse()
+                .expect("url");
+            let prompts: Vec<String> = url
+                .query_pairs()
+                .filter(|(k, _)| k == "prompt")
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            (url, prompts)
+        }
+    };
+    assert_eq!(prompt("gmail", false).await.1, ["consent"]);
+    let (gmail, prompts) = prompt("gmail", true).await;
+    assert_eq!(
+        prompts,
+        ["select_account consent"],
+        "one parameter, both asks"
+    );
+    assert_eq!(prompt("outlook", true).await.1, ["select_account"]);
+    assert_eq!(prompt("github", true).await.1, ["select_account"]);
+    assert!(prompt("github", false).await.1.is_empty());
+    assert!(
+        prompt("slack", true).await.1.is_empty(),
+        "Slack documents no picker"
+    );
+    // Google's emulation takes it, and the second account connects beside the first.
+    app.connect("gmail", "ann-work").await;
+    let callback = app.consent(&gmail, "ann-home", "allow").await;
+    let done = app.client.get(callback).send().await.expect("callback");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (_, status) = app.get_json("/api/auth/gmail/status").await;
+    assert_eq!(
+        status["accounts"].as_array().map(Vec::len),
+        Some(2),
+        "{status}"
+    );
+}

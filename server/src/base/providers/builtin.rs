@@ -28,6 +28,7 @@ const OAUTH2: Definition = Definition {
     version_header: None,
     assumes_lifetime: true,
     revoke_ends_client_grant: false,
+    account_picker: false,
     default_tenant: "common",
     logo: "generic.svg",
 };
@@ -47,6 +48,9 @@ const GOOGLE: Definition = Definition {
     // Google's revoke ends every scope the user granted to the client (Gmail's and Drive's
     // when they share one).
     revoke_ends_client_grant: true,
+    // `prompt` takes a space-delimited list: `select_account consent` (Google Identity,
+    // "OAuth 2.0 for Web Server Applications", the prompt parameter).
+    account_picker: true,
     ..OAUTH2
 };
 
@@ -60,6 +64,8 @@ const MICROSOFT: Definition = Definition {
     revocation: RevokeStyle::None,
     // Microsoft wants the scopes again on refresh.
     refresh_with_scopes: true,
+    // Microsoft identity platform, authorization request: `prompt=select_account`.
+    account_picker: true,
     ..OAUTH2
 };
 
@@ -268,6 +274,9 @@ pub const BUILTIN: &[Definition] = &[
         scopes: &["read:user", "user:email"],
         identity: Identity::GitHubUser,
         revocation: RevokeStyle::GitHubGrant,
+        // GitHub changelog 2024-06-07, "Account picker updates for OAuth and GitHub App
+        // sign-in": `prompt=select_account` forces the account picker.
+        account_picker: true,
         ..OAUTH2
     },
 ];

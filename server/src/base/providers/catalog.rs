@@ -231,6 +231,7 @@ fn builtin_provider(
         client_auth_configured: None,
         bot_scopes: s.bot_scopes.map(|s| s.to_vec()).unwrap_or_default(),
         revoke_ends_client_grant: def.revoke_ends_client_grant,
+        account_picker: def.account_picker,
         version_header: def.version_header.map(|(name, default)| {
             (
                 name.to_string(),
@@ -339,6 +340,8 @@ fn custom_provider(
         version_header: None,
         assumes_lifetime: true,
         revoke_ends_client_grant: false,
+        // OpenID Connect Core §3.1.2.1 defines `prompt=select_account`; plain OAuth 2 does not.
+        account_picker: matches!(source, Source::Discovered { .. }),
         bot_scopes: Vec::new(),
         client_auth_configured: client_auth,
         api_base_url: s.api_base_url.clone(),

@@ -135,6 +135,10 @@ pub struct Definition {
     /// Revoking one token ends everything the user granted to the client (Google): while
     /// another of the user's connections uses the same client, disconnect does not revoke.
     pub revoke_ends_client_grant: bool,
+    /// The authorize endpoint shows its account picker for `prompt=select_account` (Google,
+    /// Microsoft, GitHub since 2024-06, any OpenID provider): "Add another account" asks for
+    /// it, so a person signed in to one account can pick or add another.
+    pub account_picker: bool,
     /// `{tenant}` when the configuration names none (Microsoft: `common`; Teams:
     /// `organizations`, since its chat APIs do not serve personal accounts).
     pub default_tenant: &'static str,
@@ -200,6 +204,8 @@ pub struct Provider {
     pub bot_scopes: Vec<String>,
     /// See `Definition::revoke_ends_client_grant`.
     pub revoke_ends_client_grant: bool,
+    /// See `Definition::account_picker`.
+    pub account_picker: bool,
     /// The provider's API, for calls through the proxy; None for a custom provider
     /// configured without `api_base_url`.
     pub api_base_url: Option<Url>,

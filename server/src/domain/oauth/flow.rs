@@ -98,6 +98,27 @@ fn secret_field(protocol: Protocol) -> &'static str {
     }
 }
 
+/// `prompt=select_account`, beside any prompt already asked for (`consent`): one parameter
+/// with space-delimited values, as Google and OpenID Connect Core §3.1.2.1 define it.
+fn ask_for_account_picker(url: &mut Url) {
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let mut prompts = vec!["select_account".to_string()];
+    for (_, value) in pairs.iter().filter(|(k, _)| k == "prompt") {
+        prompts.extend(
+            value
+                .split(' ')
+                .filter(|p| !p.is_empty() && *p != "select_account")
+                .map(str::to_string),
+        );
+    }
+    let mut query = url.query_pairs_mut();
+    query.clear();
+    for (key, value) in pairs.iter().filter(|(k, _)| k != "prompt") {
+        query.append_pair(key, value);
+    }
+    query.append_pair("prompt", &prompts.join(" "));
+}
+
 fn flow_binding<'a>(flow_id: &'a str, user_id: &'a str, provider: &'a Provider) -> Binding<'a> {
     Binding {
         table: "pending_flows",
@@ -108,7 +129,9 @@ fn flow_binding<'a>(flow_id: &'a str, user_id: &'a str, provider: &'a Provider) 
     }
 }
 
-/// Starts a connect flow; returns the provider's authorize URL.
+/// Starts a connect flow; returns the provider's authorize URL. `another_account`: the user
+/// adds a further account of a service they connected, so the provider is asked to show its
+/// account picker where it has one.
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
 pub async fn start(
     ctx: &Ctx,
@@ -116,6 +139,7 @@ pub async fn start(
     provider: &Provider,
     return_to: &str,
     expected: &Expected,
+    another_account: bool,
 ) -> Result<Url, StartError> {
     if !store::provider_settings::is_enabled(&ctx.db, &provider.service).await? {
         return Err(StartError::Disabled);
@@ -130,6 +154,9 @@ pub async fn start(
             .authorize_url
             .query_pairs_mut()
             .append_pair(name, &value);
+    }
+    if another_account && provider.account_picker {
+        ask_for_account_picker(&mut begun.authorize_url);
     }
     let flow_id = store::new_id();
     let binding = flow_binding(&flow_id, &who.user.id, provider);
