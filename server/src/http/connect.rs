@@ -222,7 +222,7 @@ pub async fn complete_connect(
         super::link_done::after_callback(&state, &session, &provider, &user, outcome).await?
     } else {
         let target = match outcome {
-            Ok(return_to) => with_query(&return_to, "connected", &service),
+            Ok(done) => with_query(&done.return_to, "connected", &service),
             Err(CompleteError(ConnectFailure::InvalidState | ConnectFailure::IssuerMismatch)) => {
                 return Err(invalid_state())
             }

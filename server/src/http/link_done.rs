@@ -8,7 +8,7 @@ use super::error::ApiError;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::Provider;
 use crate::base::store;
-use crate::domain::oauth::flow::CompleteError;
+use crate::domain::oauth::flow::{CompleteError, Completed};
 use crate::state::AppState;
 use app::model::CurrentUser;
 use axum::extract::State;
@@ -37,14 +37,14 @@ pub async fn after_callback(
     session: &Session,
     provider: &Provider,
     user: &CurrentUser,
-    outcome: Result<String, CompleteError>,
+    outcome: Result<Completed, CompleteError>,
 ) -> Result<Response, ApiError> {
     let service = &provider.display_name;
     let failed = |why: String| {
         super::continue_page::notice(&format!("{service} was not connected"), &why, None)
     };
-    let return_to = match outcome {
-        Ok(return_to) => return_to,
+    let done = match outcome {
+        Ok(done) => done,
         Err(CompleteError(failure)) => {
             return Ok(with_status(
                 StatusCode::BAD_REQUEST,
@@ -52,9 +52,12 @@ pub async fn after_callback(
             ))
         }
     };
-    // The account just connected: the one of this service changed last.
-    let rows = store::connections::of_service(&state.db, &user.id, &provider.service).await?;
-    let Some(row) = rows.into_iter().max_by_key(|r| r.updated_at) else {
+    let return_to = done.return_to;
+    // The account just connected: Undo must never reach another of the user's accounts.
+    let row =
+        store::connections::of_account(&state.db, &user.id, &provider.service, &done.account_id)
+            .await?;
+    let Some(row) = row else {
         return Ok(failed(format!(
             "{service} was disconnected again meanwhile."
         )));

@@ -60,12 +60,16 @@ pub fn service(state: &AppState) -> StreamableHttpService<HubTools, NeverSession
 /// scope, bound to an enabled user. 401 with `WWW-Authenticate` otherwise.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
+    // RFC 6750 §3: a 401 names the scheme the endpoint wants; other refusals are as they are.
     let refused = |e: ApiError| {
+        let unauthorized = e.status == StatusCode::UNAUTHORIZED;
         let mut response = e.into_response();
-        response.headers_mut().insert(
-            axum::http::header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"atom-mcp\""),
-        );
+        if unauthorized {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"atom-mcp\""),
+            );
+        }
         response
     };
     let key = match ApiKey::from_request_parts(&mut parts, &state).await {

@@ -237,3 +237,67 @@ async fn the_connected_page_undoes_the_links_connection_once_from_its_browser_on
         .expect("again");
     assert_eq!(again.status(), StatusCode::BAD_REQUEST, "once");
 }
+
+/// The page after a link's callback names, and its Undo disconnects, the account that link
+/// connected: never another account of the same service that changed later (it was once
+/// "the one changed last", and a refresh of the other account at that moment made Undo
+/// disconnect the wrong one).
+#[tokio::test]
+async fn undo_reaches_only_the_account_the_link_connected() {
+    let app = spawn_app().await;
+    let (authorize, first) = open_link(&app, "cleo", "github", json!({})).await;
+    let callback = app.consent(&authorize, "cleo-work", "allow").await;
+    first.get(callback).send().await.expect("callback");
+    // The work account changes after the next link's callback (a refresh at that moment).
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE connections SET updated_at = $1",
+        _ => "UPDATE connections SET updated_at = ?",
+    };
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    sea_orm::ConnectionTrait::execute_raw(
+        &app.db,
+        sea_orm::Statement::from_sql_and_values(backend, sql, [later.into()]),
+    )
+    .await
+    .expect("update");
+
+    let key = app.api_key(&["connections:write"]).await;
+    let body = json!({ "user_id": app.user_id("cleo").await, "service": "github" });
+    let (_, answer) = create_link(&app, &key, body).await;
+    let url = answer["url"].as_str().expect("url").to_string();
+    let visitor = browser();
+    let continued = visitor
+        .post(&url)
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("continue");
+    let authorize: url::Url = location(&continued).parse().expect("provider url");
+    let callback = app.consent(&authorize, "cleo-home", "allow").await;
+    visitor.get(callback).send().await.expect("callback");
+    let html = visitor
+        .get(app.url("/connect/done"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("GitHub connected as cleo-home"), "{html}");
+    let undone = visitor
+        .post(app.url("/connect/done"))
+        .header(reqwest::header::ORIGIN, app.url(""))
+        .send()
+        .await
+        .expect("undo");
+    assert_eq!(undone.status(), StatusCode::OK);
+    let left = app.connections_of(&app.user_id("cleo").await).await;
+    let names: Vec<&str> = left["connections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["account"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["cleo-work"], "the work account stays");
+}

@@ -55,6 +55,14 @@ pub enum StartError {
     Disabled,
 }
 
+/// A completed flow: where its user goes next, and the provider account now connected.
+pub struct Completed {
+    /// The flow's return path.
+    pub return_to: String,
+    /// The provider's id for the account (the connection is the user's for that account).
+    pub account_id: String,
+}
+
 /// Why a flow did not complete: a [`ConnectFailure`], which the Connections page explains.
 #[derive(Debug, thiserror::Error)]
 #[error("the connect flow failed: {}", .0.code())]
@@ -186,7 +194,7 @@ pub async fn complete(
     who: &Who<'_>,
     provider: &Provider,
     params: CallbackParams,
-) -> Result<String, CompleteError> {
+) -> Result<Completed, CompleteError> {
     let mut steps = Steps::default();
     let result = run(ctx, who, provider, params, &mut steps).await;
     record::ended(ctx, who, provider, steps, result).await

@@ -2,7 +2,7 @@
 //! A start is written with its pending flow in one transaction; an end once, after the last
 //! step, with the connection (when there is one) in one transaction.
 
-use super::flow::{CompleteError, Grant, Who};
+use super::flow::{CompleteError, Completed, Grant, Who};
 use super::identity::Account;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::metrics;
@@ -78,7 +78,7 @@ pub(super) async fn ended(
     provider: &Provider,
     steps: Steps,
     result: Result<(flows::Model, Grant, Account), ConnectFailure>,
-) -> Result<String, CompleteError> {
+) -> Result<Completed, CompleteError> {
     let ended = record_end(ctx, who, provider, steps, result).await;
     // This flow (recorded by now) changes the provider's day of flows: count it again.
     ctx.probes.forget(&provider.service);
@@ -91,7 +91,7 @@ async fn record_end(
     provider: &Provider,
     steps: Steps,
     result: Result<(flows::Model, Grant, Account), ConnectFailure>,
-) -> Result<String, CompleteError> {
+) -> Result<Completed, CompleteError> {
     let failure = match result {
         Ok((flow, grant, account)) => {
             let issued = grant.tokens.clone();
@@ -100,7 +100,10 @@ async fn record_end(
                 Ok(()) => {
                     metrics::flow(&provider.service, "completed", "none");
                     metrics::flow_duration(&provider.service, ctx.clock.now() - flow.created_at);
-                    return Ok(flow.return_to);
+                    return Ok(Completed {
+                        return_to: flow.return_to,
+                        account_id,
+                    });
                 }
                 Err(e) => {
                     revoke_unsaved(ctx, who, provider, &issued, &account_id).await;
