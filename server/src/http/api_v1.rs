@@ -173,12 +173,16 @@ pub(super) fn named_connection(
 ) -> Result<Option<String>, ApiError> {
     match query {
         Ok(Query(query)) => Ok(query.connection),
-        Err(_) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The query string is malformed.",
-        )),
+        Err(_) => Err(malformed_query()),
     }
+}
+
+fn malformed_query() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "The query string is malformed.",
+    )
 }
 
 /// A working access token.
@@ -275,11 +279,7 @@ pub async fn token(
     key.require(ApiScope::TokensRead)?;
     // A malformed query (a parameter twice, say) is the API's own JSON 400, not axum's text.
     let Ok(Query(query)) = query else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The query string is malformed.",
-        ));
+        return Err(malformed_query());
     };
     let bot = match query.token.as_deref() {
         None | Some("user") => false,
