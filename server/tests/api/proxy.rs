@@ -227,6 +227,10 @@ async fn a_refused_token_is_refreshed_once_and_the_call_repeated() {
     assert_eq!(exchanges(&app), 2, "one refresh, refused");
 }
 
+/// Slack answers a call over its rate limit with HTTP 429 and `Retry-After` in seconds (Slack
+/// API docs, "Rate limits": "your app will receive a HTTP 429 Too Many Requests error, and a
+/// Retry-After HTTP header containing the number of seconds until you can retry";
+/// https://docs.slack.dev/apis/web-api/rate-limits), which the sandbox's fault sends.
 #[tokio::test]
 async fn a_pause_the_provider_asks_for_holds_on_every_instance() {
     let app = spawn_app().await;
