@@ -146,7 +146,6 @@ async fn pages_carry_a_fresh_csp_nonce_on_every_script() {
 #[tokio::test]
 async fn guessing_one_accounts_password_is_slowed_down_with_429() {
     let app = spawn_app().await;
-    app.add_user("kim").await;
     let attempt = |user: &'static str| {
         app.client
             .post(app.url("/auth/signin"))
@@ -154,13 +153,25 @@ async fn guessing_one_accounts_password_is_slowed_down_with_429() {
             .form(&[("username", user), ("password", "wrong guess")])
             .send()
     };
-    for _ in 0..5 {
-        assert_eq!(
-            location(&attempt("kim").await.expect("post")),
-            "/signin?error=1"
-        );
-    }
-    let refused = attempt("KIM").await.expect("post");
+    // The limit counts per minute (on PostgreSQL in fixed windows): guesses that straddle the
+    // turn of a minute (a loaded machine hashing slowly) prove nothing, and are made again
+    // against another account.
+    let mut accounts = [("kim", "KIM"), ("kit", "KIT"), ("kip", "KIP")].into_iter();
+    let (name, refused) = loop {
+        let (name, upper) = accounts.next().expect("three minutes cannot all turn over");
+        app.add_user(name).await;
+        let minute = app.clock.now().timestamp() / 60;
+        for _ in 0..5 {
+            assert_eq!(
+                location(&attempt(name).await.expect("post")),
+                "/signin?error=1"
+            );
+        }
+        let refused = attempt(upper).await.expect("post");
+        if app.clock.now().timestamp() / 60 == minute {
+            break (name, refused);
+        }
+    };
     assert_eq!(
         refused.status(),
         StatusCode::TOO_MANY_REQUESTS,
@@ -173,7 +184,7 @@ async fn guessing_one_accounts_password_is_slowed_down_with_429() {
         .client
         .post(app.url("/auth/signin"))
         .header("origin", &app.base)
-        .form(&[("username", "kim"), ("password", PASSWORD)])
+        .form(&[("username", name), ("password", PASSWORD)])
         .send()
         .await
         .expect("post");
