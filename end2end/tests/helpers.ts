@@ -11,9 +11,10 @@ export async function signIn(page: Page, username = USERNAME, password = PASSWOR
   await expect(page.getByRole('heading', { name: 'Connections', exact: true })).toBeVisible();
 }
 
-/** Waits until the Leptos app has hydrated (only where JavaScript is enabled). */
+/** Waits until the Leptos app has hydrated (only where JavaScript is enabled): the debug
+ *  build's wasm once took over the default 5 s on the admin overview in a full run. */
 export async function hydrated(page: Page) {
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached({ timeout: 15_000 });
 }
 
 export const card = (page: Page, service: string): Locator => page.locator(`article[data-provider="${service}"]`);
