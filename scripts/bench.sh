@@ -35,18 +35,13 @@ export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE
 atom="$CARGO_TARGET_DIR/release/atom"
 "$atom" migrate >/dev/null
 printf 'bench-password' | "$atom" user add bench --password-stdin >/dev/null
+started=$(date +%s%N)
 "$atom" serve 2>"$work/hub.log" &
 hub=$!
-"$CARGO_TARGET_DIR/release/examples/bare_axum" 5070 &
-for _ in $(seq 50); do curl -fs http://127.0.0.1:5068/healthz >/dev/null && break; sleep 0.2; done
+for _ in $(seq 2500); do curl -fs http://127.0.0.1:5068/readyz >/dev/null 2>&1 && break; sleep 0.002; done
+ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 sleep 2
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$hub/status")
-curl -fs -c "$work/jar" -o /dev/null -H 'Origin: http://127.0.0.1:5068' \
-  -d 'username=bench&password=bench-password' http://127.0.0.1:5068/auth/signin
-cookie=$(awk '$6 == "atom_session" {print $6 "=" $7}' "$work/jar")
-rate() { wrk -t2 -c16 -d10s "$@" | awk '/Requests\/sec/ {print $2}'; }
-status_rps=$(rate -H "Cookie: $cookie" http://127.0.0.1:5068/api/auth/github/status)
-bare_rps=$(rate http://127.0.0.1:5070/)
 
 # Sign-in bursts (issue 19): 12 bursts of 8 concurrent sign-ins, half of them wrong passwords
 # (hashed all the same), then the RSS, and again after 30 s idle.
@@ -78,20 +73,19 @@ $(rustc --version). Loopback only; wrk with 2 threads and 16 connections for 10 
 | Warm dev build after touching app/src/lib.rs | $warm | \`cargo leptos build\` |
 | Release wasm, raw | $((wasm_raw / 1024)) KiB | \`cargo leptos build --release\`, size of site/pkg/atom.wasm |
 | Release wasm, gzip -9 (target: under 400 KB) | $((wasm_gz / 1024)) KiB | \`gzip -9 -c atom.wasm \| wc -c\` |
+| Cold start to ready (\`atom serve\` until \`/readyz\` answers 200; target: under 200 ms) | $ready_ms ms | polled every 2 ms |
 | Idle RSS of the release \`atom serve\` (SQLite, 2 s after start) | $((rss / 1024)) MiB | VmRSS from /proc |
 | RSS after 12 bursts of 8 concurrent sign-ins, half wrong (target: under 64 MiB) | $((rss_bursts / 1024)) MiB | 96 \`POST /auth/signin\`, 8 at a time |
 | The same, 30 s later | $((rss_after / 1024)) MiB | VmRSS from /proc |
-| \`GET /api/auth/github/status\` (signed in, SQLite, release) | $status_rps req/s | \`wrk -t2 -c16 -d10s -H 'Cookie: …'\` |
-| Bare axum handler, same run (baseline) | $bare_rps req/s | \`wrk -t2 -c16 -d10s\` on examples/bare_axum |
 
-The status route does real work per request: session lookup and user load from the database,
-the connection query, and JSON; the bare handler does none. The release wasm is built with
-type-erased views (\`always-erase-components\` in Cargo.toml); without them it was 425 KiB
+The release wasm is built with type-erased views (\`always-erase-components\` in Cargo.toml); without them it was 425 KiB
 gzipped on 2026-11-26, over the 400 KB target.
 MD
 kill "$hub" 2>/dev/null || true
 printf '\n' >> BENCHMARKS.md
 scripts/bench-tokens.sh >> BENCHMARKS.md
+printf '\n' >> BENCHMARKS.md
+scripts/bench-peer.sh >> BENCHMARKS.md
 printf '\n' >> BENCHMARKS.md
 scripts/bench-ui.sh >> BENCHMARKS.md
 if [ -n "$soak_section" ]; then printf '\n%s\n' "$soak_section" >> BENCHMARKS.md; fi

@@ -101,6 +101,8 @@ setup_postgres() {
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null || apt_install wrk
   command -v sqlite3 >/dev/null || apt_install sqlite3
+  npm_install end2end/bench/peer   # the reference peer: express, grant, express-session
+  setup_postgres
 fi
 
 # Schemathesis (PyPI), in a virtualenv outside the clone: checks the API against its schema.

@@ -168,6 +168,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         clock.clone(),
     ));
     let ctx = Ctx {
+        audit: store::audit::Writer::new(db.clone()),
         db,
         vault: Arc::new(vault),
         catalog: Arc::new(catalog),
@@ -187,6 +188,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         proxy,
         shutdown: tokio_util::sync::CancellationToken::new(),
         draining: Arc::default(),
+        hot: Default::default(),
     });
     let jobs = jobs::spawn(&state);
     let metrics = match state.config.server.metrics_listen {
@@ -215,6 +217,7 @@ pub async fn command_ctx(config: &Config) -> anyhow::Result<Ctx> {
     let db = store::open_current(&config.database.url).await?;
     store::vault_check::verify(&db, &vault).await?;
     Ok(Ctx {
+        audit: store::audit::Writer::new(db.clone()),
         db,
         vault: Arc::new(vault),
         catalog: Arc::new(providers::Catalog::from_config(config)?),

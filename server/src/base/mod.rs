@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bounded;
 pub mod clock;
 pub mod config;
+pub mod hot;
 pub mod metrics;
 pub mod passwords;
 pub mod providers;

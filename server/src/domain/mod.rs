@@ -48,6 +48,8 @@ pub struct Ctx {
     pub refresh_locks: Arc<tokens::RefreshLocks>,
     /// Each provider's reachability and health summary, as this process last saw them.
     pub probes: Arc<health::Probes>,
+    /// Appends audit events that need no transaction of their own, by group commit.
+    pub audit: crate::base::store::audit::Writer,
 }
 
 impl Ctx {

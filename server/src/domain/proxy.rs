@@ -6,7 +6,7 @@
 use crate::base::providers::{Protocol, Provider};
 use crate::base::store::connections;
 use crate::domain::oauth::oauth1_sign::{Signing, TokenCredentials};
-use crate::domain::tokens::{access_token, refresh_refused, FreshToken, TokenError};
+use crate::domain::tokens::{access_token_of, refresh_refused, FreshToken, TokenError};
 use crate::domain::Ctx;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
@@ -114,13 +114,13 @@ impl Answer {
 pub async fn call(
     ctx: &Ctx,
     proxy: &Proxy,
-    connection_id: &str,
+    connection: &connections::Model,
     provider: &Provider,
     call: &Call,
 ) -> Result<Answer, ProxyError> {
     let base = provider.api_base_url.as_ref().ok_or(ProxyError::NoApi)?;
     let url = upstream_url(base, &call.path, call.query.as_deref());
-    let fresh = access_token(ctx, connection_id, provider).await?;
+    let fresh = access_token_of(ctx, connection, provider).await?;
     if let Some(until) = fresh.cooldown_until.filter(|at| *at > ctx.clock.now()) {
         return Err(ProxyError::CoolingDown(until));
     }
@@ -128,7 +128,7 @@ pub async fn call(
     let mut refreshed = false;
     let mut token = fresh.access_token.clone();
     if response.status() == reqwest::StatusCode::UNAUTHORIZED && fresh.refreshable {
-        let renewed = refresh_refused(ctx, provider, connection_id, fresh.version).await?;
+        let renewed = refresh_refused(ctx, provider, &connection.id, fresh.version).await?;
         response = send(proxy, provider, &renewed, call, &url).await?;
         refreshed = true;
         token = renewed.access_token;

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::base::audit::{Kind, Origin};
 use crate::base::store;
 use crate::domain::connections::{connection_state, split_scopes};
-use crate::domain::tokens::{access_token, TokenError};
+use crate::domain::tokens::{access_token_of, TokenError};
 use crate::state::AppState;
 use app::model::admin::ApiScope;
 use axum::extract::{Path, Query, State};
@@ -295,7 +295,7 @@ pub async fn token(
     let provider = ready_provider(&state, &service)?;
     let user = active_user(&state, &user_id).await?;
     let row = chosen(&state, &user.id, &service, query.connection.as_deref()).await?;
-    let fresh = access_token(&state, &row.id, &provider)
+    let fresh = access_token_of(&state, &row, &provider)
         .await
         .map_err(|e| token_refusal(&state, e))?;
     let (access_token, expires_at, scopes) = match (bot, fresh.bot_token) {
@@ -313,7 +313,7 @@ pub async fn token(
         .event(Kind::TokenIssued, &origin, &user.id)
         .provider(&service)
         .reason(&format!("connection:{}:{kind}", fresh.connection_id));
-    store::audit::append(&state.db, event).await?;
+    state.audit.append(event).await?;
     Ok(Json(Token {
         service,
         access_token: access_token.secret().clone(),

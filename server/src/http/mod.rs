@@ -193,7 +193,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(from_fn_with_state(state.clone(), wake_readers))
+        .layer(from_fn_with_state(state.clone(), after_changes))
         .layer(from_fn_with_state(state.clone(), guard::origin_guard))
         .layer(from_fn_with_state(state.clone(), guard::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -212,19 +212,23 @@ pub fn router(state: AppState) -> Router {
 /// Sessions in the database, their cookie hardened (`__Host-` and Secure in production).
 fn session_layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
     let production = state.config.mode == crate::base::config::Mode::Production;
-    SessionManagerLayer::new(DbSessionStore::new(state.db.clone(), state.clock.clone()))
-        .with_name(if production {
-            "__Host-atom_session"
-        } else {
-            "atom_session"
-        })
-        .with_secure(production)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
-            state.config.sessions.idle_timeout_seconds as i64,
-        )))
+    SessionManagerLayer::new(DbSessionStore::cached(
+        state.db.clone(),
+        state.clock.clone(),
+        state.hot.sessions.clone(),
+    ))
+    .with_name(if production {
+        "__Host-atom_session"
+    } else {
+        "atom_session"
+    })
+    .with_secure(production)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+        state.config.sessions.idle_timeout_seconds as i64,
+    )))
 }
 
 /// The server functions at `paths`, each at its own route (the group's layer applies).
@@ -254,13 +258,11 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Res
         .into_response()
 }
 
-/// Ready when the database answers and the vault's key is loaded (it is, once built).
-/// While the instance drains before stopping, every answer closes its connection: a proxy's
-/// kept-alive connection cannot carry the next request to an instance about to go away.
 /// After a request that may have changed something (any method but GET, HEAD and OPTIONS; a
-/// connect callback), this instance's live-update reader reads at once: the change reaches
-/// open pages without waiting for the next poll.
-async fn wake_readers(
+/// callback), this instance's live-update reader reads at once, so the change reaches open
+/// pages without waiting for the next poll, and the users kept in memory are dropped, so a
+/// password, role or disabled change applies to this instance's very next request.
+async fn after_changes(
     State(state): State<AppState>,
     request: Request<Body>,
     next: axum::middleware::Next,
@@ -273,11 +275,14 @@ async fn wake_readers(
     let changes = !reads || request.uri().path().ends_with("/callback");
     let response = next.run(request).await;
     if changes {
+        state.hot.users.forget_all();
         state.events.wake();
     }
     response
 }
 
+/// While the instance drains before stopping, every answer closes its connection: a proxy's
+/// kept-alive connection cannot carry the next request to an instance about to go away.
 async fn close_while_draining(
     State(state): State<AppState>,
     request: Request,
@@ -293,6 +298,7 @@ async fn close_while_draining(
     response
 }
 
+/// Ready when the database answers and the vault's key is loaded (it is, once built).
 async fn ready(State(state): State<AppState>) -> Response {
     if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
         let status = Json(serde_json::json!({ "status": "draining" }));

@@ -133,7 +133,7 @@ pub(super) async fn call_recorded(
     call: &Call,
 ) -> Result<proxy::Answer, ApiError> {
     let started = Instant::now();
-    let outcome = proxy::call(state, &state.proxy, &connection.id, provider, call).await;
+    let outcome = proxy::call(state, &state.proxy, connection, provider, call).await;
     let took = started.elapsed();
     let (status, ok) = match &outcome {
         Ok(answer) => {
@@ -158,7 +158,7 @@ pub(super) async fn call_recorded(
             took.as_millis()
         ));
     event.ok = ok;
-    store::audit::append(&state.db, event).await?;
+    state.audit.append(event).await?;
     outcome.map_err(|e| refusal(state, e))
 }
 

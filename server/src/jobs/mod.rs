@@ -139,7 +139,30 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             probe::probe_all(&state).await;
         },
     );
+    jobs.spawn(forget_changed_accounts(state.clone()));
     jobs
+}
+
+/// Drops the sessions and users kept in memory when the audit log says an account changed
+/// (a sign-out, a password, role or disabled change, a deletion), on whichever instance it
+/// was made: on PostgreSQL this instance hears of it as it commits.
+async fn forget_changed_accounts(state: AppState) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = state.events.subscribe();
+    loop {
+        let heard = tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            heard = changes.recv() => heard,
+        };
+        match heard {
+            Ok(crate::events::Change::Account { .. }) | Err(RecvError::Lagged(_)) => {
+                state.hot.users.forget_all();
+                state.hot.sessions.forget_all();
+            }
+            Ok(_) => {}
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 /// Runs `job` now and then every `period`, skipping ticks missed while it ran, until `stop`.

@@ -213,3 +213,114 @@ async fn a_change_reaches_open_pages_without_waiting_for_the_poll() {
         "the disconnect reached the open page: {seen}"
     );
 }
+
+/// Signed-in requests keep their session and user in memory for a moment (issue 19: three
+/// database reads per status call). Ending a session must still hold at once on the instance
+/// that ended it and within a second on every other (on PostgreSQL, as the change commits):
+/// a sign-out and a disabled user, each made on A just after B served that session.
+#[tokio::test]
+async fn a_session_ended_on_one_instance_ends_on_the_other_within_a_second() {
+    let a = spawn_app().await;
+    let b = a.second_instance().await;
+    a.add_user("sybil").await;
+    // The cookie by hand: a browser that signed out drops it, an attacker who copied it not.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = plain
+        .post(a.url("/auth/signin"))
+        .header("origin", &a.base)
+        .form(&[("username", "sybil"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(location(&signed_in), "/connections");
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
+    let status = |base: String| {
+        let (plain, cookie) = (plain.clone(), cookie.clone());
+        async move {
+            plain
+                .get(format!("{base}/api/auth/github/status"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("status")
+                .status()
+        }
+    };
+    assert_eq!(status(b.clone()).await, StatusCode::OK);
+    assert_eq!(status(a.base.clone()).await, StatusCode::OK);
+    let out = plain
+        .post(a.url("/auth/signout"))
+        .header("origin", &a.base)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(location(&out), "/signin");
+    assert_eq!(
+        status(a.base.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "at once where it was ended"
+    );
+    ends_within_a_second(|| status(b.clone()), "the copied cookie on B").await;
+
+    // Disabled through A's API while signed in on both.
+    a.sign_in_as(&a.client, "sybil").await;
+    let on = |base: String| {
+        let client = a.client.clone();
+        async move {
+            client
+                .get(format!("{base}/api/auth/github/status"))
+                .send()
+                .await
+                .expect("status")
+                .status()
+        }
+    };
+    assert_eq!(on(b.clone()).await, StatusCode::OK);
+    assert_eq!(on(a.base.clone()).await, StatusCode::OK);
+    let key = a.api_key(&["users:write"]).await;
+    let id = a.user_id("sybil").await;
+    let disabled = reqwest::Client::new()
+        .put(a.url(&format!("/api/v1/users/{id}")))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "disabled": true }))
+        .send()
+        .await
+        .expect("disable");
+    assert_eq!(disabled.status(), StatusCode::OK);
+    assert_eq!(
+        on(a.base.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "at once where she was disabled"
+    );
+    ends_within_a_second(|| on(b.clone()), "her session on B").await;
+}
+
+/// Asks until the answer is 401, failing after a second.
+async fn ends_within_a_second<F, Fut>(ask: F, what: &str)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = StatusCode>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        let status = ask().await;
+        if status == StatusCode::UNAUTHORIZED {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{what} still answered {status} after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}

@@ -5,9 +5,11 @@
 //! so a moved clock ages sessions as if the time had passed.
 
 use crate::base::clock::Clock;
+use crate::base::hot::Hot;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -29,6 +31,9 @@ impl ActiveModelBehavior for ActiveModel {}
 pub struct DbSessionStore {
     db: DatabaseConnection,
     clock: Clock,
+    /// Rows read recently by this instance (the browser-facing store has them; a check that
+    /// must see the database's answer does not).
+    hot: Option<Arc<Hot<Model>>>,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -39,7 +44,36 @@ impl std::fmt::Debug for DbSessionStore {
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection, clock: Clock) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            hot: None,
+        }
+    }
+
+    /// A store that keeps rows it read in `hot` for a moment (every signed-in request reads
+    /// its session; see `base::hot`). Saves and deletes through it drop the copy.
+    pub fn cached(db: DatabaseConnection, clock: Clock, hot: Arc<Hot<Model>>) -> Self {
+        Self {
+            hot: Some(hot),
+            ..Self::new(db, clock)
+        }
+    }
+
+    async fn row_of(&self, id: &Id) -> session_store::Result<Option<Model>> {
+        let key = key(id);
+        let read = Entity::find_by_id(key.clone()).one(&self.db);
+        match &self.hot {
+            Some(hot) => hot.read_through(&key, read).await,
+            None => read.await,
+        }
+        .map_err(backend)
+    }
+
+    fn forget(&self, id: &Id) {
+        if let Some(hot) = &self.hot {
+            hot.forget(&key(id));
+        }
     }
 
     fn row(&self, record: &Record) -> session_store::Result<ActiveModel> {
@@ -93,15 +127,12 @@ impl SessionStore for DbSessionStore {
             .exec(&self.db)
             .await
             .map_err(backend)?;
+        self.forget(&record.id);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = Entity::find_by_id(key(id))
-            .one(&self.db)
-            .await
-            .map_err(backend)?
-        else {
+        let Some(row) = self.row_of(id).await? else {
             return Ok(None);
         };
         if row.expires_at <= self.clock.now() {
@@ -123,6 +154,7 @@ impl SessionStore for DbSessionStore {
             .exec(&self.db)
             .await
             .map_err(backend)?;
+        self.forget(id);
         Ok(())
     }
 }

@@ -163,6 +163,20 @@ pub async fn access_token(
     .await
 }
 
+/// [`access_token`] of a connection row the caller just read (choosing among a user's
+/// accounts reads it): not read again unless it must be refreshed first.
+pub async fn access_token_of(
+    ctx: &Ctx,
+    row: &connections::Model,
+    provider: &Provider,
+) -> Result<FreshToken, TokenError> {
+    let margin = chrono::Duration::seconds(MARGIN_SECONDS);
+    if row.is_connected() && !is_due(row.expires_at, ctx.clock.now(), margin) {
+        return open(ctx, row);
+    }
+    access_token(ctx, &row.id, provider).await
+}
+
 /// Refreshes the connection if it expires within `margin` (the background refresher asks
 /// with a wider margin than callers do), then returns its access token.
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]

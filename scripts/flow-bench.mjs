@@ -1,0 +1,52 @@
+// Whole connect flows (authorize, consent at the sandbox, callback) as fast as CONCURRENCY
+// browsers can make them for SECONDS, against the hub or the reference peer; prints JSON.
+// `node scripts/flow-bench.mjs hub|peer URL CONCURRENCY SECONDS`
+// Loopback only; bounded by SECONDS. Each browser signs in once (user bench, password
+// bench-password) and connects GitHub again and again.
+import { connect, signIn } from './flow.mjs';
+
+const [kind, target, concurrencyArg, secondsArg] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+const until = performance.now() + 1000 * Number(secondsArg);
+
+/** The peer's flow: grant answers the start with a redirect, not the hub's JSON. */
+async function connectPeer(cookie) {
+  const start = await fetch(`${target}/api/auth/github`, { redirect: 'manual', headers: { Cookie: cookie } });
+  const location = start.headers.get('location');
+  if (start.status !== 302 || !location) return `authorize ${start.status}`;
+  const authorize = new URL(location);
+  const form = new URLSearchParams(authorize.searchParams);
+  form.set('login', 'sandbox-user');
+  form.set('decision', 'allow');
+  const consent = await fetch(`${authorize.origin}${authorize.pathname}`, { method: 'POST', redirect: 'manual', body: form });
+  const callback = consent.headers.get('location');
+  if (consent.status !== 303 || !callback) return `consent ${consent.status}`;
+  const done = await fetch(callback, { redirect: 'manual', headers: { Cookie: cookie } });
+  const back = done.headers.get('location') ?? '';
+  return done.status === 303 && back.includes('connected=github') ? null : `callback ${done.status} ${back}`;
+}
+
+const took = [];
+const failures = [];
+async function browser() {
+  const cookie = await signIn(target, 'bench', 'bench-password');
+  while (performance.now() < until) {
+    const began = performance.now();
+    const problem = kind === 'peer' ? await connectPeer(cookie) : await connect(target, cookie, 'github');
+    if (problem) failures.push(problem);
+    else took.push(performance.now() - began);
+  }
+}
+const began = performance.now();
+await Promise.all(Array.from({ length: concurrency }, browser));
+const seconds = (performance.now() - began) / 1000;
+took.sort((a, b) => a - b);
+const at = (q) => (took.length ? took[Math.min(took.length - 1, Math.floor(q * took.length))] : 0);
+console.log(JSON.stringify({
+  flows: took.length,
+  failures: failures.length,
+  first_failure: failures[0] ?? null,
+  per_second: Number((took.length / seconds).toFixed(1)),
+  p50_ms: Number(at(0.5).toFixed(2)),
+  p99_ms: Number(at(0.99).toFixed(2)),
+}));

@@ -1,0 +1,124 @@
+//! Rows read on nearly every request (a browser's session, its user), kept in memory for at
+//! most [`MAX_AGE`] so a page or a status call does not read them from the database each time
+//! (issue 19). Whoever changes such a row on this instance drops the copy at once
+//! ([`Hot::forget`], [`Hot::forget_all`]); another instance's copy ages out within `MAX_AGE`,
+//! and on PostgreSQL sooner: its notification of the change drops it (`events`).
+//!
+//! A read that started before a drop never stores what it read after the drop: each read
+//! notes the generation it began in, and every drop moves to a new one.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a copy is used before the database is asked again.
+pub const MAX_AGE: Duration = Duration::from_millis(500);
+
+/// Copies kept at most; a full cache starts over (a burst of distinct keys only costs reads).
+const MAX_ENTRIES: usize = 10_000;
+
+pub struct Hot<V> {
+    entries: Mutex<HashMap<String, (Instant, V)>>,
+    generation: AtomicU64,
+}
+
+impl<V: Clone> Hot<V> {
+    pub fn new() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// A copy of `key` younger than `MAX_AGE`.
+    pub fn get(&self, key: &str) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < MAX_AGE)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// The generation a read begins in (pass it to [`Hot::put`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps `value` for `key`, unless something was dropped since the read began (`since`).
+    pub fn put(&self, key: String, value: V, since: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) != since {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+
+    /// The copy of `key`, or what `load` reads (kept when it found something).
+    pub async fn read_through<E, F>(&self, key: &str, load: F) -> Result<Option<V>, E>
+    where
+        F: std::future::Future<Output = Result<Option<V>, E>>,
+    {
+        if let Some(value) = self.get(key) {
+            return Ok(Some(value));
+        }
+        let read = self.generation();
+        let value = load.await?;
+        if let Some(value) = &value {
+            self.put(key.to_string(), value.clone(), read);
+        }
+        Ok(value)
+    }
+
+    /// Drops the copy of `key` (it changed or is gone).
+    pub fn forget(&self, key: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(key);
+    }
+
+    /// Drops every copy.
+    pub fn forget_all(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+}
+
+impl<V: Clone> Default for Hot<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_used_until_it_ages_or_is_dropped() {
+        let hot = Hot::new();
+        let read = hot.generation();
+        hot.put("a".into(), 1, read);
+        assert_eq!(hot.get("a"), Some(1));
+        hot.forget("a");
+        assert_eq!(hot.get("a"), None);
+        hot.put("a".into(), 2, hot.generation());
+        std::thread::sleep(MAX_AGE);
+        assert_eq!(hot.get("a"), None, "older than MAX_AGE");
+    }
+
+    /// A read that began before a change must not store the old row after the change dropped
+    /// the copies: the next request would see the old row (a disabled user still signed in).
+    #[test]
+    fn a_read_from_before_a_drop_is_not_kept() {
+        let hot = Hot::new();
+        let read = hot.generation();
+        hot.forget_all();
+        hot.put("user".into(), "before the change", read);
+        assert_eq!(hot.get("user"), None);
+    }
+}
