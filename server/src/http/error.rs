@@ -108,28 +108,10 @@ impl From<sea_orm::DbErr> for ApiError {
     /// proxies retry); any other database error is ours, a 500.
     fn from(e: sea_orm::DbErr) -> Self {
         tracing::error!(error = %e, "database error");
-        if unreachable(&e) {
+        if crate::base::store::unreachable(&e) {
             return Self::database_unavailable();
         }
         Self::internal()
-    }
-}
-
-/// Whether the database could not be reached (no connection, none free, an I/O failure), as
-/// opposed to a query it refused.
-fn unreachable(e: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
-            matches!(
-                inner.as_ref(),
-                sea_orm::sqlx::Error::Io(_)
-                    | sea_orm::sqlx::Error::PoolTimedOut
-                    | sea_orm::sqlx::Error::PoolClosed
-            )
-        }
-        _ => false,
     }
 }
 

@@ -279,3 +279,47 @@ async fn a_never_expiring_token_revoked_at_the_provider_is_noticed() {
         .any(|(k, _, r)| k == "connection.needs_reauth"
             && r.as_deref() == Some("revoked_at_provider")));
 }
+
+/// Token hand-outs are audited by group commit (issue 19): a burst of them shares inserts, and
+/// still every answer comes after its own event was committed. When the audit row cannot be
+/// written, the token is not handed out.
+#[tokio::test]
+async fn every_token_of_a_burst_is_audited_before_it_is_handed_out() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    app.signed_in("bursty").await;
+    app.connect_github("bursty-gh").await;
+    let user = app.user_id("bursty").await;
+    let key = app.api_key(&["tokens:read"]).await;
+    let burst = (0..64).map(|_| app.token_answer(&key, &user, "github"));
+    let answers = futures::future::join_all(burst).await;
+    assert!(answers.iter().all(|a| a.status() == StatusCode::OK));
+    assert_eq!(issued(&app).await, 64, "one event per token, at once");
+
+    // The audit log refuses this kind of event from now on.
+    let refuse = if app.db_url().starts_with("postgres") {
+        vec![
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.kind = 'api.token_issued') EXECUTE FUNCTION refuse_audit()",
+        ]
+    } else {
+        vec!["CREATE TRIGGER refuse BEFORE INSERT ON audit_events WHEN NEW.kind = 'api.token_issued' BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+    };
+    for statement in refuse {
+        app.db.execute_unprepared(statement).await.expect("trigger");
+    }
+    let refused = app.token_answer(&key, &user, "github").await;
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = refused.text().await.expect("body");
+    let token = app.sandbox.issued_access_tokens().pop().expect("token");
+    assert!(!body.contains(&token), "no token without its audit row");
+    assert_eq!(issued(&app).await, 64);
+}
+
+async fn issued(app: &TestApp) -> usize {
+    let kinds = app.audit_kinds().await;
+    kinds
+        .iter()
+        .filter(|(k, _, _)| k == "api.token_issued")
+        .count()
+}

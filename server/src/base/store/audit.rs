@@ -52,7 +52,7 @@ pub struct Writer {
 
 type Queued = (
     crate::base::audit::Event,
-    tokio::sync::oneshot::Sender<Result<(), String>>,
+    tokio::sync::oneshot::Sender<Result<(), std::sync::Arc<DbErr>>>,
 );
 
 /// Events in one insert, at most (ten columns each, well inside both databases' limits on
@@ -71,7 +71,7 @@ impl Writer {
                     .exec_without_returning(&db)
                     .await
                     .map(|_| ())
-                    .map_err(|e| e.to_string());
+                    .map_err(std::sync::Arc::new);
                 for reply in replies {
                     let _ = reply.send(written.clone());
                 }
@@ -88,7 +88,16 @@ impl Writer {
             .send((event, reply))
             .await
             .map_err(|_| stopped())?;
-        written.await.map_err(|_| stopped())?.map_err(DbErr::Custom)
+        written.await.map_err(|_| stopped())?.map_err(|shared| {
+            // Every event of the batch failed with it: each caller gets its kind of failure.
+            std::sync::Arc::try_unwrap(shared).unwrap_or_else(|shared| {
+                if super::unreachable(&shared) {
+                    DbErr::Conn(sea_orm::RuntimeErr::Internal(shared.to_string()))
+                } else {
+                    DbErr::Custom(shared.to_string())
+                }
+            })
+        })
     }
 }
 
