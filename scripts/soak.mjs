@@ -1,5 +1,7 @@
-// The soak's load: signed-in status checks, backend token requests and whole connect flows
-// through the sandbox, from a few concurrent callers, for a bounded time on 127.0.0.1.
+// The soak's load: signed-in status checks, backend token requests, whole connect flows
+// through the sandbox and sign-ins (half with a wrong password: each costs a password hash,
+// whose memory must stay bounded), from a few concurrent callers, for a bounded time on
+// 127.0.0.1.
 // Prints one JSON line: counts, failures, latency percentiles, the hub's memory over time.
 import { readFileSync } from 'node:fs';
 import { connect, signIn } from './flow.mjs';
@@ -10,7 +12,7 @@ const callers = Number(process.env.SOAK_CALLERS ?? 8);
 const deadline = Date.now() + seconds * 1000;
 
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-const stats = { status: [], token: [], flow: [] };
+const stats = { status: [], token: [], flow: [], sign_in: [] };
 const failures = [];
 
 async function timed(kind, run) {
@@ -23,7 +25,19 @@ async function timed(kind, run) {
 
 async function caller(cookie, userId, n) {
   for (let i = n; Date.now() < deadline; i++) {
-    if (i % 10 === 0) {
+    if (i % 50 === 25) {
+      const wrong = i % 100 === 25;
+      await timed('sign_in', async () => {
+        const r = await fetch(`${hub}/auth/signin`, {
+          method: 'POST', redirect: 'manual',
+          headers: { Origin: hub, 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ username, password: wrong ? 'not-the-password' : password }),
+        });
+        await r.arrayBuffer();
+        const back = r.headers.get('location') ?? '';
+        return r.status === 303 && back === (wrong ? '/signin?error=1' : '/connections') ? null : `HTTP ${r.status} ${back}`;
+      });
+    } else if (i % 10 === 0) {
       await timed('flow', () => connect(hub, cookie, 'github', 'soak-user'));
     } else if (i % 3 === 0) {
       await timed('token', async () => {

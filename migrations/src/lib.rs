@@ -25,6 +25,7 @@ mod m0011_audit_notify;
 mod m0012_platform_users;
 mod m0013_calls_through_the_hub;
 mod m0014_several_accounts;
+mod m0015_flow_counts;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_platform_users::Migration),
             Box::new(m0013_calls_through_the_hub::Migration),
             Box::new(m0014_several_accounts::Migration),
+            Box::new(m0015_flow_counts::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use crate::base::audit::Kind;
 use crate::base::store::{self, api_keys};
 use crate::domain::users::Actor;
 use app::model::admin::ApiScope;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::SecretString;
 
 /// Why a key was not created.
@@ -70,7 +70,7 @@ pub async fn create(
     if agent != user_id.is_some() || (agent && scopes.len() > 1) {
         return Err(KeyError::AgentKey);
     }
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     let now = actor.origin.clock.now();
     let (mut row, key) = api_keys::create(&txn, name, scopes, now).await?;
     if let Some(user_id) = user_id {
@@ -84,7 +84,7 @@ pub async fn create(
 
 /// Revokes a live key; false when there is none with that id.
 pub async fn revoke(db: &DatabaseConnection, id: &str, actor: &Actor) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     if !api_keys::revoke(&txn, id, actor.origin.clock.now()).await? {
         return Ok(false);
     }

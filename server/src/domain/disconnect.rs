@@ -12,7 +12,6 @@ use crate::domain::oauth::TokenSet;
 use crate::domain::tokens::refresh_grant;
 use crate::domain::Ctx;
 use app::model::Revocation;
-use sea_orm::TransactionTrait;
 use secrecy::ExposeSecret;
 
 /// Disconnects one connection; returns how revocation at the provider went. `provider` is
@@ -36,7 +35,7 @@ pub async fn disconnect(
         (Some(provider), Some(tokens)) => revoke_with(ctx, provider, tokens).await,
         (Some(_), None) => Revocation::RevocationFailed,
     };
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     store::connections::delete(&txn, &row.id).await?;
     if let (Revocation::RevocationFailed, Some(tokens)) = (revoked, &tokens) {
         let id = store::new_id();

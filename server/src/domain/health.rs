@@ -1,9 +1,12 @@
 //! A provider's health, as `/api/{service}/health` and the admin Providers page show it: the
 //! last reachability probe, the last day's connect flows, and whether the provider refuses
-//! the app's client credentials. The day of flows is counted from the audit log at most once
-//! per [`SUMMARY_SECONDS`] per provider and instance, whatever the traffic on the route (it
-//! was counted on every call); this instance's own flows and refresh outcomes drop the
-//! summary at once, so what it just did shows.
+//! the app's client credentials. The day of flows is counted from the audit log (by index) at
+//! most once per [`SUMMARY_SECONDS`] per provider and instance, whatever the traffic on the
+//! route or the flows: a call costs the same with no flows as with a million (issue 19; it
+//! counted on every call, and every flow made the next call count again). This instance's
+//! own flows are added to the summary as they end ([`Probes::flow_ended`]) and its refresh
+//! outcomes drop it, so what it just did shows; other instances' flows show within
+//! `SUMMARY_SECONDS`.
 
 use crate::base::store::{self, audit::FlowStats};
 use crate::domain::Ctx;
@@ -62,6 +65,36 @@ impl Probes {
             .remove(service);
     }
 
+    /// A connect flow of this process ended (its audit event written): counted into the
+    /// summary at once, so the route shows it without counting the day again. `failure` is
+    /// its reason code.
+    pub fn flow_ended(
+        &self,
+        service: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        failure: Option<&str>,
+    ) {
+        let mut summaries = self.summaries.write().unwrap_or_else(|p| p.into_inner());
+        let Some((_, health)) = summaries.get_mut(service) else {
+            return;
+        };
+        let flows = &mut health.flows_24h;
+        match failure {
+            None => {
+                flows.succeeded += 1;
+                flows.last_success_at = Some(at.to_rfc3339());
+                // A new connection shows the client credentials work again.
+                health.client_rejected_at = None;
+            }
+            Some(reason) => {
+                flows.failed += 1;
+                flows.last_failure_at = Some(at.to_rfc3339());
+                flows.last_failure_reason = Some(reason.to_string());
+            }
+        }
+        health.judge();
+    }
+
     fn summary(&self, service: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Health> {
         let summaries = self.summaries.read().unwrap_or_else(|p| p.into_inner());
         let (at, health) = summaries.get(service)?;
@@ -105,22 +138,28 @@ pub async fn of(ctx: &Ctx, service: &str) -> Result<Health, sea_orm::DbErr> {
 
 async fn count(ctx: &Ctx, probes: &Probes, service: &str) -> Result<Health, sea_orm::DbErr> {
     let since = ctx.clock.now() - chrono::Duration::hours(24);
-    let flows = store::audit::flow_stats(&ctx.db, service, since).await?;
-    let total = flows.succeeded + flows.failed;
-    let success_rate = (total > 0).then(|| flows.succeeded as f64 / total as f64);
-    let reachability = probes.get(service);
-    let client_rejected_at = store::audit::client_rejected_at(&ctx.db, service).await?;
-    let status = match (&reachability, success_rate) {
-        _ if client_rejected_at.is_some() => "client_rejected",
-        (Some(probe), _) if !probe.reachable => "unreachable",
-        (_, Some(rate)) if total >= 4 && rate < 0.5 => "degraded",
-        _ => "ok",
+    let mut health = Health {
+        status: "ok",
+        reachability: probes.get(service),
+        flows_24h: store::audit::flow_stats(&ctx.db, service, since).await?,
+        success_rate_24h: None,
+        client_rejected_at: store::audit::client_rejected_at(&ctx.db, service).await?,
     };
-    Ok(Health {
-        status,
-        reachability,
-        flows_24h: flows,
-        success_rate_24h: success_rate,
-        client_rejected_at,
-    })
+    health.judge();
+    Ok(health)
+}
+
+impl Health {
+    /// The success rate and the status, from what was counted.
+    fn judge(&mut self) {
+        let flows = &self.flows_24h;
+        let total = flows.succeeded + flows.failed;
+        self.success_rate_24h = (total > 0).then(|| flows.succeeded as f64 / total as f64);
+        self.status = match (&self.reachability, self.success_rate_24h) {
+            _ if self.client_rejected_at.is_some() => "client_rejected",
+            (Some(probe), _) if !probe.reachable => "unreachable",
+            (_, Some(rate)) if total >= 4 && rate < 0.5 => "degraded",
+            _ => "ok",
+        };
+    }
 }

@@ -13,7 +13,6 @@ use crate::domain::tokens::{grant_is_dead, refresh_grant};
 use crate::domain::Ctx;
 use chrono::{DateTime, Utc};
 use oauth2::{AccessToken, RefreshToken};
-use sea_orm::TransactionTrait;
 
 /// A grant from the old system.
 pub struct OldGrant {
@@ -134,7 +133,7 @@ pub async fn store(
     let mut event = event.provider(&provider.service).reason("imported");
     event.subject = Some(user_id.to_string());
     let stored = async {
-        let txn = ctx.db.begin().await?;
+        let txn = crate::base::store::begin(&ctx.db).await?;
         connections::save(ctx, &txn, connection, event).await?;
         txn.commit().await
     };

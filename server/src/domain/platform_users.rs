@@ -8,7 +8,7 @@ use crate::base::store::users::{Model, Profile};
 use crate::domain::users::{check_username, Actor, UserError};
 use crate::domain::Ctx;
 use app::model::Role;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 /// A platform's user id: 1 to 128 visible ASCII characters (numbers, UUIDs, emails ...).
 pub fn valid_platform_id(id: &str) -> bool {
@@ -45,7 +45,7 @@ pub async fn provision(
                 && user.email == profile.email
                 && user.metadata == profile.metadata;
             if !same {
-                let txn = db.begin().await?;
+                let txn = crate::base::store::begin(&db).await?;
                 store::users::set_profile(&txn, &user.id, profile).await?;
                 let event = actor.event(Kind::UserUpdated, &user.id);
                 store::audit::append(&txn, event).await?;
@@ -87,7 +87,7 @@ async fn create(
     actor: &Actor,
 ) -> Result<Model, UserError> {
     let username = username_for(db, platform_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     let now = actor.origin.clock.now();
     let user = store::users::insert_external(&txn, platform_id, &username, profile, now).await?;
     store::audit::append(&txn, actor.event(Kind::UserCreated, &user.id)).await?;
@@ -127,7 +127,7 @@ pub async fn delete(ctx: &Ctx, user: &Model, actor: &Actor) -> Result<usize, Use
         let event = actor.event(Kind::Disconnected, &user.id);
         crate::domain::disconnect::disconnect(ctx, row, provider.as_deref(), event).await?;
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     store::users::delete(&txn, &user.id).await?;
     store::audit::append(&txn, actor.event(Kind::UserDeleted, &user.id)).await?;
     txn.commit().await?;

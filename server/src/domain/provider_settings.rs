@@ -4,7 +4,7 @@
 use crate::base::audit::{Event, Kind};
 use crate::base::store;
 use crate::domain::users::Actor;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 /// Turns new connections to `service` on or off.
 pub async fn set_enabled(
@@ -20,7 +20,7 @@ pub async fn set_enabled(
     };
     let mut event = Event::new(kind, &actor.origin).provider(service);
     event.actor = actor.id.clone();
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     store::provider_settings::set(&txn, service, enabled, event.at).await?;
     store::audit::append(&txn, event).await?;
     txn.commit().await

@@ -12,7 +12,6 @@ use crate::base::store::users::{Change, Model};
 use crate::domain::users::check_username;
 use crate::domain::Ctx;
 use app::model::Role;
-use sea_orm::TransactionTrait;
 use serde_json::Value;
 
 /// What the provider says of the person signing in.
@@ -161,7 +160,7 @@ pub async fn user_for(
         } else {
             Role::User
         };
-        let txn = ctx.db.begin().await?;
+        let txn = crate::base::store::begin(&ctx.db).await?;
         store::users::set_profile(
             &txn,
             &user.id,
@@ -191,7 +190,7 @@ pub async fn user_for(
     {
         return Err(SsoError::NameTaken);
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     let user = store::users::insert_sso(
         &txn,
         &email,

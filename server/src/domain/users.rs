@@ -6,7 +6,7 @@ use crate::base::audit::{Event, Kind, Origin};
 use crate::base::store;
 use crate::base::store::users::{Change, Model};
 use app::model::Role;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 /// Why a change to a user was refused.
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +128,7 @@ pub async fn add(
         return Err(UserError::Exists(username.to_string()));
     }
     let hash = hash(password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     let user = store::users::insert(&txn, username, hash, admin, actor.origin.clock.now()).await?;
     store::audit::append(&txn, actor.event(Kind::UserCreated, &user.id)).await?;
     txn.commit().await?;
@@ -144,7 +144,7 @@ pub async fn change_password(
 ) -> Result<i64, UserError> {
     check_password(password)?;
     let hash = hash(password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     let epoch = store::users::change(&txn, user, Change::Password(hash)).await?;
     store::audit::append(&txn, Event::new(Kind::PasswordChanged, origin).by(&user.id)).await?;
     txn.commit().await?;
@@ -158,7 +158,7 @@ pub async fn set_role(
     admin: bool,
     actor: &Actor,
 ) -> Result<(), UserError> {
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     if !admin && user.role() == Role::Admin && store::users::active_admins(&txn).await? <= 1 {
         return Err(UserError::LastAdmin);
     }
@@ -177,7 +177,7 @@ pub async fn set_disabled(
     disabled: bool,
     actor: &Actor,
 ) -> Result<(), UserError> {
-    let txn = db.begin().await?;
+    let txn = crate::base::store::begin(&db).await?;
     let last_admin = user.role() == Role::Admin && store::users::active_admins(&txn).await? <= 1;
     if disabled && !user.disabled && last_admin {
         return Err(UserError::LastAdmin);

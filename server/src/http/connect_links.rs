@@ -17,7 +17,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa::ToSchema;
@@ -127,7 +126,7 @@ pub(super) async fn issue(
     kind: Kind,
 ) -> Result<(StatusCode, Json<LinkCreated>), ApiError> {
     let (user_id, provider) = (link.user_id.to_string(), link.provider.to_string());
-    let txn = state.db.begin().await?;
+    let txn = crate::base::store::begin(&state.db).await?;
     let (row, token) = connect_links::create(&txn, link, state.clock.now()).await?;
     let mut event = key
         .event(kind, origin, &user_id)

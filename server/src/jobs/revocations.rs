@@ -7,7 +7,6 @@ use crate::base::store;
 use crate::domain::disconnect::{open, retry_binding, revoke_with};
 use crate::state::AppState;
 use app::model::Revocation;
-use sea_orm::TransactionTrait;
 
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -60,7 +59,7 @@ async fn retry(state: &AppState, row: store::revocations::Model) -> Result<(), s
         Revocation::RevocationFailed => return Ok(()),
     };
     // The retry goes with its audit event, or neither does.
-    let txn = state.db.begin().await?;
+    let txn = crate::base::store::begin(&state.db).await?;
     store::revocations::delete(&txn, &row.id).await?;
     store::audit::append(&txn, event).await?;
     txn.commit().await

@@ -362,3 +362,38 @@ async fn add_another_account_asks_for_the_account_picker_where_there_is_one() {
         "{status}"
     );
 }
+
+/// Sixteen connect flows completing at once, for one account and for sixteen: each one
+/// connects. On SQLite half of them failed with "database is locked" (issue 19's benchmark):
+/// a transaction that read before it wrote could not take the write lock once another write
+/// had committed, and gave up at once instead of waiting its turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_flows_completing_at_once_all_connect() {
+    let app = spawn_app_with(|c| {
+        c.limits.connect_per_user = 1000;
+        c.limits.callback_per_address = 1000;
+    })
+    .await;
+    app.signed_in("rush").await;
+    for logins in [vec!["rush-gh"; 16], (0..16).map(|_| "").collect()] {
+        let flows = logins.iter().enumerate().map(|(i, login)| {
+            let login = if login.is_empty() {
+                format!("rush-{i}")
+            } else {
+                login.to_string()
+            };
+            let app = &app;
+            async move { app.connect_github(&login).await }
+        });
+        let ends = futures::future::join_all(flows).await;
+        for end in ends {
+            assert_eq!(end, "/connections?connected=github");
+        }
+    }
+    let (_, status) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(
+        status["accounts"].as_array().map(Vec::len),
+        Some(17),
+        "one account, then sixteen more"
+    );
+}

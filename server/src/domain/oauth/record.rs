@@ -12,7 +12,6 @@ use crate::domain::connections::{self, NewConnection};
 use crate::domain::Ctx;
 use app::model::ConnectFailure;
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 
 /// When each step of a flow that came back happened.
 #[derive(Default)]
@@ -63,7 +62,7 @@ pub(super) async fn started(
         .by(&flow.user_id)
         .provider(&flow.provider);
     let now = ctx.clock.now();
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     flow_stats::started(&txn, &flow.id, &flow.provider, now).await?;
     flows::insert(&txn, flow, now).await?;
     store::audit::append(&txn, event).await?;
@@ -80,8 +79,17 @@ pub(super) async fn ended(
     result: Result<(flows::Model, Grant, Account), ConnectFailure>,
 ) -> Result<Completed, CompleteError> {
     let ended = record_end(ctx, who, provider, steps, result).await;
-    // This flow (recorded by now) changes the provider's day of flows: count it again.
-    ctx.probes.forget(&provider.service);
+    // This flow (recorded by now) is one more in the provider's day of flows: a rejected
+    // state is audited as such, not as a failed flow, and is not counted.
+    let failure = match &ended {
+        Ok(_) => None,
+        Err(CompleteError(ConnectFailure::InvalidState | ConnectFailure::IssuerMismatch)) => {
+            return ended
+        }
+        Err(CompleteError(failure)) => Some(failure.code()),
+    };
+    ctx.probes
+        .flow_ended(&provider.service, ctx.clock.now(), failure);
     ended
 }
 
@@ -163,7 +171,7 @@ async fn save(
     let event = Event::new(Kind::ConnectSucceeded, who.origin)
         .by(&who.user.id)
         .provider(&provider.service);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     connections::save(ctx, &txn, connection, event).await?;
     if let Some((id, end)) = steps.end(ctx.clock.now(), None) {
         flow_stats::ended(&txn, id, end).await?;

@@ -9,7 +9,6 @@ use crate::domain::connections::seal_tokens;
 use crate::domain::oauth::exchange::{parse_token_response, token_request, ExchangeError, Grant};
 use crate::domain::oauth::TokenSet;
 use crate::domain::Ctx;
-use sea_orm::TransactionTrait;
 
 /// Provider answers that mean the grant is gone, or needs its user: stop, and ask the user to
 /// reconnect. Retrying them only repeats the refusal.
@@ -83,7 +82,7 @@ pub(super) async fn refresh(
     let sealed = seal_tokens(ctx, &row.id, &row.user_id, &row.provider, &new_tokens)?;
     let expires_at = super::expires_at(now, grant.expires_in, provider.assumes_lifetime);
     // The new tokens, the audit event and its webhook row commit together, or none do.
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     let updated = connections::save_refreshed(&txn, row, sealed, expires_at, now).await?;
     if !updated {
         tracing::warn!(connection_id = %row.id, "the connection changed during refresh");
@@ -162,7 +161,7 @@ pub(crate) async fn mark_needs_reauth(
         )?),
         None => None,
     };
-    let txn = ctx.db.begin().await?;
+    let txn = crate::base::store::begin(&ctx.db).await?;
     // Fenced like every write of a connection: if someone changed it since it was read (a
     // refresh on another instance), this conclusion is stale and is not written.
     if !connections::set_needs_reauth(&txn, row, sealed, ctx.clock.now()).await? {
