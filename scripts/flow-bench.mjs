@@ -3,7 +3,7 @@
 // `node scripts/flow-bench.mjs hub|peer URL CONCURRENCY SECONDS`
 // Loopback only; bounded by SECONDS. Each browser signs in once (user bench, password
 // bench-password) and connects GitHub again and again.
-import { connect, signIn } from './flow.mjs';
+import { connect, consentAndReturn, signIn } from './flow.mjs';
 
 const [kind, target, concurrencyArg, secondsArg] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
@@ -14,16 +14,7 @@ async function connectPeer(cookie) {
   const start = await fetch(`${target}/api/auth/github`, { redirect: 'manual', headers: { Cookie: cookie } });
   const location = start.headers.get('location');
   if (start.status !== 302 || !location) return `authorize ${start.status}`;
-  const authorize = new URL(location);
-  const form = new URLSearchParams(authorize.searchParams);
-  form.set('login', 'sandbox-user');
-  form.set('decision', 'allow');
-  const consent = await fetch(`${authorize.origin}${authorize.pathname}`, { method: 'POST', redirect: 'manual', body: form });
-  const callback = consent.headers.get('location');
-  if (consent.status !== 303 || !callback) return `consent ${consent.status}`;
-  const done = await fetch(callback, { redirect: 'manual', headers: { Cookie: cookie } });
-  const back = done.headers.get('location') ?? '';
-  return done.status === 303 && back.includes('connected=github') ? null : `callback ${done.status} ${back}`;
+  return consentAndReturn(new URL(location), cookie, 'github');
 }
 
 const took = [];

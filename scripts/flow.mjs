@@ -17,7 +17,11 @@ export async function signIn(hub, username, password) {
 export async function connect(hub, cookie, service, login = 'sandbox-user') {
   const start = await fetch(`${hub}/api/auth/${service}/authorize`, { headers: { Cookie: cookie, Accept: 'application/json' } });
   if (start.status !== 200) return `authorize ${start.status}`;
-  const authorize = new URL((await start.json()).authorization_url);
+  return consentAndReturn(new URL((await start.json()).authorization_url), cookie, service, login);
+}
+
+/** The rest of a flow from the provider's authorize URL: consent, then the callback. */
+export async function consentAndReturn(authorize, cookie, service, login = 'sandbox-user') {
   const form = new URLSearchParams(authorize.searchParams);
   form.set('login', login);
   form.set('decision', 'allow');
