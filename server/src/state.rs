@@ -36,12 +36,16 @@ pub struct Inner {
 }
 
 /// What every signed-in request reads, kept in memory briefly. Sessions are dropped by the
-/// session store as it saves or deletes them; users by every request that may have changed
-/// one (`http::after_changes`) and by other instances' notifications (`events`).
+/// session store as it saves or deletes them; users and connections by every request that
+/// may have changed one (`http::after_changes`) and by the audit log's news of a change made
+/// anywhere (`jobs::forget_changed_accounts`).
 #[derive(Default)]
 pub struct HotRows {
     pub sessions: Arc<Hot<store::sessions::Model>>,
     pub users: Arc<Hot<store::users::Model>>,
+    /// A user's connections to one service, as the status route shows them (key: user id,
+    /// newline, service).
+    pub connections: Arc<Hot<Vec<store::connections::Model>>>,
 }
 
 impl AppState {

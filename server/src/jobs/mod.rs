@@ -143,9 +143,10 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
     jobs
 }
 
-/// Drops the sessions and users kept in memory when the audit log says an account changed
-/// (a sign-out, a password, role or disabled change, a deletion), on whichever instance it
-/// was made: on PostgreSQL this instance hears of it as it commits.
+/// Drops the sessions, users and connections kept in memory when the audit log says an
+/// account changed (a sign-out, a password, role or disabled change, a deletion) or a
+/// connection did (a refresh, a reconnect, a disconnect), on whichever instance or job made
+/// the change: on PostgreSQL this instance hears of it as it commits.
 async fn forget_changed_accounts(state: AppState) {
     use tokio::sync::broadcast::error::RecvError;
     let mut changes = state.events.subscribe();
@@ -158,7 +159,9 @@ async fn forget_changed_accounts(state: AppState) {
             Ok(crate::events::Change::Account { .. }) | Err(RecvError::Lagged(_)) => {
                 state.hot.users.forget_all();
                 state.hot.sessions.forget_all();
+                state.hot.connections.forget_all();
             }
+            Ok(crate::events::Change::Connection { .. }) => state.hot.connections.forget_all(),
             Ok(_) => {}
             Err(RecvError::Closed) => return,
         }

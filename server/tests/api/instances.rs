@@ -324,3 +324,45 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
+
+/// The status route keeps a user's connections in memory for a moment (issue 19): a
+/// disconnect still shows at once on the instance that made it, and within a second on
+/// another that had just answered the same status.
+#[tokio::test]
+async fn a_disconnect_shows_at_once_here_and_within_a_second_elsewhere() {
+    let a = spawn_app().await;
+    let b = a.second_instance().await;
+    a.signed_in("cleo").await;
+    a.connect_github("cleo-gh").await;
+    let status_on = |base: String| {
+        let client = a.client.clone();
+        async move {
+            let body: serde_json::Value = client
+                .get(format!("{base}/api/auth/github/status"))
+                .send()
+                .await
+                .expect("status")
+                .json()
+                .await
+                .expect("json");
+            body["status"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    assert_eq!(status_on(a.base.clone()).await, "connected");
+    assert_eq!(status_on(b.clone()).await, "connected");
+    let gone = a.post("/api/auth/github/disconnect").await;
+    assert_eq!(gone.status(), StatusCode::OK);
+    assert_eq!(
+        status_on(a.base.clone()).await,
+        "not_connected",
+        "at once where it was disconnected"
+    );
+    let started = std::time::Instant::now();
+    while status_on(b.clone()).await != "not_connected" {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "B still showed the connection a second later"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
