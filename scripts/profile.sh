@@ -75,8 +75,9 @@ Reading these tables (issue 19's goals): the kernel's thread switching
 (\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`) takes about a third of the hub's
 CPU on every route, while SQLite's own work (\`sqlite3VdbeExec\`) stays under 1 %. sqlx runs
 each SQLite connection on a worker thread of its own, so every query is handed to that
-thread and back: a status request makes one query (its session and user are kept in
-memory), a token hand-out four, a connect flow about twenty. That, not the cryptography or
+thread and back: a status request makes none while its session, user and connections are
+kept in memory (one a second per session otherwise), a token hand-out four, a connect flow
+about twenty. That, not the cryptography or
 the HTTP stack, is what keeps the hub from 10× the peer and from 20,000 tokens a second; the
 next levers are serving those rows from memory too (connections, API keys, with the same
 invalidation as sessions) and fewer statements per flow.
