@@ -276,7 +276,7 @@ async fn after_changes(
     );
     let changes = !reads || request.uri().path().ends_with("/callback");
     // The backend API refreshes tokens on a GET (a fresh token, a proxied call).
-    let refreshes = request.uri().path().starts_with("/api/v1/");
+    let refreshes = request.uri().path().starts_with(openapi::PREFIX);
     let response = next.run(request).await;
     if changes || refreshes {
         state.hot.connections.forget_all();
