@@ -545,6 +545,29 @@ impl TestApp {
     }
 }
 
+/// Asks `holds` every 25 ms until it says yes, failing (with `what`) after a second: for what
+/// another instance, or a change behind the hub's back, may take up to a second to show.
+pub async fn within_a_second<F, Fut>(what: &str, holds: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !holds().await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{what}: not so after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// The HTML of the page at `url`, as `client` sees it.
+pub async fn page_html(client: &Client, url: &str) -> String {
+    let page = client.get(url).send().await.expect("page");
+    page.text().await.expect("html")
+}
+
 /// Reads an event stream until `wanted` appears or `wait` passes; returns what was read.
 pub async fn read_until(stream: &mut Response, wanted: &str, wait: std::time::Duration) -> String {
     let mut seen = String::new();

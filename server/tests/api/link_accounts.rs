@@ -92,14 +92,7 @@ async fn a_link_expecting_an_account_refuses_another_stores_nothing_and_gives_it
     let callback = app.consent(&authorize, "ada", "allow").await;
     let done = visitor.get(callback).send().await.expect("callback");
     assert_eq!(location(&done), "/connect/done");
-    let html = visitor
-        .get(app.url("/connect/done"))
-        .send()
-        .await
-        .expect("done")
-        .text()
-        .await
-        .expect("html");
+    let html = page_html(&visitor, &app.url("/connect/done")).await;
     assert!(html.contains("Gmail connected as"), "{html}");
 }
 
@@ -276,14 +269,7 @@ async fn undo_reaches_only_the_account_the_link_connected() {
     let authorize: url::Url = location(&continued).parse().expect("provider url");
     let callback = app.consent(&authorize, "cleo-home", "allow").await;
     visitor.get(callback).send().await.expect("callback");
-    let html = visitor
-        .get(app.url("/connect/done"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page_html(&visitor, &app.url("/connect/done")).await;
     assert!(html.contains("GitHub connected as cleo-home"), "{html}");
     let undone = visitor
         .post(app.url("/connect/done"))

@@ -74,14 +74,7 @@ async fn password_sign_in_can_be_turned_off_and_the_page_is_told() {
         options,
         serde_json::json!({ "sso": "Corp SSO", "password": false })
     );
-    let page = browser()
-        .get(off.url("/signin"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let page = page_html(&browser(), &off.url("/signin")).await;
     assert!(page.contains("Sign in with Corp SSO"), "{page}");
     assert!(!page.contains("name=\"password\""), "no password form");
 }
