@@ -47,11 +47,23 @@ use leptos_axum::{
     generate_route_list_with_exclusions, handle_server_fns_with_context, AxumRouteListing,
     LeptosRoutes,
 };
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 const BODY_LIMIT: usize = 64 * 1024;
+
+/// The pages' routes, worked out once per process. Working them out runs the app with
+/// resource loading switched off by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`), and a page whose resource first polls while that flag is up waits
+/// forever (leptos-rs/leptos#4773): a second router built beside a serving one, as the tests'
+/// many hubs in one process do, hung pages under load.
+fn page_listings(functions: &[String]) -> Vec<AxumRouteListing> {
+    static LISTINGS: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    LISTINGS
+        .get_or_init(|| generate_route_list_with_exclusions(app::App, Some(functions.to_vec())))
+        .clone()
+}
 
 /// Routes in groups, each with the layer that decides who may call it: public, the backend
 /// API (API keys, checked by its handlers' extractor), signed-in pages and calls, admin pages
@@ -74,7 +86,7 @@ pub fn router(state: AppState) -> Router {
     let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_string())
         .collect();
-    let listings = generate_route_list_with_exclusions(app::App, Some(functions.clone()));
+    let listings = page_listings(&functions);
     // Admin functions are declared under the admin prefix, public ones under theirs; every
     // other one needs a user.
     let (admin_functions, others): (Vec<String>, Vec<String>) = functions

@@ -348,3 +348,46 @@ async fn a_disconnect_shows_at_once_here_and_within_a_second_elsewhere() {
     })
     .await;
 }
+
+/// A hub starting beside another in the same process never stalls the other's pages. Leptos
+/// switches resource loading off process-wide while it works out a router's pages
+/// (leptos-rs/leptos#4773), and a page whose data first loaded in that moment never answered:
+/// seen as a two-minute hang on `GET /admin`, `/admin/keys` or `/connections` in loaded test
+/// runs, where many hubs start in one process. Another thread starts hubs one after another
+/// while this one loads pages, eight at a time, each given ten seconds.
+#[tokio::test]
+async fn pages_answer_while_other_hubs_start_in_the_same_process() {
+    let app = admin_app().await;
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let starter = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            for _ in 0..24 {
+                spawn_app().await;
+            }
+        });
+        let _ = done_tx.send(());
+    });
+    let mut loads = 0;
+    while done_rx.try_recv().is_err() {
+        let paths = ["/admin", "/admin/keys", "/connections", "/admin/audit"];
+        let pages = [paths, paths].concat().into_iter().map(|path| {
+            let request = app.client.get(app.url(path)).send();
+            async move {
+                let answer = tokio::time::timeout(std::time::Duration::from_secs(10), request)
+                    .await
+                    .unwrap_or_else(|_| panic!("GET {path} never answered"))
+                    .expect("answer");
+                assert_eq!(answer.status(), StatusCode::OK, "{path}");
+                answer.text().await.expect("page")
+            }
+        });
+        futures::future::join_all(pages).await;
+        loads += 8;
+    }
+    starter.join().expect("the hubs started");
+    assert!(loads >= 8, "pages were loaded while hubs started");
+}
