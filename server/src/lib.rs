@@ -59,6 +59,13 @@ impl Application {
         self.state.clock.clone()
     }
 
+    /// The rows this instance keeps in memory for a moment (`base::hot`): a test that moves a
+    /// connection's expiry in the database, as if time had passed, drops them as the time
+    /// would have.
+    pub fn hot(&self) -> Arc<base::hot::HotRows> {
+        self.state.hot.clone()
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then drains (`/readyz` 503 and `Connection: close` for
     /// `server.drain_seconds`), then stops accepting, ends live-update streams, lets
     /// in-flight requests finish (at most `server.shutdown_timeout_seconds`) and gives back
@@ -177,6 +184,7 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         public_url: config.server.public_url.clone(),
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
         probes: Arc::new(domain::health::Probes::default()),
+        hot: Arc::default(),
     };
     let proxy = Arc::new(domain::proxy::Proxy::new(&config.proxy));
     let state = AppState::new(state::Inner {
@@ -188,7 +196,6 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         proxy,
         shutdown: tokio_util::sync::CancellationToken::new(),
         draining: Arc::default(),
-        hot: Default::default(),
     });
     let jobs = jobs::spawn(&state);
     let metrics = match state.config.server.metrics_listen {
@@ -226,6 +233,7 @@ pub async fn command_ctx(config: &Config) -> anyhow::Result<Ctx> {
         public_url: config.server.public_url.clone(),
         refresh_locks: Arc::new(tokens::RefreshLocks::new()),
         probes: Arc::new(domain::health::Probes::default()),
+        hot: Arc::default(),
     })
 }
 

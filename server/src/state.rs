@@ -3,8 +3,6 @@
 //! [`Ctx`] inside (`&state` coerces to `&Ctx`).
 
 use crate::base::config::Config;
-use crate::base::hot::Hot;
-use crate::base::store;
 use crate::domain::Ctx;
 use crate::events::Events;
 use axum::extract::FromRef;
@@ -31,21 +29,6 @@ pub struct Inner {
     /// Set on SIGTERM, for `server.drain_seconds` before the listener closes: `/readyz`
     /// answers 503 and every answer closes its connection, so proxies move to other instances.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
-    /// Sessions and users read by signed-in requests, kept for a moment (`base::hot`).
-    pub hot: HotRows,
-}
-
-/// What every signed-in request reads, kept in memory briefly. Sessions are dropped by the
-/// session store as it saves or deletes them; users and connections by every request that
-/// may have changed one (`http::after_changes`) and by the audit log's news of a change made
-/// anywhere (`jobs::forget_changed_accounts`).
-#[derive(Default)]
-pub struct HotRows {
-    pub sessions: Arc<Hot<store::sessions::Model>>,
-    pub users: Arc<Hot<store::users::Model>>,
-    /// A user's connections to one service, as the status route shows them (key: user id,
-    /// newline, service).
-    pub connections: Arc<Hot<Vec<store::connections::Model>>>,
 }
 
 impl AppState {

@@ -7,9 +7,10 @@
 //! A read that started before a drop never stores what it read after the drop: each read
 //! notes the generation it began in, and every drop moves to a new one.
 
+use crate::base::store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a copy is used before the database is asked again.
@@ -17,6 +18,38 @@ pub const MAX_AGE: Duration = Duration::from_millis(500);
 
 /// Copies kept at most; a full cache starts over (a burst of distinct keys only costs reads).
 const MAX_ENTRIES: usize = 10_000;
+
+/// What nearly every request reads, kept in memory briefly. Sessions are dropped by the
+/// session store as it saves or deletes them. Users, API keys and connections are dropped by
+/// every request that may have changed one (`http::after_changes`) and by the audit log's news
+/// of a change made anywhere (`jobs::forget_changed_accounts`); a connection also by whoever
+/// writes it on a GET (a refresh, a provider's pause), after the write commits.
+#[derive(Default)]
+pub struct HotRows {
+    pub sessions: Arc<Hot<store::sessions::Model>>,
+    /// By id, and by platform id under [`HotRows::platform_key`].
+    pub users: Arc<Hot<store::users::Model>>,
+    /// Backend API keys by the digest of the key presented (never the key itself).
+    pub api_keys: Hot<store::api_keys::Model>,
+    /// A user's connections to one service, oldest first (key: [`HotRows::connections_key`]).
+    pub connections: Hot<Vec<store::connections::Model>>,
+}
+
+impl HotRows {
+    pub fn connections_key(user_id: &str, service: &str) -> String {
+        format!("{user_id}\n{service}")
+    }
+
+    pub fn platform_key(platform_id: &str) -> String {
+        format!("platform:{platform_id}")
+    }
+
+    /// Drops the copy of a user's connections to `service` (call after the write commits).
+    pub fn forget_connections(&self, user_id: &str, service: &str) {
+        self.connections
+            .forget(&Self::connections_key(user_id, service));
+    }
+}
 
 pub struct Hot<V> {
     entries: Mutex<HashMap<String, (Instant, V)>>,

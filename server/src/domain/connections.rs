@@ -39,27 +39,37 @@ pub enum Choice {
     Several(Vec<connections::Model>),
 }
 
-/// The connection `connection_id` names among the user's connections to `service`, or without
-/// an id the only one.
-pub async fn choose(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    service: &str,
-    connection_id: Option<&str>,
-) -> Result<Choice, DbErr> {
+/// The connection `connection_id` names among a user's connections to a service (`rows`), or
+/// without an id the only one.
+pub fn choose(mut rows: Vec<connections::Model>, connection_id: Option<&str>) -> Choice {
     if let Some(id) = connection_id {
-        let row = connections::by_id(db, id).await?;
-        return Ok(match row {
-            Some(row) if row.user_id == user_id && row.provider == service => Choice::One(row),
-            _ => Choice::NotConnected,
-        });
+        return match rows.into_iter().find(|row| row.id == id) {
+            Some(row) => Choice::One(row),
+            None => Choice::NotConnected,
+        };
     }
-    let mut rows = connections::of_service(db, user_id, service).await?;
-    Ok(match rows.len() {
+    match rows.len() {
         0 => Choice::NotConnected,
         1 => Choice::One(rows.remove(0)),
         _ => Choice::Several(rows),
-    })
+    }
+}
+
+/// A user's connections to a service, oldest first, as kept in memory for a moment
+/// (`base::hot`): for reading them and handing out their tokens, where a refresh reads the
+/// row again. Whoever changes one reads it from the database.
+pub async fn kept(
+    ctx: &Ctx,
+    user_id: &str,
+    service: &str,
+) -> Result<Vec<connections::Model>, DbErr> {
+    let key = crate::base::hot::HotRows::connections_key(user_id, service);
+    let rows = ctx.hot.connections.read_through(&key, async {
+        connections::of_service(&ctx.db, user_id, service)
+            .await
+            .map(Some)
+    });
+    Ok(rows.await?.unwrap_or_default())
 }
 
 /// Seals the tokens and saves the user's connection to that provider account (a new one, or

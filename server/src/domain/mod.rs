@@ -50,6 +50,8 @@ pub struct Ctx {
     pub probes: Arc<health::Probes>,
     /// Appends audit events that need no transaction of their own, by group commit.
     pub audit: crate::base::store::audit::Writer,
+    /// Rows read on nearly every request, kept in memory briefly (`base::hot`).
+    pub hot: Arc<crate::base::hot::HotRows>,
 }
 
 impl Ctx {

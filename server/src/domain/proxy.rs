@@ -137,6 +137,8 @@ pub async fn call(
         connections::cool_down(&ctx.db, &fresh.connection_id, until)
             .await
             .map_err(TokenError::from)?;
+        ctx.hot
+            .forget_connections(&connection.user_id, &connection.provider);
     }
     Ok(Answer {
         response,

@@ -30,7 +30,13 @@ impl FromRequestParts<AppState> for ApiKey {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(unauthorized)?;
-        let key = store::api_keys::authenticate(&state.db, presented)
+        // Kept for a moment by the key's digest (`base::hot`): a revocation through this
+        // instance drops it at once, elsewhere within `MAX_AGE`.
+        let digest = store::digest(presented);
+        let key = state
+            .hot
+            .api_keys
+            .read_through(&digest, store::api_keys::authenticate(&state.db, presented))
             .await?
             .ok_or_else(unauthorized)?;
         state.limits.take(Limit::Api, &key.id).await?;
@@ -39,6 +45,7 @@ impl FromRequestParts<AppState> for ApiKey {
         let stale = state.clock.now() - chrono::Duration::minutes(1);
         if key.last_used_at.is_none_or(|at| at < stale) {
             store::api_keys::touch(&state.db, &key.id, state.clock.now()).await?;
+            state.hot.api_keys.forget(&digest);
         }
         Ok(Self(key))
     }
@@ -84,7 +91,12 @@ pub(super) async fn user_exists(
     if !crate::domain::platform_users::valid_platform_id(user_id) {
         return Err(unknown_user());
     }
-    store::users::by_platform_id(&state.db, user_id)
+    // Kept for a moment (`base::hot`), dropped with the other copies of users.
+    let key = crate::base::hot::HotRows::platform_key(user_id);
+    state
+        .hot
+        .users
+        .read_through(&key, store::users::by_platform_id(&state.db, user_id))
         .await?
         .ok_or_else(unknown_user)
 }

@@ -61,15 +61,36 @@ pub(super) fn token_refusal(state: &AppState, error: TokenError) -> ApiError {
 
 /// The connection a route means: the one `connection` names, or the user's only one to the
 /// service; 404 `not_connected`, or 409 `ambiguous_connection` (listing them) when the user
-/// has several and none is named.
+/// has several and none is named. Read from the database: for routes that change it.
 pub(super) async fn chosen(
     state: &AppState,
     user_id: &str,
     service: &str,
     connection: Option<&str>,
 ) -> Result<store::connections::Model, ApiError> {
+    let rows = store::connections::of_service(&state.db, user_id, service).await?;
+    pick(state, rows, connection)
+}
+
+/// [`chosen`] from the copy kept for a moment: for routes that hand out its token or call
+/// through it (a due token is read again before it is refreshed).
+pub(super) async fn chosen_to_use(
+    state: &AppState,
+    user_id: &str,
+    service: &str,
+    connection: Option<&str>,
+) -> Result<store::connections::Model, ApiError> {
+    let rows = crate::domain::connections::kept(state, user_id, service).await?;
+    pick(state, rows, connection)
+}
+
+fn pick(
+    state: &AppState,
+    rows: Vec<store::connections::Model>,
+    connection: Option<&str>,
+) -> Result<store::connections::Model, ApiError> {
     use crate::domain::connections::{choose, Choice};
-    match choose(&state.db, user_id, service, connection).await? {
+    match choose(rows, connection) {
         Choice::One(row) => Ok(row),
         Choice::NotConnected => Err(token_refusal(state, TokenError::NotConnected)),
         Choice::Several(rows) => {
@@ -294,7 +315,7 @@ pub async fn token(
     };
     let provider = ready_provider(&state, &service)?;
     let user = active_user(&state, &user_id).await?;
-    let row = chosen(&state, &user.id, &service, query.connection.as_deref()).await?;
+    let row = chosen_to_use(&state, &user.id, &service, query.connection.as_deref()).await?;
     let fresh = access_token_of(&state, &row, &provider)
         .await
         .map_err(|e| token_refusal(&state, e))?;

@@ -259,17 +259,8 @@ pub async fn status(
         return Ok(answer);
     }
     let provider = provider(&state, &service)?;
-    // Kept for a moment (`AppState::hot`): a status call reads nothing from the database.
-    let rows = state
-        .hot
-        .connections
-        .read_through(&format!("{}\n{service}", user.id), async {
-            store::connections::of_service(&state.db, &user.id, &service)
-                .await
-                .map(Some)
-        })
-        .await?
-        .unwrap_or_default();
+    // Kept for a moment (`base::hot`): a status call reads nothing from the database.
+    let rows = crate::domain::connections::kept(&state, &user.id, &service).await?;
     // The first (oldest) account answers as the only one always did; `accounts` lists all.
     let row = rows.first();
     let split = split_scopes;

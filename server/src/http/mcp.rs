@@ -275,7 +275,8 @@ impl HubTools {
         };
         let connection = args.connection_id.as_deref();
         let row =
-            super::api_v1::chosen(&self.state, &user.id, &provider.service, connection).await?;
+            super::api_v1::chosen_to_use(&self.state, &user.id, &provider.service, connection)
+                .await?;
         let answer =
             super::proxy::call_recorded(&self.state, key, origin, &row, &provider, &call).await?;
         let status = answer.response.status().as_u16();

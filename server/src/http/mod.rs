@@ -272,10 +272,10 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Res
 
 /// After a request that may have changed something (any method but GET, HEAD and OPTIONS; a
 /// callback), this instance's live-update reader reads at once, so the change reaches open
-/// pages without waiting for the next poll, and the users and connections kept in memory are
-/// dropped, so a password, role or disabled change or a disconnect applies to this instance's
-/// very next request. Backend API calls drop the connections too: a GET for a token may
-/// have refreshed one.
+/// pages without waiting for the next poll, and the users, API keys and connections kept in
+/// memory are dropped, so a password, role or disabled change, a key's revocation or a
+/// disconnect applies to this instance's very next request. (A GET that writes a connection,
+/// a refresh for a token, drops its copy itself: `HotRows::forget_connections`.)
 async fn after_changes(
     State(state): State<AppState>,
     request: Request<Body>,
@@ -287,14 +287,11 @@ async fn after_changes(
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     let changes = !reads || request.uri().path().ends_with("/callback");
-    // The backend API refreshes tokens on a GET (a fresh token, a proxied call).
-    let refreshes = request.uri().path().starts_with(openapi::PREFIX);
     let response = next.run(request).await;
-    if changes || refreshes {
-        state.hot.connections.forget_all();
-    }
     if changes {
+        state.hot.connections.forget_all();
         state.hot.users.forget_all();
+        state.hot.api_keys.forget_all();
         state.events.wake();
     }
     response

@@ -16,9 +16,6 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Where the backend API's paths begin (every one of them is routed from this module).
-pub const PREFIX: &str = "/api/v1/";
-
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -5,7 +5,7 @@
 //! counted per provider and status.
 
 use super::api_key::{active_user, ApiKey};
-use super::api_v1::{chosen, ready_provider, ErrorBody};
+use super::api_v1::{chosen_to_use, ready_provider, ErrorBody};
 use super::error::ApiError;
 use crate::base::audit::{Kind, Origin};
 use crate::base::providers::Provider;
@@ -101,7 +101,7 @@ pub async fn forward(
         Some(_) => return Err(invalid("X-Atom-Token must be `user` or `bot`.")),
     };
     let user = active_user(&state, user_id).await?;
-    let row = chosen(
+    let row = chosen_to_use(
         &state,
         &user.id,
         &service,

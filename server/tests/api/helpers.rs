@@ -21,6 +21,8 @@ pub struct TestApp {
     pub key: String,
     /// The hub's clock: tests move it instead of sleeping.
     pub clock: server::base::clock::Clock,
+    /// What this hub and its other instances keep in memory (see `set_expiry`).
+    kept: Arc<Mutex<Vec<Arc<server::base::hot::HotRows>>>>,
     config: Config,
     _dir: tempfile::TempDir,
 }
@@ -120,6 +122,7 @@ pub async fn spawn_app_until(
         .await
         .expect("the hub builds");
     let clock = app.clock();
+    let kept = Arc::new(Mutex::new(vec![app.hot()]));
     let running = tokio::spawn(app.run_until(stop));
     let db = server::base::store::open(&url)
         .await
@@ -132,6 +135,7 @@ pub async fn spawn_app_until(
         sqlite_file,
         key,
         clock,
+        kept,
         config,
         _dir: dir,
     };
@@ -345,6 +349,10 @@ impl TestApp {
             ))
             .await
             .expect("set expiry");
+        // As if the time had passed: copies kept in memory would have aged out by then.
+        for hot in self.kept.lock().expect("kept").iter() {
+            hot.connections.forget_all();
+        }
     }
 
     /// Another instance on the same database, key and sandbox, with the same public URL (as
@@ -373,6 +381,7 @@ impl TestApp {
         let app = server::build_on(config, listener)
             .await
             .map_err(|e| format!("{e:#}"))?;
+        self.kept.lock().expect("kept").push(app.hot());
         tokio::spawn(app.run());
         Ok(base)
     }

@@ -311,9 +311,9 @@ async fn a_session_ended_on_one_instance_ends_on_the_other_within_a_second() {
     .await;
 }
 
-/// The status route keeps a user's connections in memory for a moment (issue 19): a
-/// disconnect still shows at once on the instance that made it, and within a second on
-/// another that had just answered the same status.
+/// The status route and the token API keep a user's connections in memory for a moment
+/// (issue 19): a disconnect still shows at once on the instance that made it, and within a
+/// second on another that had just answered the same status and handed out the token.
 #[tokio::test]
 async fn a_disconnect_shows_at_once_here_and_within_a_second_elsewhere() {
     let a = spawn_app().await;
@@ -334,8 +334,27 @@ async fn a_disconnect_shows_at_once_here_and_within_a_second_elsewhere() {
             body["status"].as_str().unwrap_or_default().to_string()
         }
     };
+    // The token API keeps the connection for a moment too.
+    let key = a.api_key(&["tokens:read"]).await;
+    let user = a.user_id("cleo").await;
+    let token_on = |base: String| {
+        let (key, user) = (key.clone(), user.clone());
+        async move {
+            reqwest::Client::new()
+                .get(format!(
+                    "{base}/api/v1/users/{user}/connections/github/token"
+                ))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("token")
+                .status()
+        }
+    };
     assert_eq!(status_on(a.base.clone()).await, "connected");
     assert_eq!(status_on(b.clone()).await, "connected");
+    assert_eq!(token_on(a.base.clone()).await, StatusCode::OK);
+    assert_eq!(token_on(b.clone()).await, StatusCode::OK);
     let gone = a.post("/api/auth/github/disconnect").await;
     assert_eq!(gone.status(), StatusCode::OK);
     assert_eq!(
@@ -343,8 +362,13 @@ async fn a_disconnect_shows_at_once_here_and_within_a_second_elsewhere() {
         "not_connected",
         "at once where it was disconnected"
     );
+    assert_eq!(token_on(a.base.clone()).await, StatusCode::NOT_FOUND);
     within_a_second("B shows the disconnect", || async {
         status_on(b.clone()).await == "not_connected"
+    })
+    .await;
+    within_a_second("B hands out no token", || async {
+        token_on(b.clone()).await == StatusCode::NOT_FOUND
     })
     .await;
 }

@@ -91,6 +91,7 @@ pub(super) async fn refresh(
     let event = Event::new(Kind::Refreshed, &Origin::internal(&ctx.clock));
     record_change(&txn, &row.id, row_event(row, event)).await?;
     txn.commit().await?;
+    ctx.hot.forget_connections(&row.user_id, &row.provider);
     crate::base::metrics::refresh(&row.provider, "succeeded");
     // A refresh leaves a refresh token (rotated, or the old one kept): refreshable.
     Ok(FreshToken {
@@ -171,6 +172,7 @@ pub(crate) async fn mark_needs_reauth(
     let event = Event::new(Kind::NeedsReauth, &Origin::internal(&ctx.clock)).failed(&reason);
     record_change(&txn, &row.id, row_event(row, event)).await?;
     txn.commit().await?;
+    ctx.hot.forget_connections(&row.user_id, &row.provider);
     Err(TokenError::NeedsReauth)
 }
 
@@ -185,6 +187,7 @@ async fn back_off(
     let asked = chrono::Duration::seconds(retry_after.unwrap_or(0) as i64);
     let retry_at = ctx.clock.now() + super::backoff(row.failures + 1).max(asked);
     connections::back_off(&ctx.db, row, retry_at).await?;
+    ctx.hot.forget_connections(&row.user_id, &row.provider);
     Err(TokenError::Unavailable {
         retry_at: Some(retry_at),
     })
