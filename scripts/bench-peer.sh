@@ -72,6 +72,8 @@ measure_hub() { # name database-url
   read -r "${1}_flow1" "${1}_flow1_p50" "${1}_flow1_p99" "${1}_flow1_cpu" "${1}_flow1_failed" < <(flow_run "$pid" hub "$hub" 1)
   read -r "${1}_flow16" "${1}_flow16_p50" "${1}_flow16_p99" "${1}_flow16_cpu" "${1}_flow16_failed" < <(flow_run "$pid" hub "$hub" 16)
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  # A failed flow's cause, for whoever reads the run's output (the log goes with $work).
+  grep -iE 'error|warn' "$work/hub.log" | tail -5 >&2 || true
 }
 measure_hub sqlite "sqlite://$work/atom.db?mode=rwc"
 psql -w -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS atom_bench' -c 'CREATE DATABASE atom_bench'
