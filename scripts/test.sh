@@ -18,10 +18,11 @@ step "unit and integration tests (SQLite)"
 RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo test -p atom -p app -p migrations -p atom-fuzz
 
 step "integration tests (PostgreSQL)"
-# Each test makes its own database; forget the ones earlier runs left behind.
+# Each test makes its own database; forget the ones earlier runs left behind, even while a
+# run that was killed still holds connections to them.
 psql -h 127.0.0.1 -U postgres -d test -Atc \
   "SELECT datname FROM pg_database WHERE datname LIKE 'atom_test_%'" |
-  while read -r db; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $db"; done
+  while read -r db; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; done
 ATOM_TEST_DATABASE=postgres RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo test -p atom --test api
 
 step "the API against its own schema (schemathesis)"

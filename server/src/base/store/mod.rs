@@ -276,10 +276,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .sqlx_logging(false)
-        // SQLite: eight (four before). Under a loaded full test run a hub's page sometimes
-        // waited two minutes for an answer and a request got a 503 after 20 s, as if every
-        // pooled connection were held (not explained yet; see issue 19's notes): more readers
-        // cost WAL nothing.
+        // SQLite: eight readers and writers waiting their turn (WAL lets readers run beside
+        // the one writer; more of them cost it nothing).
         .max_connections(if url.starts_with("sqlite") { 8 } else { 10 });
     if url.starts_with("sqlite") {
         // On every pooled connection: WAL (readers never wait for the writer), NORMAL sync
