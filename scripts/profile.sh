@@ -71,16 +71,18 @@ A fresh token from the backend API ($(cat "$work/token.rps") under perf, every h
 |---|---|
 $token
 
-Reading these tables (issue 19's goals): the kernel's thread switching
-(\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`) takes about a third of the hub's
-CPU on every route, while SQLite's own work (\`sqlite3VdbeExec\`) stays under 1 %. sqlx runs
-each SQLite connection on a worker thread of its own, so every query is handed to that
-thread and back: a status request makes none while its session, user and connections are
-kept in memory (one a second per session otherwise), a token hand-out four, a connect flow
-about twenty. That, not the cryptography or
-the HTTP stack, is what keeps the hub from 10× the peer and from 20,000 tokens a second; the
-next levers are serving those rows from memory too (connections, API keys, with the same
-invalidation as sessions) and fewer statements per flow.
+Reading these tables (issue 19's goals): a status request and a fresh token's hand-out
+now make no query while their session, user, API key and connection are kept in memory (the
+hand-out's audit row goes through the group commit, one insert for many). On those routes the
+kernel's thread switching (\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`) fell from
+about a third of the hub's CPU to under a tenth. What leads now is the allocator:
+\`malloc\`, \`free\` and glibc's consolidation take about a quarter of the CPU of both routes.
+Each request makes many small allocations: headers, middleware, JSON, the rows cloned out of
+the cache and the audit event's strings. SQLite's own work (\`sqlite3VdbeExec\`) stays
+around 1 %. A connect flow still makes about twenty queries, each handed to sqlx's SQLite
+worker thread and back. Its Argon2 share is the drivers signing in once each. The next
+levers are fewer allocations per request (another allocator, shared rather than cloned
+cached rows) and fewer statements per flow.
 
 Whole GitHub connect flows from 16 browsers (\`scripts/flow-bench.mjs\`, $(cat "$work/flow.rps") under perf; the
 sandbox and the driver on the same cores):
