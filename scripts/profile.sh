@@ -81,8 +81,9 @@ Each request makes many small allocations: headers, middleware, JSON, the rows c
 the cache and the audit event's strings. SQLite's own work (\`sqlite3VdbeExec\`) stays
 around 1 %. A connect flow still makes about twenty queries, each handed to sqlx's SQLite
 worker thread and back. Its Argon2 share is the drivers signing in once each. The next
-levers are fewer allocations per request (another allocator, shared rather than cloned
-cached rows) and fewer statements per flow.
+levers are fewer allocations per request (shared rather than cloned cached rows; mimalloc
+was tried on 2026-11-30: no faster, and 49 MiB idle instead of 28) and fewer statements per
+flow.
 
 Whole GitHub connect flows from 16 browsers (\`scripts/flow-bench.mjs\`, $(cat "$work/flow.rps") under perf; the
 sandbox and the driver on the same cores):
