@@ -161,7 +161,9 @@ async fn forget_changed_accounts(state: AppState) {
                 state.hot.sessions.forget_all();
                 state.hot.connections.forget_all();
             }
-            Ok(crate::events::Change::Connection { .. }) => state.hot.connections.forget_all(),
+            Ok(crate::events::Change::Connection { user_id, provider }) => {
+                state.hot.forget_connections(&user_id, &provider);
+            }
             Ok(_) => {}
             Err(RecvError::Closed) => return,
         }
