@@ -5,7 +5,8 @@
 //! and on PostgreSQL sooner: its notification of the change drops it (`events`).
 //!
 //! A read that started before a drop never stores what it read after the drop: each read
-//! notes the generation it began in, and every drop moves to a new one.
+//! notes the generation it began in, and every drop moves to a new one. Copies are shared
+//! (`Arc`), not cloned, on every hit.
 
 use crate::base::store;
 use std::collections::HashMap;
@@ -20,10 +21,11 @@ pub const MAX_AGE: Duration = Duration::from_millis(500);
 const MAX_ENTRIES: usize = 10_000;
 
 /// What nearly every request reads, kept in memory briefly. Sessions are dropped by the
-/// session store as it saves or deletes them. Users, API keys and connections are dropped by
-/// every request that may have changed one (`http::after_changes`) and by the audit log's news
-/// of a change made anywhere (`jobs::forget_changed_accounts`); a connection also by whoever
-/// writes it on a GET (a refresh, a provider's pause), after the write commits.
+/// session store as it saves or deletes them. Users, API keys, connections and provider
+/// switches are dropped by every request that may have changed one (`http::after_changes`)
+/// and by the audit log's news of a change made anywhere (`jobs::forget_changed_accounts`); a
+/// connection also by whoever writes it outside such a request (a refresh, a provider's
+/// pause, a connect flow's callback), after the write commits.
 #[derive(Default)]
 pub struct HotRows {
     pub sessions: Arc<Hot<store::sessions::Model>>,
@@ -33,6 +35,8 @@ pub struct HotRows {
     pub api_keys: Hot<store::api_keys::Model>,
     /// A user's connections to one service, oldest first (key: [`HotRows::connections_key`]).
     pub connections: Hot<Vec<store::connections::Model>>,
+    /// Whether an administrator lets new flows start, by service.
+    pub providers_enabled: Hot<bool>,
 }
 
 impl HotRows {
@@ -52,11 +56,11 @@ impl HotRows {
 }
 
 pub struct Hot<V> {
-    entries: Mutex<HashMap<String, (Instant, V)>>,
+    entries: Mutex<HashMap<String, (Instant, Arc<V>)>>,
     generation: AtomicU64,
 }
 
-impl<V: Clone> Hot<V> {
+impl<V> Hot<V> {
     pub fn new() -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
@@ -65,7 +69,7 @@ impl<V: Clone> Hot<V> {
     }
 
     /// A copy of `key` younger than `MAX_AGE`.
-    pub fn get(&self, key: &str) -> Option<V> {
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(key)
@@ -79,7 +83,7 @@ impl<V: Clone> Hot<V> {
     }
 
     /// Keeps `value` for `key`, unless something was dropped since the read began (`since`).
-    pub fn put(&self, key: String, value: V, since: u64) {
+    pub fn put(&self, key: String, value: Arc<V>, since: u64) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) != since {
             return;
@@ -91,7 +95,7 @@ impl<V: Clone> Hot<V> {
     }
 
     /// The copy of `key`, or what `load` reads (kept when it found something).
-    pub async fn read_through<E, F>(&self, key: &str, load: F) -> Result<Option<V>, E>
+    pub async fn read_through<E, F>(&self, key: &str, load: F) -> Result<Option<Arc<V>>, E>
     where
         F: std::future::Future<Output = Result<Option<V>, E>>,
     {
@@ -99,7 +103,7 @@ impl<V: Clone> Hot<V> {
             return Ok(Some(value));
         }
         let read = self.generation();
-        let value = load.await?;
+        let value = load.await?.map(Arc::new);
         if let Some(value) = &value {
             self.put(key.to_string(), value.clone(), read);
         }
@@ -121,7 +125,7 @@ impl<V: Clone> Hot<V> {
     }
 }
 
-impl<V: Clone> Default for Hot<V> {
+impl<V> Default for Hot<V> {
     fn default() -> Self {
         Self::new()
     }
@@ -135,11 +139,11 @@ mod tests {
     fn a_copy_is_used_until_it_ages_or_is_dropped() {
         let hot = Hot::new();
         let read = hot.generation();
-        hot.put("a".into(), 1, read);
-        assert_eq!(hot.get("a"), Some(1));
+        hot.put("a".into(), Arc::new(1), read);
+        assert_eq!(hot.get("a").as_deref(), Some(&1));
         hot.forget("a");
         assert_eq!(hot.get("a"), None);
-        hot.put("a".into(), 2, hot.generation());
+        hot.put("a".into(), Arc::new(2), hot.generation());
         std::thread::sleep(MAX_AGE);
         assert_eq!(hot.get("a"), None, "older than MAX_AGE");
     }
@@ -151,7 +155,7 @@ mod tests {
         let hot = Hot::new();
         let read = hot.generation();
         hot.forget_all();
-        hot.put("user".into(), "before the change", read);
+        hot.put("user".into(), Arc::new("before the change"), read);
         assert_eq!(hot.get("user"), None);
     }
 }

@@ -41,17 +41,17 @@ pub enum Choice {
 
 /// The connection `connection_id` names among a user's connections to a service (`rows`), or
 /// without an id the only one.
-pub fn choose(mut rows: Vec<connections::Model>, connection_id: Option<&str>) -> Choice {
+pub fn choose(rows: &[connections::Model], connection_id: Option<&str>) -> Choice {
     if let Some(id) = connection_id {
-        return match rows.into_iter().find(|row| row.id == id) {
-            Some(row) => Choice::One(row),
+        return match rows.iter().find(|row| row.id == id) {
+            Some(row) => Choice::One(row.clone()),
             None => Choice::NotConnected,
         };
     }
-    match rows.len() {
-        0 => Choice::NotConnected,
-        1 => Choice::One(rows.remove(0)),
-        _ => Choice::Several(rows),
+    match rows {
+        [] => Choice::NotConnected,
+        [row] => Choice::One(row.clone()),
+        _ => Choice::Several(rows.to_vec()),
     }
 }
 
@@ -62,7 +62,7 @@ pub async fn kept(
     ctx: &Ctx,
     user_id: &str,
     service: &str,
-) -> Result<Vec<connections::Model>, DbErr> {
+) -> Result<std::sync::Arc<Vec<connections::Model>>, DbErr> {
     let key = crate::base::hot::HotRows::connections_key(user_id, service);
     let rows = ctx.hot.connections.read_through(&key, async {
         connections::of_service(&ctx.db, user_id, service)
@@ -75,12 +75,13 @@ pub async fn kept(
 /// Seals the tokens and saves the user's connection to that provider account (a new one, or
 /// the same account's again: then it replaces its tokens and keeps its id, label and
 /// metadata), with its `event`, in the caller's transaction.
+/// Returns the connection it replaced, as it was.
 pub async fn save(
     ctx: &Ctx,
     txn: &impl ConnectionTrait,
     new: NewConnection<'_>,
     event: Event,
-) -> Result<(), DbErr> {
+) -> Result<Option<connections::Model>, DbErr> {
     let now = ctx.clock.now();
     let service = &new.provider.service;
     let existing = connections::of_account(txn, new.user_id, service, &new.account.id).await?;
@@ -123,7 +124,8 @@ pub async fn save(
     };
     let id = row.id.clone();
     connections::upsert(txn, row).await?;
-    record_change(txn, &id, event).await
+    record_change(txn, &id, event).await?;
+    Ok(existing)
 }
 
 /// Seals a connection's tokens, bound to its row, user, provider and field.

@@ -1,10 +1,22 @@
 //! Providers turned on and off by administrators: the setting and its audit event in one
-//! transaction. Every instance reads the setting from the database.
+//! transaction. Every instance reads the setting from the database, kept for a moment
+//! (`base::hot`): a change applies at once on the instance that made it, and within a second
+//! on the others.
 
 use crate::base::audit::{Event, Kind};
 use crate::base::store;
 use crate::domain::users::Actor;
 use sea_orm::{DatabaseConnection, DbErr};
+
+/// Whether new connect flows to `service` may start.
+pub async fn is_enabled(ctx: &crate::domain::Ctx, service: &str) -> Result<bool, DbErr> {
+    let read = store::provider_settings::is_enabled(&ctx.db, service);
+    let kept = ctx
+        .hot
+        .providers_enabled
+        .read_through(service, async { read.await.map(Some) });
+    Ok(kept.await?.is_none_or(|enabled| *enabled))
+}
 
 /// Turns new connections to `service` on or off.
 pub async fn set_enabled(

@@ -11,7 +11,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts, StatusCode};
 
 /// The API key that authenticated this request.
-pub struct ApiKey(pub store::api_keys::Model);
+pub struct ApiKey(pub std::sync::Arc<store::api_keys::Model>);
 
 impl FromRequestParts<AppState> for ApiKey {
     type Rejection = ApiError;
@@ -87,7 +87,7 @@ impl ApiKey {
 pub(super) async fn user_exists(
     state: &AppState,
     user_id: &str,
-) -> Result<store::users::Model, ApiError> {
+) -> Result<std::sync::Arc<store::users::Model>, ApiError> {
     if !crate::domain::platform_users::valid_platform_id(user_id) {
         return Err(unknown_user());
     }
@@ -107,7 +107,7 @@ pub(super) async fn user_exists(
 pub(super) async fn active_user(
     state: &AppState,
     user_id: &str,
-) -> Result<store::users::Model, ApiError> {
+) -> Result<std::sync::Arc<store::users::Model>, ApiError> {
     let user = user_exists(state, user_id).await?;
     if user.disabled {
         return Err(ApiError::new(
@@ -131,7 +131,7 @@ pub(super) async fn user_or_new(
     key: &ApiKey,
     origin: &Origin,
     user_id: &str,
-) -> Result<store::users::Model, ApiError> {
+) -> Result<std::sync::Arc<store::users::Model>, ApiError> {
     match active_user(state, user_id).await {
         Err(e) if e.code == "unknown_user" && key.require(ApiScope::UsersWrite).is_ok() => {
             new_user(state, key, origin, user_id).await
@@ -145,7 +145,7 @@ async fn new_user(
     key: &ApiKey,
     origin: &Origin,
     platform_id: &str,
-) -> Result<store::users::Model, ApiError> {
+) -> Result<std::sync::Arc<store::users::Model>, ApiError> {
     use crate::domain::platform_users::{provision, valid_platform_id};
     if !valid_platform_id(platform_id) {
         return Err(unknown_user());
@@ -157,5 +157,5 @@ async fn new_user(
             tracing::error!(error = %e, "provisioning a user failed");
             ApiError::internal()
         })?;
-    Ok(user)
+    Ok(std::sync::Arc::new(user))
 }

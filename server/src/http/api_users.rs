@@ -221,7 +221,9 @@ pub async fn get_user(
     Path(user_id): Path<String>,
 ) -> Result<Json<User>, ApiError> {
     key.require(ApiScope::UsersRead)?;
-    Ok(Json(user_exists(&state, &user_id).await?.into()))
+    Ok(Json(User::from(
+        (*user_exists(&state, &user_id).await?).clone(),
+    )))
 }
 
 /// Every user, a page at a time, oldest first

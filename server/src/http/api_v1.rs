@@ -69,7 +69,7 @@ pub(super) async fn chosen(
     connection: Option<&str>,
 ) -> Result<store::connections::Model, ApiError> {
     let rows = store::connections::of_service(&state.db, user_id, service).await?;
-    pick(state, rows, connection)
+    pick(state, &rows, connection)
 }
 
 /// [`chosen`] from the copy kept for a moment: for routes that hand out its token or call
@@ -81,12 +81,12 @@ pub(super) async fn chosen_to_use(
     connection: Option<&str>,
 ) -> Result<store::connections::Model, ApiError> {
     let rows = crate::domain::connections::kept(state, user_id, service).await?;
-    pick(state, rows, connection)
+    pick(state, &rows, connection)
 }
 
 fn pick(
     state: &AppState,
-    rows: Vec<store::connections::Model>,
+    rows: &[store::connections::Model],
     connection: Option<&str>,
 ) -> Result<store::connections::Model, ApiError> {
     use crate::domain::connections::{choose, Choice};

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 /// Who is calling: the agent's key and the one user it acts for.
 #[derive(Clone)]
-struct Agent(Arc<(ApiKey, Origin, users::Model)>);
+struct Agent(Arc<(ApiKey, Origin, Arc<users::Model>)>);
 
 /// The MCP service for the router: stateless (every instance answers every request, so a
 /// load balancer needs no affinity), JSON answers, the hub's own host names only.

@@ -272,10 +272,12 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Res
 
 /// After a request that may have changed something (any method but GET, HEAD and OPTIONS; a
 /// callback), this instance's live-update reader reads at once, so the change reaches open
-/// pages without waiting for the next poll, and the users, API keys and connections kept in
-/// memory are dropped, so a password, role or disabled change, a key's revocation or a
-/// disconnect applies to this instance's very next request. (A GET that writes a connection,
-/// a refresh for a token, drops its copy itself: `HotRows::forget_connections`.)
+/// pages without waiting for the next poll. After any but a connect flow's callback, the
+/// users, API keys, connections and provider switches kept in memory are dropped too, so a
+/// password, role or disabled change, a key's revocation or a disconnect applies to this
+/// instance's very next request. (Whatever writes a connection on a GET, a refresh for a
+/// token or a connect flow's callback, drops that copy itself:
+/// `HotRows::forget_connections`. A callback writes nothing else that is kept.)
 async fn after_changes(
     State(state): State<AppState>,
     request: Request<Body>,
@@ -286,12 +288,17 @@ async fn after_changes(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let changes = !reads || request.uri().path().ends_with("/callback");
+    let path = request.uri().path();
+    let connect_callback = path.starts_with("/api/auth/") && path.ends_with("/callback");
+    let changes = !reads || path.ends_with("/callback");
     let response = next.run(request).await;
-    if changes {
+    if changes && !(reads && connect_callback) {
         state.hot.connections.forget_all();
         state.hot.users.forget_all();
         state.hot.api_keys.forget_all();
+        state.hot.providers_enabled.forget_all();
+    }
+    if changes {
         state.events.wake();
     }
     response

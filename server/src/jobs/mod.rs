@@ -145,8 +145,9 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
 
 /// Drops the sessions, users and connections kept in memory when the audit log says an
 /// account changed (a sign-out, a password, role or disabled change, a deletion) or a
-/// connection did (a refresh, a reconnect, a disconnect), on whichever instance or job made
-/// the change: on PostgreSQL this instance hears of it as it commits.
+/// connection did (a refresh, a reconnect, a disconnect), and the provider switches when an
+/// administrator turned one, on whichever instance or job made the change: on PostgreSQL
+/// this instance hears of it as it commits.
 async fn forget_changed_accounts(state: AppState) {
     use tokio::sync::broadcast::error::RecvError;
     let mut changes = state.events.subscribe();
@@ -160,10 +161,12 @@ async fn forget_changed_accounts(state: AppState) {
                 state.hot.users.forget_all();
                 state.hot.sessions.forget_all();
                 state.hot.connections.forget_all();
+                state.hot.providers_enabled.forget_all();
             }
             Ok(crate::events::Change::Connection { user_id, provider }) => {
                 state.hot.forget_connections(&user_id, &provider);
             }
+            Ok(crate::events::Change::Everyone) => state.hot.providers_enabled.forget_all(),
             Ok(_) => {}
             Err(RecvError::Closed) => return,
         }

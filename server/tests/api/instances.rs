@@ -373,6 +373,60 @@ async fn a_disconnect_shows_at_once_here_and_within_a_second_elsewhere() {
     .await;
 }
 
+/// An administrator's switch is kept for a moment by every instance (a connect flow does not
+/// read it from the database): turning a provider off stops new flows at once on the instance
+/// that turned it, within a second on the others, and turning it on again the same way.
+#[tokio::test]
+async fn a_provider_turned_off_refuses_flows_at_once_here_and_within_a_second_elsewhere() {
+    // Each flow started (or refused) counts against the user's limit: this one asks often.
+    let a = admin_app_with(|c| c.limits.connect_per_user = 10_000).await;
+    let b = a.second_instance().await;
+    let authorize_on = |base: String| {
+        let client = a.client.clone();
+        async move {
+            client
+                .get(format!("{base}/api/auth/github/authorize"))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .expect("authorize")
+                .status()
+        }
+    };
+    let switch = |enabled: &'static str| {
+        a.client
+            .post(a.url("/admin/providers/github/enabled"))
+            .header(reqwest::header::ORIGIN, &a.base)
+            .form(&[("enabled", enabled)])
+            .send()
+    };
+    // Both instances have read the switch (and keep it).
+    assert_eq!(authorize_on(a.base.clone()).await, StatusCode::OK);
+    assert_eq!(authorize_on(b.clone()).await, StatusCode::OK);
+
+    assert!(switch("false")
+        .await
+        .expect("off")
+        .status()
+        .is_redirection());
+    assert_eq!(
+        authorize_on(a.base.clone()).await,
+        StatusCode::CONFLICT,
+        "at once where it was turned off"
+    );
+    within_a_second("B refuses new flows", || async {
+        authorize_on(b.clone()).await == StatusCode::CONFLICT
+    })
+    .await;
+
+    assert!(switch("true").await.expect("on").status().is_redirection());
+    assert_eq!(authorize_on(a.base.clone()).await, StatusCode::OK);
+    within_a_second("B starts flows again", || async {
+        authorize_on(b.clone()).await == StatusCode::OK
+    })
+    .await;
+}
+
 /// A hub starting beside another in the same process never stalls the other's pages. Leptos
 /// switches resource loading off process-wide while it works out a router's pages
 /// (leptos-rs/leptos#4773), and a page whose data first loaded in that moment never answered:

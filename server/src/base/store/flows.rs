@@ -77,7 +77,8 @@ pub async fn consume(
     provider: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<Model>, DbErr> {
-    let claimed = Entity::update_many()
+    // One statement: the update answers with the row it claimed (RETURNING).
+    let mut claimed = Entity::update_many()
         .col_expr(Column::ConsumedAt, Expr::value(now))
         .filter(Column::StateHash.eq(state_hash))
         .filter(Column::UserId.eq(user_id))
@@ -85,15 +86,12 @@ pub async fn consume(
         .filter(Column::Provider.eq(provider))
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if claimed.rows_affected != 1 {
-        return Ok(None);
-    }
-    Entity::find()
-        .filter(Column::StateHash.eq(state_hash))
-        .one(db)
-        .await
+    Ok(match claimed.len() {
+        1 => claimed.pop(),
+        _ => None,
+    })
 }
 
 /// Forgets flows that expired long ago (their rows hold nothing usable).

@@ -149,7 +149,7 @@ pub async fn start(
     expected: &Expected,
     another_account: bool,
 ) -> Result<Url, StartError> {
-    if !store::provider_settings::is_enabled(&ctx.db, &provider.service).await? {
+    if !crate::domain::provider_settings::is_enabled(ctx, &provider.service).await? {
         return Err(StartError::Disabled);
     }
     let redirect_uri = ctx.redirect_uri(&provider.service);

@@ -150,15 +150,6 @@ async fn save(
     grant: Grant,
     account: Account,
 ) -> Result<(), sea_orm::DbErr> {
-    // A reconnect of the same account replaces its grant: what it held is revoked once the
-    // new one is stored (another account is another connection).
-    let replaced =
-        store::connections::of_account(&ctx.db, &who.user.id, &provider.service, &account.id)
-            .await?
-            .and_then(|row| {
-                let tokens = crate::domain::tokens::open_tokens(ctx, &row).ok()?;
-                Some((row, tokens))
-            });
     let account_id = account.id.clone();
     let connection = NewConnection {
         user_id: &who.user.id,
@@ -172,11 +163,18 @@ async fn save(
         .by(&who.user.id)
         .provider(&provider.service);
     let txn = crate::base::store::begin(&ctx.db).await?;
-    connections::save(ctx, &txn, connection, event).await?;
+    let replaced = connections::save(ctx, &txn, connection, event).await?;
     if let Some((id, end)) = steps.end(ctx.clock.now(), None) {
         flow_stats::ended(&txn, id, end).await?;
     }
     txn.commit().await?;
+    ctx.hot.forget_connections(&who.user.id, &provider.service);
+    // A reconnect of the same account replaces its grant: what it held is revoked once the
+    // new one is stored (another account is another connection).
+    let replaced = replaced.and_then(|row| {
+        let tokens = crate::domain::tokens::open_tokens(ctx, &row).ok()?;
+        Some((row, tokens))
+    });
     if let Some((old_row, old)) = replaced {
         let same_grant = !account_id.is_empty()
             && old_row.account_id == account_id
@@ -184,10 +182,12 @@ async fn save(
         let reused = old.access_token.secret() == grant.tokens.access_token.secret();
         // Google ends everything the user granted to the client: not while another of the
         // user's services (Drive beside Gmail) uses that client.
-        let shared = crate::domain::disconnect::shares_the_grant(ctx, provider, &old_row)
-            .await
-            .unwrap_or(true);
-        if !same_grant && !reused && !shared {
+        if !same_grant
+            && !reused
+            && !crate::domain::disconnect::shares_the_grant(ctx, provider, &old_row)
+                .await
+                .unwrap_or(true)
+        {
             revoke_replaced(ctx, who, provider, &old).await;
         }
     }
