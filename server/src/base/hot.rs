@@ -22,7 +22,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 /// What nearly every request reads, kept in memory briefly. Sessions are dropped by the
 /// session store as it saves or deletes them. Users, API keys, connections and provider
-/// switches are dropped by every request that may have changed one (`http::after_changes`)
+/// switches are dropped by every request that may have changed one (`http::edge`)
 /// and by the audit log's news of a change made anywhere (`jobs::forget_changed_accounts`); a
 /// connection also by whoever writes it outside such a request (a refresh, a provider's
 /// pause, a connect flow's callback), after the write commits.

@@ -1,19 +1,18 @@
-//! Router-wide protections: the origin guard for every non-GET request (server functions
-//! included: they have no CSRF protection of their own) and security headers on every answer.
+//! Router-wide protections (applied by `edge`): the origin guard for every non-GET request
+//! (server functions included: they have no CSRF protection of their own) and security
+//! headers on every answer.
 
 use super::limits::Limit;
 use crate::state::AppState;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 /// docs/security.md 22: Sec-Fetch-Site must say same-origin; without it, Origin must be ours.
-pub async fn origin_guard(
-    State(state): State<AppState>,
+/// The request back when it may go on; the refusal otherwise.
+pub async fn check_origin(
+    state: &AppState,
     request: Request,
-    next: Next,
-) -> Result<Response, super::error::ApiError> {
+) -> Result<Request, super::error::ApiError> {
     // The backend API and the agents' MCP endpoint authenticate with a key in a header, never
     // a cookie: nothing to forge.
     let path = request.uri().path();
@@ -24,7 +23,7 @@ pub async fn origin_guard(
             Method::GET | Method::HEAD | Method::OPTIONS
         )
     {
-        return Ok(next.run(request).await);
+        return Ok(request);
     }
     let headers = request.headers();
     let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
@@ -44,7 +43,7 @@ pub async fn origin_guard(
         state.limits.take(Limit::Mutation, &address).await?;
         let minute = state.clock.now().timestamp() / 60;
         if state.limits.refused(&address, minute) {
-            audit_refusal(&state, parts).await;
+            audit_refusal(state, parts).await;
         }
         return Err(super::error::ApiError::new(
             StatusCode::FORBIDDEN,
@@ -56,7 +55,7 @@ pub async fn origin_guard(
     let address = super::account::client_address(&parts, &state.config.server.trusted_proxies);
     let address = address.unwrap_or_default();
     state.limits.take(Limit::Mutation, &address).await?;
-    Ok(next.run(Request::from_parts(parts, body)).await)
+    Ok(Request::from_parts(parts, body))
 }
 
 /// A refused cross-origin request is an attack or a misconfigured proxy: both belong in the
@@ -106,7 +105,7 @@ pub fn form_action(state: &AppState) -> String {
 }
 
 /// Pages get a CSP with this response's nonce (Leptos puts it on every script it renders);
-/// a page carrying a nonce is never cached (see `security_headers`).
+/// a page carrying a nonce is never cached (see `secure`).
 pub fn page_csp(form_action: &str) {
     let (Some(nonce), Some(options)) = (
         leptos::nonce::use_nonce(),
@@ -124,17 +123,9 @@ pub fn page_csp(form_action: &str) {
     }
 }
 
-pub async fn security_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    // Answers with data (the APIs and the server functions) are never cached.
-    let path = request.uri().path();
-    let api = path.starts_with("/api/") || path.starts_with("/rpc/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
+/// The security headers every answer carries (`api`: an answer with data, never cached).
+pub fn secure(state: &AppState, api: bool, headers: &mut HeaderMap) {
+    let set = |headers: &mut HeaderMap, name, value: &'static str| {
         headers
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
@@ -166,5 +157,4 @@ pub async fn security_headers(
         );
     }
     headers.remove(header::SERVER);
-    response
 }

@@ -6,9 +6,11 @@ use crate::base::metrics::handle;
 use crate::state::AppState;
 use app::model::ConnectionState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
-use axum::middleware::Next;
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use metrics::{Counter, Histogram};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
 /// `GET /metrics` in the Prometheus text format; the connection counts are read at scrape.
@@ -37,22 +39,61 @@ pub async fn render(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-/// Counts and times every request by method, route template and status.
-pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = request.method().to_string();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("atom_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("atom_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// A request being counted and timed (by `http::edge`): by method, route template and status.
+pub struct Tracked {
+    route: Option<MatchedPath>,
+    method: Method,
+    started: Instant,
+}
+
+impl Tracked {
+    pub fn start(request: &Request) -> Self {
+        Self {
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            method: request.method().clone(),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn finish(self, status: StatusCode) {
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let (requests, duration) = handles(route, &self.method, status);
+        requests.increment(1);
+        duration.record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// The counter and histogram of one route, method and status, registered on first use:
+/// building a metric's labels and finding it again cost allocations and hashing on every
+/// request (issue 19's profile).
+fn handles(route: &str, method: &Method, status: StatusCode) -> (Counter, Histogram) {
+    type ByRoute = HashMap<String, HashMap<(Method, StatusCode), (Counter, Histogram)>>;
+    static HANDLES: LazyLock<Mutex<ByRoute>> = LazyLock::new(Mutex::default);
+    let mut all = HANDLES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = all
+        .get(route)
+        .and_then(|by| by.get(&(method.clone(), status)))
+    {
+        return found.clone();
+    }
+    let labels = |with_status: bool| {
+        let mut labels = vec![
+            ("method", method.as_str().to_string()),
+            ("route", route.to_string()),
+        ];
+        if with_status {
+            labels.push(("status", status.as_str().to_string()));
+        }
+        labels
+    };
+    let made = (
+        metrics::counter!("atom_http_requests_total", &labels(true)),
+        metrics::histogram!("atom_http_request_duration_seconds", &labels(false)),
+    );
+    all.entry(route.to_string())
+        .or_default()
+        .insert((method.clone(), status), made.clone());
+    made
 }
 
 /// `/metrics` alone, for `server.metrics_listen` (a port only Prometheus can reach).

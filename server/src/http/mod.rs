@@ -12,6 +12,7 @@ mod auth;
 mod connect;
 mod connect_links;
 mod continue_page;
+mod edge;
 pub mod error;
 mod link_done;
 pub use guard::audit_repeated_refusals;
@@ -205,19 +206,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(from_fn_with_state(state.clone(), after_changes))
-        .layer(from_fn_with_state(state.clone(), guard::origin_guard))
-        .layer(from_fn_with_state(state.clone(), guard::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(metrics::track))
-        .layer(from_fn_with_state(state.clone(), close_while_draining))
-        .layer(request_id::propagate())
+        .layer(from_fn_with_state(state.clone(), edge::edge))
         .layer(request_id::trace())
-        .layer(request_id::set())
-        .layer(from_fn_with_state(
-            state.clone(),
-            request_id::only_from_trusted_proxies,
-        ))
+        .layer(from_fn_with_state(state.clone(), request_id::ids))
         .with_state(state)
 }
 
@@ -268,57 +260,6 @@ async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Res
     handle_server_fns_with_context(move || provide_context(hub.clone()), request)
         .await
         .into_response()
-}
-
-/// After a request that may have changed something (any method but GET, HEAD and OPTIONS; a
-/// callback), this instance's live-update reader reads at once, so the change reaches open
-/// pages without waiting for the next poll. After any but a connect flow's callback, the
-/// users, API keys, connections and provider switches kept in memory are dropped too, so a
-/// password, role or disabled change, a key's revocation or a disconnect applies to this
-/// instance's very next request. (Whatever writes a connection on a GET, a refresh for a
-/// token or a connect flow's callback, drops that copy itself:
-/// `HotRows::forget_connections`. A callback writes nothing else that is kept.)
-async fn after_changes(
-    State(state): State<AppState>,
-    request: Request<Body>,
-    next: axum::middleware::Next,
-) -> Response {
-    use axum::http::Method;
-    let reads = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    let path = request.uri().path();
-    let connect_callback = path.starts_with("/api/auth/") && path.ends_with("/callback");
-    let changes = !reads || path.ends_with("/callback");
-    let response = next.run(request).await;
-    if changes && !(reads && connect_callback) {
-        state.hot.connections.forget_all();
-        state.hot.users.forget_all();
-        state.hot.api_keys.forget_all();
-        state.hot.providers_enabled.forget_all();
-    }
-    if changes {
-        state.events.wake();
-    }
-    response
-}
-
-/// While the instance drains before stopping, every answer closes its connection: a proxy's
-/// kept-alive connection cannot carry the next request to an instance about to go away.
-async fn close_while_draining(
-    State(state): State<AppState>,
-    request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
-        response.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
-    }
-    response
 }
 
 /// Ready when the database answers and the vault's key is loaded (it is, once built).

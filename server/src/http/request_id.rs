@@ -5,30 +5,18 @@
 
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::HeaderName;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::SocketAddr;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn set() -> SetRequestIdLayer<MakeRequestUuid> {
-    SetRequestIdLayer::new(HEADER, MakeRequestUuid)
-}
-
-pub fn propagate() -> PropagateRequestIdLayer {
-    PropagateRequestIdLayer::new(HEADER)
-}
-
-/// Drops an incoming `x-request-id` unless a trusted proxy (`server.trusted_proxies`) sent it
-/// and it is at most 128 printable ASCII characters; `set` then makes a fresh one.
-pub async fn only_from_trusted_proxies(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Keeps an incoming `x-request-id` only when a trusted proxy (`server.trusted_proxies`) sent
+/// it and it is at most 128 printable ASCII characters, makes a fresh one (a UUID) otherwise,
+/// and puts it on the answer too (unless the answer has its own).
+pub async fn ids(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -41,10 +29,19 @@ pub async fn only_from_trusted_proxies(
         .is_some_and(|v| {
             !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())
         });
-    if !(trusted && sane) {
-        request.headers_mut().remove(HEADER);
-    }
-    next.run(request).await
+    let id = match request.headers().get(HEADER) {
+        Some(kept) if trusted && sane => kept.clone(),
+        _ => {
+            let mut text = uuid::Uuid::encode_buffer();
+            let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+            let fresh = HeaderValue::from_str(text).expect("a UUID is a header value");
+            request.headers_mut().insert(HEADER, fresh.clone());
+            fresh
+        }
+    };
+    let mut response = next.run(request).await;
+    response.headers_mut().entry(HEADER).or_insert(id);
+    response
 }
 
 pub fn span(request: &Request) -> tracing::Span {
@@ -56,8 +53,7 @@ pub fn span(request: &Request) -> tracing::Span {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+        .map_or("unmatched", MatchedPath::as_str);
     tracing::info_span!("request", request_id = %id, method = %request.method(), route = %route)
 }
 
