@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -266,30 +266,69 @@ pub async fn status(
     let split = split_scopes;
     let now = state.clock.now();
     let current = connection_state(row, now);
-    let accounts: Vec<_> = rows
+    let accounts = rows
         .iter()
-        .map(|r| {
-            json!({
-                "connection": r.id, "id": r.account_id, "name": r.account_name, "label": r.label,
-                "status": connection_state(Some(r), now).as_str(),
-            })
+        .map(|r| AccountStatus {
+            connection: &r.id,
+            id: &r.account_id,
+            label: r.label.as_deref(),
+            name: &r.account_name,
+            status: connection_state(Some(r), now).as_str(),
         })
         .collect();
-    Ok(Json(json!({
-        "service": service,
-        "display_name": provider.display_name,
-        "sandbox": provider.sandbox,
-        "connected": current == app::model::ConnectionState::Connected,
-        "status": current.as_str(),
-        "account": row.map(|r| json!({ "id": r.account_id, "name": r.account_name })),
-        "accounts": accounts,
-        "scopes": row.map(|r| split(&r.granted_scopes)).unwrap_or_default(),
-        "requested_scopes": row.map(|r| split(&r.requested_scopes)).unwrap_or_default(),
-        "missing_scopes": row.map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes)).unwrap_or_default(),
-        "expires_at": row.and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
-        "connected_at": row.map(|r| r.created_at.to_rfc3339()),
-    }))
+    Ok(Json(Status {
+        service: &service,
+        display_name: &provider.display_name,
+        sandbox: provider.sandbox,
+        connected: current == app::model::ConnectionState::Connected,
+        status: current.as_str(),
+        account: row.map(|r| AccountName {
+            id: &r.account_id,
+            name: &r.account_name,
+        }),
+        accounts,
+        scopes: row.map(|r| split(&r.granted_scopes)).unwrap_or_default(),
+        requested_scopes: row.map(|r| split(&r.requested_scopes)).unwrap_or_default(),
+        missing_scopes: row
+            .map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes))
+            .unwrap_or_default(),
+        expires_at: row.and_then(|r| r.expires_at).map(|t| t.to_rfc3339()),
+        connected_at: row.map(|r| r.created_at.to_rfc3339()),
+    })
     .into_response())
+}
+
+/// `GET /api/auth/{service}/status`'s answer, serialised straight from the rows it reads
+/// (fields by name, in the order the `json!` it replaced wrote them).
+#[derive(Serialize)]
+struct Status<'a> {
+    account: Option<AccountName<'a>>,
+    accounts: Vec<AccountStatus<'a>>,
+    connected: bool,
+    connected_at: Option<String>,
+    display_name: &'a str,
+    expires_at: Option<String>,
+    missing_scopes: Vec<String>,
+    requested_scopes: Vec<String>,
+    sandbox: bool,
+    scopes: Vec<String>,
+    service: &'a str,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct AccountName<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct AccountStatus<'a> {
+    connection: &'a str,
+    id: &'a str,
+    label: Option<&'a str>,
+    name: &'a str,
+    status: &'static str,
 }
 
 /// `POST /api/auth/{service}/disconnect[?connection=ID]`: revoke at the provider where
