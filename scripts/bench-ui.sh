@@ -55,8 +55,8 @@ psql -w -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS atom_bench_ui WITH
 cat <<MD
 ## Dashboards
 
-Measured by \`make bench\` (scripts/bench-ui.sh): the release hub on SQLite, the sandbox in its
-own process.
+Measured by \`make bench\` (scripts/bench-ui.sh): the release hub on SQLite, and for the fan-out
+across instances two release hubs on one PostgreSQL database; the sandbox in its own process.
 
 | What | One instance, SQLite | Two instances, PostgreSQL (streams on B, change through A) |
 |---|---|---|

@@ -71,19 +71,23 @@ A fresh token from the backend API ($(cat "$work/token.rps") under perf, every h
 |---|---|
 $token
 
-Reading these tables (issue 19's goals): a status request and a fresh token's hand-out
-now make no query while their session, user, API key and connection are kept in memory (the
-hand-out's audit row goes through the group commit, one insert for many). On those routes the
-kernel's thread switching (\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`) fell from
-about a third of the hub's CPU to under a tenth. What leads now is the allocator:
-\`malloc\`, \`free\` and glibc's consolidation take about a quarter of the CPU of both routes.
-Each request makes many small allocations: headers, middleware, JSON, the rows cloned out of
-the cache and the audit event's strings. SQLite's own work (\`sqlite3VdbeExec\`) stays
-around 1 %. A connect flow still makes about twenty queries, each handed to sqlx's SQLite
-worker thread and back. Its Argon2 share is the drivers signing in once each. The next
-levers are fewer allocations per request (shared rather than cloned cached rows; mimalloc
-was tried on 2026-11-30: no faster, and 49 MiB idle instead of 28) and fewer statements per
-flow.
+Reading these tables (issue 19's goals): a status request and a fresh token's hand-out make
+no query while their session, user, API key and connection are kept in memory (the
+hand-out's audit row goes through the group commit, one insert for many). What leads on these
+two cores is the kernel's side of loopback TCP and thread switching
+(\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`; \`writev\` with the receiver's
+softirq is about a fifth of the status route's samples): wrk, the hub's two workers and the
+sandbox take turns on the two cores. The allocator (\`malloc\`, \`_int_malloc\`,
+\`_int_free\`, \`malloc_consolidate\`) is about 14 % of the status route, down from about a
+quarter before the five edge middlewares became one (\`http::edge\`), the request metrics'
+handles were kept and the kept rows were shared instead of cloned. About 9 % more is glibc's
+arena lock (\`__lll_lock_wait_private\`, \`__lll_lock_wake_private\`): memory allocated on
+one worker and freed on the other. Neither mimalloc (2026-11-30: no faster, 49 MiB idle
+instead of 28) nor a larger per-thread cache (\`GLIBC_TUNABLES=glibc.malloc.tcache_count=1024\`:
+within noise, 92 MiB after the runs instead of 64) was kept. SQLite's own work
+(\`sqlite3VdbeExec\`) stays around 1 %. A connect flow makes 13 statements on SQLite (15 on
+PostgreSQL, with its two rate-limit counts), each handed to sqlx's worker thread and back;
+its Argon2 share is the drivers signing in once each.
 
 Whole GitHub connect flows from 16 browsers (\`scripts/flow-bench.mjs\`, $(cat "$work/flow.rps") under perf; the
 sandbox and the driver on the same cores):
