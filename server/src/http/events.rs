@@ -7,6 +7,7 @@
 use super::account::client_address;
 use super::auth::SignedIn;
 use super::error::ApiError;
+use super::limits::StreamSlot;
 use crate::events::Change;
 use crate::state::AppState;
 use app::model::CurrentUser;
@@ -15,8 +16,11 @@ use axum::http::request::Parts;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::Stream;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tower_sessions::session::Id;
 use tower_sessions::Session;
 
 /// How often a stream checks its session even when nothing happened (timeouts).
@@ -30,48 +34,63 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let address = client_address(&parts, &state.config.server.trusted_proxies).unwrap_or_default();
     let slot = state.limits.open_stream(&user.id, &address)?;
-    let session_id = session.id();
-    let (sender, receiver) = tokio::sync::mpsc::channel(16);
-    let mut changes = state.events.subscribe();
-    let closed = state.events.closed();
-    tokio::spawn(async move {
-        let _slot = slot;
-        tokio::pin!(closed);
-        let mut recheck = tokio::time::interval(RECHECK);
-        recheck.tick().await;
+    let watch = Watch {
+        changes: state.events.subscribe(),
+        closed: Box::pin(state.events.closed()),
+        recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
+        session_id: session.id(),
+        user,
+        state,
+        _slot: slot,
+    };
+    // The answer's body reads the changes itself (no task and channel per stream): a change
+    // wakes each open stream once, and a stream the browser closed is dropped with its body.
+    let events = futures::stream::unfold(watch, |mut watch| async move {
+        let event = watch.next().await?;
+        Some((Ok(event), watch))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// One open stream: what it listens to and whose it is.
+struct Watch {
+    state: AppState,
+    user: CurrentUser,
+    session_id: Option<Id>,
+    changes: broadcast::Receiver<Change>,
+    closed: Pin<Box<dyn Future<Output = ()> + Send>>,
+    recheck: tokio::time::Interval,
+    /// Counted against the caps until the stream is dropped.
+    _slot: StreamSlot,
+}
+
+impl Watch {
+    /// The next event this stream's page may hear; None when the stream ends.
+    async fn next(&mut self) -> Option<Event> {
         loop {
-            let event = tokio::select! {
-                () = &mut closed => break,
-                () = sender.closed() => break,
-                _ = recheck.tick() => {
-                    if ended(&state, session_id.as_ref(), &user).await {
-                        break;
-                    }
-                    continue;
-                }
-                change = changes.recv() => match change {
-                    Ok(Change::Account { user_id }) if user_id == user.id => {
-                        if ended(&state, session_id.as_ref(), &user).await {
-                            break;
-                        }
-                        continue;
-                    }
-                    Ok(change) => match visible(&change, &user) {
-                        Some(event) => event,
-                        None => continue,
+            let session_may_have_ended = tokio::select! {
+                () = &mut self.closed => return None,
+                _ = self.recheck.tick() => true,
+                change = self.changes.recv() => match change {
+                    Ok(Change::Account { user_id }) => user_id == self.user.id,
+                    Ok(change) => match visible(&change, &self.user) {
+                        Some(event) => return Some(event),
+                        None => false,
                     },
                     // Missed some: tell the page to reload everything.
-                    Err(RecvError::Lagged(_)) => Event::default().event("connection").data("*"),
-                    Err(RecvError::Closed) => break,
+                    Err(RecvError::Lagged(_)) => {
+                        return Some(Event::default().event("connection").data("*"))
+                    }
+                    Err(RecvError::Closed) => return None,
                 },
             };
-            if sender.send(Ok(event)).await.is_err() {
-                break;
+            if session_may_have_ended
+                && ended(&self.state, self.session_id.as_ref(), &self.user).await
+            {
+                return None;
             }
         }
-    });
-    let events = tokio_stream::wrappers::ReceiverStream::new(receiver);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    }
 }
 
 /// What of a change this user's pages may hear.
@@ -88,11 +107,7 @@ fn visible(change: &Change, user: &CurrentUser) -> Option<Event> {
 }
 
 /// Whether the stream's session no longer signs its user in.
-async fn ended(
-    state: &AppState,
-    session_id: Option<&tower_sessions::session::Id>,
-    user: &CurrentUser,
-) -> bool {
+async fn ended(state: &AppState, session_id: Option<&Id>, user: &CurrentUser) -> bool {
     match session_id {
         Some(id) => !super::session::still_signed_in(state, id, &user.id).await,
         // A connect link's grant is no session: it never opens a stream.
