@@ -64,6 +64,7 @@ across instances two release hubs on one PostgreSQL database; the sandbox in its
 | Streams that heard of a disconnect made through the backend API | $(field "$sse" heard) | $(field "$pg_sse" heard) |
 | The disconnect answered (it revokes at the sandbox first), ms | $(field "$sse" answered_ms) | $(field "$pg_sse" answered_ms) |
 | Time until a stream heard of it: first / p50 / p99 / slowest (goal: p99 under 50 ms) | $(field "$sse" first_ms) / $(field "$sse" p50_ms) / $(field "$sse" p99_ms) / $(field "$sse" max_ms) ms | $(field "$pg_sse" first_ms) / $(field "$pg_sse" p50_ms) / $(field "$pg_sse" p99_ms) / $(field "$pg_sse" max_ms) ms |
+| The same p99, counted from when the disconnect was answered (its commit), ms | $(field "$sse" p99_after_answer_ms) | $(field "$pg_sse" p99_after_answer_ms) |
 | Hub memory (on PostgreSQL, instance B): before the streams / with them open | $(field "$sse" rss_before_mib) / $(field "$sse" rss_open_mib) MiB | $(field "$pg_sse" rss_before_mib) / $(field "$pg_sse" rss_open_mib) MiB |
 
 | What | Value |
@@ -72,9 +73,10 @@ across instances two release hubs on one PostgreSQL database; the sandbox in its
 | Connections page, first contentful paint, p50 | $(field "$tti" fcp_p50_ms) ms |
 | Connections page, time to interactive with an empty cache (one load) | $(field "$tti" cold_ms) ms |
 
-Times are from the moment the change was sent, measured by one Node process holding all the
-streams on the same two cores (scripts/sse-bench.mjs), so they include the disconnect's own
-work and the client's turn through 1,000 sockets. On PostgreSQL a write wakes every instance's
+Times are from the moment the change was sent, measured by one Rust client on one thread
+holding all the streams on the same two cores (server/examples/sse_fanout.rs, driven by
+scripts/sse-bench.mjs), so they include the disconnect's own work (the revocation at the
+sandbox comes before the commit) and the client's turn through 1,000 sockets. On PostgreSQL a write wakes every instance's
 reader at once (the database's notification); on SQLite the instance that made the change
 reads at once, and polling every 500 ms covers background jobs. Time to
 interactive is taken when the page marks itself hydrated (\`data-hydrated="true"\`), measured

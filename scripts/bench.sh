@@ -19,7 +19,7 @@ touch app/src/lib.rs
 warm="$(seconds cargo leptos build) s"
 
 cargo leptos build --release >/dev/null 2>&1
-RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo build --release -p atom --example bare_axum >/dev/null 2>&1
+RUSTFLAGS="$ATOM_TEST_RUSTFLAGS" cargo build --release -p atom --example bare_axum --example sse_fanout >/dev/null 2>&1
 wasm="$CARGO_TARGET_DIR/site/pkg/atom.wasm"
 wasm_raw=$(stat -c %s "$wasm")
 wasm_gz=$(gzip -9 -c "$wasm" | wc -c)

@@ -58,13 +58,15 @@ pub async fn seal(
         if batch.is_empty() {
             return Ok(sealed);
         }
+        let mut links = Vec::with_capacity(batch.len());
         for event in batch {
             let hash = link(&previous, &event);
-            store::audit::seal(db, event.seq, &hash).await?;
             after = event.seq;
-            previous = hash;
-            sealed += 1;
+            previous = hash.clone();
+            links.push((event.seq, hash));
         }
+        store::audit::seal(db, &links).await?;
+        sealed += links.len() as u64;
     }
 }
 

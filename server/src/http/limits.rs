@@ -3,6 +3,14 @@
 //! Retry-After. On PostgreSQL, where several instances run, the counts are in the database
 //! (one per key and minute, shared by every instance: N instances no longer allow N times the
 //! limit); on SQLite (one instance) in memory (governor).
+//!
+//! Sign-in limits are counted in the database on every attempt. The others count here first:
+//! while this instance's view of a key (the shared count as last seen, plus what it took
+//! since) stays within half the limit, a request takes a unit without a database write, and
+//! `flush` adds those units to the shared count every quarter second. Past half, every take
+//! is counted in the database at once, exactly. So two instances never pass a limit between
+//! them, and N instances at most N/2 times it within a quarter second; a token hand-out or a
+//! connect flow under its limit writes no count of its own (issue 19).
 
 use super::error::ApiError;
 use crate::base::config::LimitsConfig;
@@ -50,6 +58,8 @@ pub struct Limits {
     per_minute: HashMap<&'static str, u32>,
     /// The database every instance shares (PostgreSQL), when the counts live there.
     shared: Option<sea_orm::DatabaseConnection>,
+    /// This instance's part of the shared counts, by `limit:key` (see the module's comment).
+    shares: Mutex<HashMap<String, Share>>,
     clock: crate::base::clock::Clock,
     /// Refused cross-origin requests per address in the current minute: the first is audited
     /// at once, the rest as one count when the minute is over (an audit row per request let
@@ -59,6 +69,16 @@ pub struct Limits {
     streams: Arc<Mutex<HashMap<String, u32>>>,
     streams_per_user: u32,
     streams_per_address: u32,
+}
+
+/// One key's shared count as this instance knows it, in one window (minute).
+#[derive(Default)]
+struct Share {
+    window: i64,
+    /// The database's count when this instance last wrote to it.
+    seen: i64,
+    /// Units taken here and not yet added to the database's count.
+    unsent: i64,
 }
 
 /// One open stream, counted until it is dropped.
@@ -117,6 +137,7 @@ impl Limits {
                 .map(|(limit, n)| (limit.name(), (*n).max(1)))
                 .collect(),
             shared,
+            shares: Mutex::new(HashMap::new()),
             clock,
             refusals: Mutex::new(HashMap::new()),
             streams: Arc::new(Mutex::new(HashMap::new())),
@@ -186,13 +207,77 @@ impl Limits {
             return take(&self.local[limit.name()], key);
         };
         let now = self.clock.now().timestamp();
-        let counted =
-            crate::base::store::rate_limits::hit(db, &format!("{}:{key}", limit.name()), now / 60)
-                .await?;
-        if counted > i64::from(self.per_minute[limit.name()]) {
+        let window = now / 60;
+        let most = i64::from(self.per_minute[limit.name()]);
+        let key = format!("{}:{key}", limit.name());
+        let exact = matches!(
+            limit,
+            Limit::SignInAccount | Limit::SignInUnknown | Limit::SignInAddress
+        );
+        let hits = if exact {
+            1
+        } else {
+            let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+            let share = shares.entry(key.clone()).or_default();
+            if share.window != window {
+                *share = Share {
+                    window,
+                    ..Share::default()
+                };
+            }
+            if share.seen + share.unsent < most / 2 {
+                share.unsent += 1;
+                return Ok(());
+            }
+            // Near the limit: counted now, with what this instance had not sent yet.
+            std::mem::take(&mut share.unsent) + 1
+        };
+        let counted = crate::base::store::rate_limits::add(db, &key, window, hits).await?;
+        if !exact {
+            self.saw(&key, window, counted);
+        }
+        if counted > most {
             return Err(too_many((60 - now % 60) as u64));
         }
         Ok(())
+    }
+
+    /// Whether the counts are shared with other instances (in the database).
+    pub fn shares_counts(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Adds the units taken here since the last flush to the shared counts (PostgreSQL), and
+    /// forgets the keys of past minutes. Every quarter second (`jobs`).
+    pub async fn flush(&self) {
+        let Some(db) = &self.shared else {
+            return;
+        };
+        let window = self.clock.now().timestamp() / 60;
+        let unsent: Vec<(String, i64)> = {
+            let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+            // A past minute's units no longer count against anything.
+            shares.retain(|_, share| share.window == window);
+            shares
+                .iter_mut()
+                .filter(|(_, share)| share.unsent > 0)
+                .map(|(key, share)| (key.clone(), std::mem::take(&mut share.unsent)))
+                .collect()
+        };
+        for (key, hits) in unsent {
+            match crate::base::store::rate_limits::add(db, &key, window, hits).await {
+                Ok(counted) => self.saw(&key, window, counted),
+                Err(e) => tracing::warn!(error = %e, "adding rate-limit counts failed"),
+            }
+        }
+    }
+
+    /// Remembers the shared count of `key` the database answered in `window`.
+    fn saw(&self, key: &str, window: i64, counted: i64) {
+        let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(share) = shares.get_mut(key).filter(|s| s.window == window) {
+            share.seen = share.seen.max(counted);
+        }
     }
 
     /// Forgets keys that have been quiet long enough to be back at full quota.

@@ -10,7 +10,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metrics::{Counter, Histogram};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, RwLock};
 use std::time::Instant;
 
 /// `GET /metrics` in the Prometheus text format; the connection counts are read at scrape.
@@ -65,22 +65,25 @@ impl Tracked {
 
 /// The counter and histogram of one route, method and status, registered on first use:
 /// building a metric's labels and finding it again cost allocations and hashing on every
-/// request (issue 19's profile).
+/// request (issue 19's profile). Read under a shared lock; written once per new series.
 fn handles(route: &str, method: &Method, status: StatusCode) -> (Counter, Histogram) {
-    type ByRoute = HashMap<String, HashMap<(Method, StatusCode), (Counter, Histogram)>>;
-    static HANDLES: LazyLock<Mutex<ByRoute>> = LazyLock::new(Mutex::default);
-    let mut all = HANDLES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(found) = all
-        .get(route)
-        .and_then(|by| by.get(&(method.clone(), status)))
-    {
-        return found.clone();
+    type ByRoute = HashMap<String, HashMap<(&'static str, StatusCode), (Counter, Histogram)>>;
+    static HANDLES: LazyLock<RwLock<ByRoute>> = LazyLock::new(RwLock::default);
+    let method = method_label(method);
+    let found = |all: &ByRoute| {
+        all.get(route)
+            .and_then(|by| by.get(&(method, status)))
+            .cloned()
+    };
+    if let Some(found) = found(&HANDLES.read().unwrap_or_else(|p| p.into_inner())) {
+        return found;
+    }
+    let mut all = HANDLES.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = found(&all) {
+        return found;
     }
     let labels = |with_status: bool| {
-        let mut labels = vec![
-            ("method", method.as_str().to_string()),
-            ("route", route.to_string()),
-        ];
+        let mut labels = vec![("method", method.to_string()), ("route", route.to_string())];
         if with_status {
             labels.push(("status", status.as_str().to_string()));
         }
@@ -92,8 +95,21 @@ fn handles(route: &str, method: &Method, status: StatusCode) -> (Counter, Histog
     );
     all.entry(route.to_string())
         .or_default()
-        .insert((method.clone(), status), made.clone());
+        .insert((method, status), made.clone());
     made
+}
+
+/// The method as a label: HTTP's own methods by name, any other token a client sends as
+/// `other`, so made-up methods cannot grow the series (and this process's memory) without
+/// bound.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
 }
 
 /// `/metrics` alone, for `server.metrics_listen` (a port only Prometheus can reach).

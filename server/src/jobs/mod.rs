@@ -72,6 +72,16 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             crate::http::audit_repeated_refusals(&state).await;
         },
     );
+    if state.limits.shares_counts() {
+        every(
+            &mut jobs,
+            "limits_flush",
+            Duration::from_millis(250),
+            state.clone(),
+            state.shutdown.clone(),
+            |state| async move { state.limits.flush().await },
+        );
+    }
     every(
         &mut jobs,
         "audit_chain",

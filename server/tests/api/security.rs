@@ -420,6 +420,32 @@ async fn every_response_carries_a_request_id_that_the_logs_share() {
     );
 }
 
+/// A client may send any token as a method; each one used to become a new label value, so a
+/// loop of made-up methods grew /metrics and the hub's memory without end.
+#[tokio::test]
+async fn made_up_methods_are_counted_as_other_and_add_no_series() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("ATOMX{i:02}").as_bytes()).unwrap();
+        let response = app
+            .client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .expect("send");
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    let text = app.get("/metrics").await.text().await.expect("text");
+    assert!(!text.contains("ATOMX"), "no made-up method is a label");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("atom_http_requests_total{")
+                && line.contains("method=\"other\"")
+                && line.contains("route=\"/healthz\"")),
+        "they are counted, as `other`"
+    );
+}
+
 #[tokio::test]
 async fn metrics_count_requests_and_flows_without_secrets() {
     let app = spawn_app().await;

@@ -203,14 +203,38 @@ pub async fn unsealed_after(
         .await
 }
 
-/// Seals one event, if nobody did yet.
-pub async fn seal(db: &impl ConnectionTrait, seq: i64, hash: &str) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::Hash, Expr::value(hash))
-        .filter(Column::Seq.eq(seq))
-        .filter(Column::Hash.is_null())
-        .exec(db)
-        .await?;
+/// Seals events, each with its hash, where nobody did yet: one statement for them all (a
+/// statement per event could not keep up with audited hand-outs, issue 19).
+pub async fn seal(db: &impl ConnectionTrait, links: &[(i64, String)]) -> Result<(), DbErr> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let backend = db.get_database_backend();
+    let mut values = Vec::with_capacity(2 * links.len());
+    let rows: Vec<String> = links
+        .iter()
+        .enumerate()
+        .map(|(i, (seq, hash))| {
+            values.push((*seq).into());
+            values.push(hash.as_str().into());
+            match backend {
+                sea_orm::DatabaseBackend::Postgres => {
+                    format!("(${}::bigint, ${}::text)", 2 * i + 1, 2 * i + 2)
+                }
+                _ => "(?, ?)".to_string(),
+            }
+        })
+        .collect();
+    let sql = format!(
+        "WITH links (seq, hash) AS (VALUES {}) \
+         UPDATE audit_events SET hash = links.hash FROM links \
+         WHERE audit_events.seq = links.seq AND audit_events.hash IS NULL",
+        rows.join(", ")
+    );
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend, sql, values,
+    ))
+    .await?;
     Ok(())
 }
 

@@ -1,26 +1,31 @@
 //! Rate-limit counters in the database, so that several instances share one limit: a fixed
-//! window per key, counted with one atomic statement (insert, or add one to this window's
-//! count, or start the new window at one).
+//! window per key, counted with one atomic statement (insert, or add to this window's count,
+//! or start the new window at what is added).
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
-/// Counts one hit on `key` in `window` (minutes since the epoch); the hits so far in it.
-pub async fn hit(db: &impl ConnectionTrait, key: &str, window: i64) -> Result<i64, DbErr> {
+/// Counts `hits` on `key` in `window` (minutes since the epoch); the hits so far in it.
+pub async fn add(
+    db: &impl ConnectionTrait,
+    key: &str,
+    window: i64,
+    hits: i64,
+) -> Result<i64, DbErr> {
     let backend = db.get_database_backend();
     let sql = match backend {
         DatabaseBackend::Postgres => {
-            "INSERT INTO rate_limits (key, \"window\", count) VALUES ($1, $2, 1) \
+            "INSERT INTO rate_limits (key, \"window\", count) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO UPDATE SET \
                count = CASE WHEN rate_limits.\"window\" = EXCLUDED.\"window\" \
-                            THEN rate_limits.count + 1 ELSE 1 END, \
+                            THEN rate_limits.count + EXCLUDED.count ELSE EXCLUDED.count END, \
                \"window\" = EXCLUDED.\"window\" \
              RETURNING count"
         }
         _ => {
-            "INSERT INTO rate_limits (key, \"window\", count) VALUES (?, ?, 1) \
+            "INSERT INTO rate_limits (key, \"window\", count) VALUES (?, ?, ?) \
              ON CONFLICT (key) DO UPDATE SET \
                count = CASE WHEN rate_limits.\"window\" = excluded.\"window\" \
-                            THEN rate_limits.count + 1 ELSE 1 END, \
+                            THEN rate_limits.count + excluded.count ELSE excluded.count END, \
                \"window\" = excluded.\"window\" \
              RETURNING count"
         }
@@ -29,7 +34,7 @@ pub async fn hit(db: &impl ConnectionTrait, key: &str, window: i64) -> Result<i6
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [key.into(), window.into()],
+            [key.into(), window.into(), hits.into()],
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("no count returned".into()))?;
