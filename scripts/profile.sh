@@ -45,6 +45,11 @@ profile() { # name command... -> Markdown rows: share | function (the command pr
          gsub(/\|/, "\\|"); if (length($0) > 110) $0 = substr($0, 1, 107) "...";
          print "| " share " | `" $0 "` |" }'
 }
+threads() { # name -> the hub's samples by thread: "tokio-runtime-w 71.20%, ..."
+  perf report -q -i "$work/$1.data" --no-children --sort comm --stdio 2>/dev/null |
+    awk 'NF && $1 ~ /%$/ && shown < 4 { shown++; share = $1; $1 = ""; sub(/^ +/, "");
+         out = out (out ? ", " : "") "`" $0 "` " share } END { print out }'
+}
 rate() { wrk -t2 -c16 -d10s -H "$1" "$2" | awk '/Requests\/sec/ {print $2 " req/s"}'; }
 flows() { node scripts/flow-bench.mjs hub "$hub" 16 10 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).per_second + " flows/s"))'; }
 status=$(profile status rate "Cookie: $cookie" "$hub/api/auth/outlook/status")
@@ -65,11 +70,15 @@ Signed-in status of one service ($(cat "$work/status.rps") under perf):
 |---|---|
 $status
 
+By thread: $(threads status).
+
 A fresh token from the backend API ($(cat "$work/token.rps") under perf, every hand-out audited):
 
 | Share | Function |
 |---|---|
 $token
+
+By thread: $(threads token).
 
 Reading these tables (issue 19's goals): a status request and a fresh token's hand-out make
 no query while their session, user, API key and connection are kept in memory (the
@@ -85,9 +94,10 @@ arena lock (\`__lll_lock_wait_private\`, \`__lll_lock_wake_private\`): memory al
 one worker and freed on the other. Neither mimalloc (2026-11-30: no faster, 49 MiB idle
 instead of 28) nor a larger per-thread cache (\`GLIBC_TUNABLES=glibc.malloc.tcache_count=1024\`:
 within noise, 92 MiB after the runs instead of 64) was kept. SQLite's own work
-(\`sqlite3VdbeExec\`) stays around 1 %. A connect flow makes 13 statements on SQLite (15 on
-PostgreSQL, with its two rate-limit counts), each handed to sqlx's worker thread and back;
-its Argon2 share is the drivers signing in once each.
+(\`sqlite3VdbeExec\`) stays around 1 %. A connect flow makes 13 statements on SQLite (13 on
+PostgreSQL too, now that its rate-limit counts are added every quarter second instead of once
+per request), each handed to sqlx's worker thread and back; its Argon2 share is the drivers
+signing in once each.
 
 Whole GitHub connect flows from 16 browsers (\`scripts/flow-bench.mjs\`, $(cat "$work/flow.rps") under perf; the
 sandbox and the driver on the same cores):
@@ -95,6 +105,9 @@ sandbox and the driver on the same cores):
 | Share | Function |
 |---|---|
 $flow
+
+By thread: $(threads flow) (\`sqlx-sqlite-wor\` threads run the statements; tokio's workers
+everything else).
 MD
 )
 others=$(sed '/^## Profile$/,/^## /{/^## Profile$/d;/^## /!d}' BENCHMARKS.md)
