@@ -732,6 +732,52 @@ async fn discovery_may_not_point_endpoints_at_another_host() {
     assert!(url.as_str().starts_with(&issuer), "{url}");
 }
 
+/// Two instances on one database whose API keys may make `per_minute` calls, started well
+/// inside a minute (the counts are per minute, and a test needs `margin` seconds of it); a
+/// call of the key on the instance at a base URL answers its status.
+struct TwoLimited {
+    app: TestApp,
+    second: String,
+    user: String,
+    key: String,
+}
+
+impl TwoLimited {
+    async fn start(per_minute: u32, margin: i64) -> Self {
+        let app = spawn_app_with(|c| c.limits.api_per_key = per_minute).await;
+        app.add_user("sal").await;
+        let user = app.user_id("sal").await;
+        let key = app.api_key(&["tokens:read"]).await;
+        let second = app
+            .instance_with(|c| c.limits.api_per_key = per_minute)
+            .await
+            .expect("second");
+        let second_of_minute = chrono::Utc::now().timestamp() % 60;
+        if second_of_minute > 60 - margin {
+            tokio::time::sleep(std::time::Duration::from_secs(
+                (61 - second_of_minute) as u64,
+            ))
+            .await;
+        }
+        Self {
+            app,
+            second,
+            user,
+            key,
+        }
+    }
+
+    async fn call(&self, base: &str) -> StatusCode {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v1/users/{}/connections", self.user))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("api")
+            .status()
+    }
+}
+
 /// Each instance counted alone, so N instances allowed N times every limit. On PostgreSQL
 /// (where several run) the counts are in the database: two hubs share one API key's quota.
 #[tokio::test]
@@ -739,36 +785,15 @@ async fn two_instances_share_one_rate_limit() {
     if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
         return; // One SQLite file, one instance: its counts stay in memory.
     }
-    let app = spawn_app_with(|c| c.limits.api_per_key = 5).await;
-    app.add_user("sal").await;
-    let user = app.user_id("sal").await;
-    let key = app.api_key(&["tokens:read"]).await;
-    let second = app
-        .instance_with(|c| c.limits.api_per_key = 5)
-        .await
-        .expect("second");
-    // The counts are per minute: start well inside one.
-    let second_of_minute = chrono::Utc::now().timestamp() % 60;
-    if second_of_minute > 50 {
-        tokio::time::sleep(std::time::Duration::from_secs(
-            (61 - second_of_minute) as u64,
-        ))
-        .await;
-    }
-    let api = reqwest::Client::new();
-    let call = |base: String| {
-        api.get(format!("{base}/api/v1/users/{user}/connections"))
-            .bearer_auth(&key)
-            .send()
-    };
+    let two = TwoLimited::start(5, 10).await;
     let mut statuses = Vec::new();
     for n in 0..8 {
         let base = if n % 2 == 0 {
-            app.base.clone()
+            &two.app.base
         } else {
-            second.clone()
+            &two.second
         };
-        statuses.push(call(base).await.expect("api").status().as_u16());
+        statuses.push(two.call(base).await.as_u16());
     }
     assert_eq!(
         statuses,
@@ -785,34 +810,14 @@ async fn calls_counted_in_memory_reach_the_shared_count_within_a_second() {
     if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
         return; // One SQLite file, one instance: its counts stay in memory.
     }
-    let app = spawn_app_with(|c| c.limits.api_per_key = 100).await;
-    app.add_user("sol").await;
-    let user = app.user_id("sol").await;
-    let key = app.api_key(&["tokens:read"]).await;
-    let second = app
-        .instance_with(|c| c.limits.api_per_key = 100)
-        .await
-        .expect("second");
-    let second_of_minute = chrono::Utc::now().timestamp() % 60;
-    if second_of_minute > 45 {
-        tokio::time::sleep(std::time::Duration::from_secs(
-            (61 - second_of_minute) as u64,
-        ))
-        .await;
-    }
-    let api = reqwest::Client::new();
-    let call = |base: &str| {
-        api.get(format!("{base}/api/v1/users/{user}/connections"))
-            .bearer_auth(&key)
-            .send()
-    };
+    let two = TwoLimited::start(100, 15).await;
     for _ in 0..40 {
-        assert_eq!(call(&app.base).await.expect("api").status(), StatusCode::OK);
+        assert_eq!(two.call(&two.app.base).await, StatusCode::OK);
     }
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let mut passed = 0;
     for _ in 0..80 {
-        match call(&second).await.expect("api").status() {
+        match two.call(&two.second).await {
             StatusCode::OK => passed += 1,
             StatusCode::TOO_MANY_REQUESTS => {}
             other => panic!("{other}"),
