@@ -65,7 +65,12 @@ impl Hub for ServerHub {
                         .map(|r| split_scopes(&r.granted_scopes))
                         .unwrap_or_default(),
                     missing_scopes: row
-                        .map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes))
+                        .map(|r| {
+                            missing_scopes(&r.requested_scopes, &r.granted_scopes)
+                                .into_iter()
+                                .map(str::to_string)
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     connected_at: row.map(|r| minute(r.created_at)),
                     refreshed_at: row.and_then(|r| r.last_refreshed_at).map(minute),

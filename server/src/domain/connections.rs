@@ -64,7 +64,7 @@ pub async fn kept(
     service: &str,
 ) -> Result<std::sync::Arc<Vec<connections::Model>>, DbErr> {
     let key = crate::base::hot::HotRows::connections_key(user_id, service);
-    let rows = ctx.hot.connections.read_through(&key, async {
+    let rows = ctx.hot.connections.read_through(&key, || async {
         connections::of_service(&ctx.db, user_id, service)
             .await
             .map(Some)
@@ -160,14 +160,12 @@ pub fn token_binding<'a>(
 /// Granted scopes stored space-separated whatever the provider's separator (GitHub uses
 /// commas), each in the spelling it was requested in when the provider wrote it otherwise.
 fn normalise_scopes(raw: &str, requested: &str) -> String {
-    let requested = split_scopes(requested);
     raw.split([' ', ','])
         .filter(|s| !s.is_empty())
         .map(|granted| {
-            requested
-                .iter()
+            scopes_in(requested)
                 .find(|r| same_scope(r, granted))
-                .map_or(granted, String::as_str)
+                .unwrap_or(granted)
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -225,30 +223,27 @@ pub fn connection_state(
 
 /// Scopes as stored (space-separated) to a list.
 pub fn split_scopes(scopes: &str) -> Vec<String> {
-    scopes
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    scopes_in(scopes).map(str::to_string).collect()
+}
+
+/// The scopes of a space-separated list, borrowed.
+pub fn scopes_in(scopes: &str) -> impl Iterator<Item = &str> {
+    scopes.split(' ').filter(|s| !s.is_empty())
 }
 
 /// Requested scopes the provider did not grant. Google answers the OpenID short names in long
 /// form, so those count as granted under either name.
-pub fn missing_scopes(requested: &str, granted: &str) -> Vec<String> {
-    let granted = split_scopes(granted);
+pub fn missing_scopes<'a>(requested: &'a str, granted: &str) -> Vec<&'a str> {
     let long_form = |scope: &str| match scope {
         "email" => Some("https://www.googleapis.com/auth/userinfo.email"),
         "profile" => Some("https://www.googleapis.com/auth/userinfo.profile"),
         _ => None,
     };
-    split_scopes(requested)
-        .into_iter()
+    scopes_in(requested)
         .filter(|scope| {
             // offline_access is a request for a refresh token, not a permission granted back.
-            scope != "offline_access"
-                && !granted
-                    .iter()
-                    .any(|g| same_scope(g, scope) || Some(g.as_str()) == long_form(scope))
+            *scope != "offline_access"
+                && !scopes_in(granted).any(|g| same_scope(g, scope) || Some(g) == long_form(scope))
         })
         .collect()
 }

@@ -10,11 +10,11 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 /// Whether new connect flows to `service` may start.
 pub async fn is_enabled(ctx: &crate::domain::Ctx, service: &str) -> Result<bool, DbErr> {
-    let read = store::provider_settings::is_enabled(&ctx.db, service);
-    let kept = ctx
-        .hot
-        .providers_enabled
-        .read_through(service, async { read.await.map(Some) });
+    let kept = ctx.hot.providers_enabled.read_through(service, || async {
+        store::provider_settings::is_enabled(&ctx.db, service)
+            .await
+            .map(Some)
+    });
     Ok(kept.await?.is_none_or(|enabled| *enabled))
 }
 

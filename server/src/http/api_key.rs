@@ -36,7 +36,9 @@ impl FromRequestParts<AppState> for ApiKey {
         let key = state
             .hot
             .api_keys
-            .read_through(&digest, store::api_keys::authenticate(&state.db, presented))
+            .read_through(&digest, || {
+                store::api_keys::authenticate(&state.db, presented)
+            })
             .await?
             .ok_or_else(unauthorized)?;
         state.limits.take(Limit::Api, &key.id).await?;
@@ -96,7 +98,7 @@ pub(super) async fn user_exists(
     state
         .hot
         .users
-        .read_through(&key, store::users::by_platform_id(&state.db, user_id))
+        .read_through(&key, || store::users::by_platform_id(&state.db, user_id))
         .await?
         .ok_or_else(unknown_user)
 }

@@ -8,7 +8,7 @@ use super::session::LinkCallback;
 use crate::base::audit::{Event, Kind, Origin};
 use crate::base::providers::{Lookup, Provider};
 use crate::base::store;
-use crate::domain::connections::{connection_state, missing_scopes, split_scopes};
+use crate::domain::connections::{connection_state, missing_scopes, scopes_in};
 use crate::domain::oauth::callback::CallbackParams;
 use crate::domain::oauth::flow::{self, CompleteError, StartError, Who};
 use crate::state::AppState;
@@ -263,7 +263,6 @@ pub async fn status(
     let rows = crate::domain::connections::kept(&state, &user.id, &service).await?;
     // The first (oldest) account answers as the only one always did; `accounts` lists all.
     let row = rows.first();
-    let split = split_scopes;
     let now = state.clock.now();
     let current = connection_state(row, now);
     let accounts = rows
@@ -287,8 +286,12 @@ pub async fn status(
             name: &r.account_name,
         }),
         accounts,
-        scopes: row.map(|r| split(&r.granted_scopes)).unwrap_or_default(),
-        requested_scopes: row.map(|r| split(&r.requested_scopes)).unwrap_or_default(),
+        scopes: row
+            .map(|r| scopes_in(&r.granted_scopes).collect())
+            .unwrap_or_default(),
+        requested_scopes: row
+            .map(|r| scopes_in(&r.requested_scopes).collect())
+            .unwrap_or_default(),
         missing_scopes: row
             .map(|r| missing_scopes(&r.requested_scopes, &r.granted_scopes))
             .unwrap_or_default(),
@@ -308,10 +311,10 @@ struct Status<'a> {
     connected_at: Option<String>,
     display_name: &'a str,
     expires_at: Option<String>,
-    missing_scopes: Vec<String>,
-    requested_scopes: Vec<String>,
+    missing_scopes: Vec<&'a str>,
+    requested_scopes: Vec<&'a str>,
     sandbox: bool,
-    scopes: Vec<String>,
+    scopes: Vec<&'a str>,
     service: &'a str,
     status: &'static str,
 }

@@ -125,6 +125,8 @@ pub fn page_csp(form_action: &str) {
 
 /// The security headers every answer carries (`api`: an answer with data, never cached).
 pub fn secure(state: &AppState, api: bool, headers: &mut HeaderMap) {
+    // Room for them at once: growing the map on the way cost a status answer 2 % of its CPU.
+    headers.reserve(7);
     let set = |headers: &mut HeaderMap, name, value: &'static str| {
         headers
             .entry(name)

@@ -189,10 +189,9 @@ pub async fn load_user(
         let last_seen = auth.last_seen.max(auth.signed_in_at);
         let fresh = now - auth.signed_in_at < lifetimes.absolute_timeout_seconds as i64
             && now - last_seen < idle;
-        let user = state
-            .hot
-            .users
-            .read_through(&auth.user_id, store::users::by_id(&state.db, &auth.user_id));
+        let user = state.hot.users.read_through(&auth.user_id, || {
+            store::users::by_id(&state.db, &auth.user_id)
+        });
         match user.await {
             Ok(Some(user)) if fresh && !user.disabled && user.session_epoch == auth.epoch => {
                 request.extensions_mut().insert(user.current_user());

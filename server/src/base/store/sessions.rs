@@ -62,10 +62,10 @@ impl DbSessionStore {
 
     async fn row_of(&self, id: &Id) -> session_store::Result<Option<Arc<Model>>> {
         let key = key(id);
-        let read = Entity::find_by_id(key.clone()).one(&self.db);
+        let read = || Entity::find_by_id(key.clone()).one(&self.db);
         match &self.hot {
             Some(hot) => hot.read_through(&key, read).await,
-            None => read.await.map(|row| row.map(Arc::new)),
+            None => read().await.map(|row| row.map(Arc::new)),
         }
         .map_err(backend)
     }
