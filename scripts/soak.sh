@@ -2,7 +2,7 @@
 # The soak: the release hub under mixed traffic (status checks, backend token requests, whole
 # connect flows through the sandbox) for SOAK_SECONDS (default 600) from SOAK_CALLERS (default
 # 8) concurrent callers on 127.0.0.1. Zero failed requests and flat memory are the bar; the
-# numbers replace the "Soak" section of BENCHMARKS.md.
+# numbers replace the "Soak" section of BENCHMARKS.md (the other sections stay as they are).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -55,9 +55,17 @@ $(field r.rss_mib.after_30s) MiB after 30 s, at most $(field r.rss_mib.max) MiB,
 $(field "r.rss_mib_by_minute.join(', ')") MiB.
 MD
 )
-# Replace the Soak section (it runs last in the file), keep everything above it.
-if [ -f BENCHMARKS.md ]; then sed -i '/^## Soak$/,$d' BENCHMARKS.md; fi
-printf '\n%s\n' "$section" >> BENCHMARKS.md
+# Replace the Soak section in place (up to the next section), or add it at the end.
+printf '%s\n' "$section" >"$work/soak.md"
+if [ -f BENCHMARKS.md ] && grep -qx '## Soak' BENCHMARKS.md; then
+  awk -v new="$work/soak.md" '
+    /^## Soak$/ { while ((getline line < new) > 0) print line; skipping = 1; next }
+    skipping && /^## / { skipping = 0; print "" }
+    !skipping' BENCHMARKS.md >"$work/benchmarks.md"
+  cp "$work/benchmarks.md" BENCHMARKS.md
+else
+  printf '\n%s\n' "$section" >> BENCHMARKS.md
+fi
 [ "$(field r.failures)" = 0 ] || { echo "the soak saw failed requests" >&2; exit 1; }
 # Flat memory: after the first 30 s (caches filling), at most 8 MiB more by the end.
 growth=$(field "Math.round(r.rss_mib.end - r.rss_mib.after_30s)")
