@@ -81,23 +81,26 @@ $token
 By thread: $(threads token).
 
 Reading these tables (issue 19's goals): a status request and a fresh token's hand-out make
-no query while their session, user, API key and connection are kept in memory (the
-hand-out's audit row goes through the group commit, one insert for many). What leads on these
-two cores is the kernel's side of loopback TCP and thread switching
-(\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`; \`writev\` with the receiver's
-softirq is about a fifth of the status route's samples): wrk, the hub's two workers and the
-sandbox take turns on the two cores. The allocator (\`malloc\`, \`_int_malloc\`,
-\`_int_free\`, \`malloc_consolidate\`) is about 14 % of the status route, down from about a
-quarter before the five edge middlewares became one (\`http::edge\`), the request metrics'
-handles were kept and the kept rows were shared instead of cloned. About 9 % more is glibc's
-arena lock (\`__lll_lock_wait_private\`, \`__lll_lock_wake_private\`): memory allocated on
-one worker and freed on the other. Neither mimalloc (2026-11-30: no faster, 49 MiB idle
+no query, nor build one, while their session, user, API key and connection are kept in memory (the
+hand-out's audit row goes through the group commit, one insert for many). On these two cores
+wrk, the hub's two workers and the sandbox take turns: the kernel's side of loopback TCP and
+thread switching (\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`, and \`writev\` with the
+receiver's softirq below the top 15) is most of what the hub itself does not choose. Of what
+it does, the allocator leads: \`malloc\`, \`_int_malloc\`, \`_int_free\`, \`malloc_consolidate\`,
+\`cfree\`, \`realloc\` and \`unlink_chunk\` are about a quarter of the status route's samples. A
+DWARF call-graph profile (2026-11-30) put most of them in hyper's buffers, axum's per-request
+clone of each route's boxed service (\`clone_box\`), the session's record (parsed from its JSON
+on every request) and the JSON answer. It also found a session query built and dropped unsent
+on every request (about 3 %), the answer's scopes copied (about 2.3 %) and the header map grown
+twice (about 2 %); those are gone. Neither mimalloc (2026-11-30: no faster, 49 MiB idle
 instead of 28) nor a larger per-thread cache (\`GLIBC_TUNABLES=glibc.malloc.tcache_count=1024\`:
 within noise, 92 MiB after the runs instead of 64) was kept. SQLite's own work
 (\`sqlite3VdbeExec\`) stays around 1 %. A connect flow makes 13 statements on SQLite (13 on
 PostgreSQL too, now that its rate-limit counts are added every quarter second instead of once
 per request), each handed to sqlx's worker thread and back; its Argon2 share is the drivers
-signing in once each.
+signing in once each. The flow's line "By thread" below shows how much of it is in sqlx's
+SQLite threads: what holds the flow goals back is writing each flow durably, statement by
+statement, where the peer keeps its flows in memory.
 
 Whole GitHub connect flows from 16 browsers (\`scripts/flow-bench.mjs\`, $(cat "$work/flow.rps") under perf; the
 sandbox and the driver on the same cores):
