@@ -104,9 +104,12 @@ impl Application {
             trigger.notify_one();
         });
         let mut jobs = self.jobs;
+        let limits = self.state.limits.clone();
         let served_and_jobs_ended = async move {
             let served = server.await;
             while jobs.join_next().await.is_some() {}
+            // What the last requests took goes to the shared rate-limit counts (PostgreSQL).
+            limits.flush().await;
             served
         };
         let grace = Duration::from_secs(self.state.config.server.shutdown_timeout_seconds);

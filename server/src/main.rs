@@ -7,6 +7,13 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
+/// jemalloc instead of glibc's malloc. glibc kept what a burst of work freed (the soak's hub
+/// grew to 78.5 MiB and stayed there) and its lock-free paths cost a quarter of a status
+/// request's CPU; jemalloc gives freed pages back within a second (`.cargo/config.toml`) and
+/// allocates from per-thread caches (issue 19, BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "atom",

@@ -20,6 +20,11 @@ pub const MAX_AGE: Duration = Duration::from_millis(500);
 /// Copies kept at most; a full cache starts over (a burst of distinct keys only costs reads).
 const MAX_ENTRIES: usize = 10_000;
 
+/// How often a store sweeps out copies older than `MAX_AGE`. Without it, a copy nobody read
+/// again (a session signed out, a user seen once) stayed until the cache filled: 10,000 of
+/// them grew a soak's hub by megabytes (issue 19).
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
 /// What nearly every request reads, kept in memory briefly. Sessions are dropped by the
 /// session store as it saves or deletes them. Users, API keys, connections and provider
 /// switches are dropped by every request that may have changed one (`http::edge`)
@@ -56,14 +61,22 @@ impl HotRows {
 }
 
 pub struct Hot<V> {
-    entries: Mutex<HashMap<String, (Instant, Arc<V>)>>,
+    entries: Mutex<Entries<V>>,
     generation: AtomicU64,
+}
+
+struct Entries<V> {
+    by_key: HashMap<String, (Instant, Arc<V>)>,
+    swept: Instant,
 }
 
 impl<V> Hot<V> {
     pub fn new() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                by_key: HashMap::new(),
+                swept: Instant::now(),
+            }),
             generation: AtomicU64::new(0),
         }
     }
@@ -72,6 +85,7 @@ impl<V> Hot<V> {
     pub fn get(&self, key: &str) -> Option<Arc<V>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
+            .by_key
             .get(key)
             .filter(|(at, _)| at.elapsed() < MAX_AGE)
             .map(|(_, value)| value.clone())
@@ -88,10 +102,17 @@ impl<V> Hot<V> {
         if self.generation.load(Ordering::Acquire) != since {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        let now = Instant::now();
+        if now.duration_since(entries.swept) >= SWEEP_EVERY {
+            entries
+                .by_key
+                .retain(|_, (at, _)| now.duration_since(*at) < MAX_AGE);
+            entries.swept = now;
         }
-        entries.insert(key, (Instant::now(), value));
+        if entries.by_key.len() >= MAX_ENTRIES {
+            entries.by_key.clear();
+        }
+        entries.by_key.insert(key, (now, value));
     }
 
     /// The copy of `key`, or what `load` reads (kept when it found something). `load` is
@@ -117,14 +138,14 @@ impl<V> Hot<V> {
     pub fn forget(&self, key: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
-        entries.remove(key);
+        entries.by_key.remove(key);
     }
 
     /// Drops every copy.
     pub fn forget_all(&self) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
-        entries.clear();
+        entries.by_key.clear();
     }
 }
 
@@ -149,6 +170,20 @@ mod tests {
         hot.put("a".into(), Arc::new(2), hot.generation());
         std::thread::sleep(MAX_AGE);
         assert_eq!(hot.get("a"), None, "older than MAX_AGE");
+    }
+
+    /// Copies nobody reads again are swept out once they are older than `MAX_AGE`, not kept
+    /// until the cache is full.
+    #[test]
+    fn aged_copies_are_swept_out() {
+        let hot = Hot::new();
+        for i in 0..100 {
+            hot.put(format!("session {i}"), Arc::new(i), hot.generation());
+        }
+        std::thread::sleep(SWEEP_EVERY);
+        hot.put("fresh".into(), Arc::new(0), hot.generation());
+        let entries = hot.entries.lock().expect("lock");
+        assert_eq!(entries.by_key.len(), 1, "only the fresh copy is left");
     }
 
     /// A read that began before a change must not store the old row after the change dropped

@@ -7,19 +7,27 @@
 //! hashing never holds more than `AT_ONCE` × 19 MiB, however many sign-ins arrive. One at a
 //! time: with two, 96 sign-ins left a release hub at 66 MiB (the goal is under 64); one keeps
 //! it near 47 MiB and leaves the other core to everything else during a flood of guesses, at
-//! the cost of queueing sign-ins (about 20 ms of one core each).
+//! the cost of queueing sign-ins (about 20 ms of one core each). An area no sign-in used for
+//! [`IDLE`] is given back ([`release_idle`], run by a job), so a hub holds it only while
+//! people are signing in: with the allocator the hub uses (see `main.rs`), its pages return
+//! to the system.
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// Hashes that may run at once (each on a blocking thread, one core's work for ~20 ms).
 pub const AT_ONCE: usize = 1;
 
+/// How long a working area is kept after its last hash.
+pub const IDLE: Duration = Duration::from_secs(10);
+
 static SLOTS: Semaphore = Semaphore::const_new(AT_ONCE);
-/// Working areas not in use right now (never more than `AT_ONCE`).
-static AREAS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+/// Working areas not in use right now (never more than `AT_ONCE`), each with when it was last
+/// used.
+static AREAS: Mutex<Vec<(Instant, Vec<Block>)>> = Mutex::new(Vec::new());
 
 /// Why a hash could not be made (never expected with the fixed parameters).
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +64,27 @@ async fn in_an_area<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let taken = AREAS.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut area = taken.unwrap_or_default();
+        let mut area = taken.map(|(_, area)| area).unwrap_or_default();
         let done = work(&mut area);
-        // What the hash left behind is derived from the password: cleared before reuse.
+        // What the hash left behind is derived from the password: cleared before reuse (or
+        // before it goes back to the allocator).
         area.iter_mut().for_each(|block| *block = Block::new());
-        AREAS.lock().unwrap_or_else(|p| p.into_inner()).push(area);
+        AREAS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((Instant::now(), area));
         done
     })
     .await
     .map_err(|e| HashError(e.to_string()))
+}
+
+/// Gives back the working areas no hash used for `idle`; returns how many.
+pub fn release_idle(idle: Duration) -> usize {
+    let mut areas = AREAS.lock().unwrap_or_else(|p| p.into_inner());
+    let before = areas.len();
+    areas.retain(|(used, _)| used.elapsed() < idle);
+    before - areas.len()
 }
 
 /// Grows `area` to what `params` need (only a stored hash with bigger parameters does that).
@@ -133,10 +153,14 @@ fn verify_in(password: &str, phc: &str, area: &mut Vec<Block>) -> bool {
 mod tests {
     use super::*;
 
+    /// The tests share the process's working areas: one at a time.
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     /// Hashes written by password-auth (the hub's earlier hasher) still verify, and ours are
     /// the same PHC format with the same parameters.
     #[tokio::test]
     async fn hashes_are_compatible_with_password_auth_both_ways() {
+        let _serial = SERIAL.lock().await;
         let old = password_auth::generate_hash("correct horse");
         assert!(verify("correct horse".into(), old.clone()).await);
         assert!(!verify("wrong horse".into(), old).await);
@@ -150,6 +174,7 @@ mod tests {
     /// Twenty hashes at once: never more than `AT_ONCE` working areas exist.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_burst_of_hashes_reuses_one_working_area() {
+        let _serial = SERIAL.lock().await;
         let phc = hash("p".into()).await.expect("hash");
         let checks = (0..20).map(|i| tokio::spawn(verify(format!("guess {i}"), phc.clone())));
         for check in checks {
@@ -159,6 +184,17 @@ mod tests {
         assert!(areas.len() <= AT_ONCE, "{} areas", areas.len());
         assert!(areas
             .iter()
-            .all(|a| a.len() == Params::DEFAULT_M_COST as usize));
+            .all(|(_, a)| a.len() == Params::DEFAULT_M_COST as usize));
+    }
+
+    /// An area is kept while sign-ins come, and given back once none came for a while.
+    #[tokio::test]
+    async fn an_idle_working_area_is_given_back() {
+        let _serial = SERIAL.lock().await;
+        hash("p".into()).await.expect("hash");
+        assert_eq!(release_idle(IDLE), 0, "just used: kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(release_idle(Duration::from_millis(10)) >= 1, "idle: given back");
+        assert!(AREAS.lock().expect("lock").is_empty());
     }
 }

@@ -232,7 +232,16 @@ impl Limits {
             // Near the limit: counted now, with what this instance had not sent yet.
             std::mem::take(&mut share.unsent) + 1
         };
-        let counted = crate::base::store::rate_limits::add(db, &key, window, hits).await?;
+        let counted = match crate::base::store::rate_limits::add(db, &key, window, hits).await {
+            Ok(counted) => counted,
+            Err(e) => {
+                // This request failed; the units taken before it still count (next flush).
+                if !exact {
+                    self.give_back(&key, window, hits - 1);
+                }
+                return Err(e.into());
+            }
+        };
         if !exact {
             self.saw(&key, window, counted);
         }
@@ -267,8 +276,19 @@ impl Limits {
         for (key, hits) in unsent {
             match crate::base::store::rate_limits::add(db, &key, window, hits).await {
                 Ok(counted) => self.saw(&key, window, counted),
-                Err(e) => tracing::warn!(error = %e, "adding rate-limit counts failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "adding rate-limit counts failed");
+                    self.give_back(&key, window, hits);
+                }
             }
+        }
+    }
+
+    /// Puts back units a failed database write did not add (they go with the next flush).
+    fn give_back(&self, key: &str, window: i64, hits: i64) {
+        let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(share) = shares.get_mut(key).filter(|s| s.window == window) {
+            share.unsent += hits;
         }
     }
 

@@ -72,6 +72,16 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             crate::http::audit_repeated_refusals(&state).await;
         },
     );
+    every(
+        &mut jobs,
+        "password_areas",
+        crate::base::passwords::IDLE,
+        state.clone(),
+        state.shutdown.clone(),
+        |_| async move {
+            crate::base::passwords::release_idle(crate::base::passwords::IDLE);
+        },
+    );
     if state.limits.shares_counts() {
         every(
             &mut jobs,
