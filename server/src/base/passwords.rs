@@ -194,7 +194,10 @@ mod tests {
         hash("p".into()).await.expect("hash");
         assert_eq!(release_idle(IDLE), 0, "just used: kept");
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(release_idle(Duration::from_millis(10)) >= 1, "idle: given back");
+        assert!(
+            release_idle(Duration::from_millis(10)) >= 1,
+            "idle: given back"
+        );
         assert!(AREAS.lock().expect("lock").is_empty());
     }
 }
