@@ -54,7 +54,7 @@ pub async fn seal(
     };
     let mut sealed = 0;
     loop {
-        let batch = store::audit::unsealed_after(db, after, before, 500).await?;
+        let batch = store::audit::unsealed_after(db, after, before, 512).await?;
         if batch.is_empty() {
             return Ok(sealed);
         }

@@ -66,14 +66,17 @@ impl Writer {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while queued.recv_many(&mut batch, BATCH).await > 0 {
-                let (events, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                let written = Entity::insert_many(events.into_iter().map(row))
-                    .exec_without_returning(&db)
-                    .await
-                    .map(|_| ())
-                    .map_err(std::sync::Arc::new);
-                for reply in replies {
-                    let _ = reply.send(written.clone());
+                while !batch.is_empty() {
+                    let shape = super::batch_shape(batch.len());
+                    let (events, replies): (Vec<_>, Vec<_>) = batch.drain(..shape).unzip();
+                    let written = Entity::insert_many(events.into_iter().map(row))
+                        .exec_without_returning(&db)
+                        .await
+                        .map(|_| ())
+                        .map_err(std::sync::Arc::new);
+                    for reply in replies {
+                        let _ = reply.send(written.clone());
+                    }
                 }
             }
         });
@@ -203,12 +206,19 @@ pub async fn unsealed_after(
         .await
 }
 
-/// Seals events, each with its hash, where nobody did yet: one statement for them all (a
-/// statement per event could not keep up with audited hand-outs, issue 19).
-pub async fn seal(db: &impl ConnectionTrait, links: &[(i64, String)]) -> Result<(), DbErr> {
-    if links.is_empty() {
-        return Ok(());
+/// Seals events, each with its hash, where nobody did yet, in order: one statement for each
+/// run of a power-of-two length (a statement per event could not keep up with audited
+/// hand-outs; one of every length filled the statement caches; issue 19).
+pub async fn seal(db: &impl ConnectionTrait, mut links: &[(i64, String)]) -> Result<(), DbErr> {
+    while !links.is_empty() {
+        let (run, rest) = links.split_at(super::batch_shape(links.len()));
+        seal_run(db, run).await?;
+        links = rest;
     }
+    Ok(())
+}
+
+async fn seal_run(db: &impl ConnectionTrait, links: &[(i64, String)]) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let mut values = Vec::with_capacity(2 * links.len());
     let rows: Vec<String> = links
