@@ -135,6 +135,21 @@ pub async fn add(
     Ok(user)
 }
 
+/// After a sign-in with `password`: a hash made with older parameters is made again with the
+/// current ones (`base::passwords`), so every account moves to them as its owner signs in.
+pub async fn upgrade_hash(
+    db: &DatabaseConnection,
+    user: &Model,
+    password: String,
+) -> Result<(), UserError> {
+    if crate::base::passwords::is_current(&user.password_hash) {
+        return Ok(());
+    }
+    let hash = hash(&password).await?;
+    store::users::rehash(db, user, hash).await?;
+    Ok(())
+}
+
 /// Sets a new password; returns the new session epoch (the caller's session moves to it).
 pub async fn change_password(
     db: &DatabaseConnection,

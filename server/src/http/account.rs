@@ -126,13 +126,17 @@ pub async fn sign_in(
             .await
             .map_err(throttled)?;
     }
-    let matches = password_matches(user.as_ref(), form.password).await;
+    let matches = password_matches(user.as_ref(), form.password.clone()).await;
     let user = user.filter(|u| matches && !u.disabled);
     let Some(user) = user else {
         let event = Event::new(Kind::SignIn, &origin).failed("bad_credentials");
         store::audit::append(&state.db, event).await?;
         return Ok(Redirect::to("/signin?error=1").into_response());
     };
+    // A failure leaves the old hash, which still verifies: the sign-in goes on.
+    if let Err(e) = crate::domain::users::upgrade_hash(&state.db, &user, form.password).await {
+        tracing::warn!(error = %e, "moving a password hash to the current parameters failed");
+    }
     super::session::start_session(&session, &user, state.clock.now()).await?;
     store::audit::append(&state.db, Event::new(Kind::SignIn, &origin).by(&user.id)).await?;
     Ok(Redirect::to("/connections").into_response())

@@ -269,3 +269,49 @@ async fn the_setup_link_creates_the_first_administrator_once() {
         "only the token's hash is stored"
     );
 }
+
+/// Hashes made with the hub's earlier parameters (19 MiB, two passes: password-auth's) still
+/// sign in, and that sign-in moves them to OWASP's 7 MiB configuration, which holds a third
+/// of the memory while hashing (issue 19). A wrong password moves nothing, and the session
+/// the sign-in started stays (the password did not change).
+#[tokio::test]
+async fn a_sign_in_moves_an_old_password_hash_to_the_current_parameters() {
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    use server::base::store::users;
+    let app = spawn_app().await;
+    app.add_user("olga").await;
+    let old = password_auth::generate_hash(PASSWORD);
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(old.clone()))
+        .filter(users::Column::Username.eq("olga"))
+        .exec(&app.db)
+        .await
+        .expect("old hash stored");
+    let stored = || async {
+        users::by_username(&app.db, "olga")
+            .await
+            .expect("read")
+            .expect("olga")
+            .password_hash
+    };
+
+    let wrong = app
+        .client
+        .post(app.url("/auth/signin"))
+        .header(ORIGIN, &app.base)
+        .form(&[("username", "olga"), ("password", "not her password")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(location(&wrong), "/signin?error=1");
+    assert_eq!(stored().await, old, "a wrong password moves nothing");
+
+    app.sign_in_as(&app.client, "olga").await;
+    let new = stored().await;
+    assert!(new.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{new}");
+    assert!(password_auth::verify_password(PASSWORD, &new).is_ok());
+    let (status, _) = app.get_json("/api/auth/github/status").await;
+    assert_eq!(status, StatusCode::OK, "the session goes on");
+    app.sign_in_as(&browser(), "olga").await;
+    assert_eq!(stored().await, new, "a current hash is not made again");
+}

@@ -250,6 +250,18 @@ pub enum Change {
     Disabled(bool),
 }
 
+/// Replaces a password's hash by another of the same password (new parameters), unless the
+/// password changed meanwhile. Sessions stay: it is the same password.
+pub async fn rehash(db: &DatabaseConnection, user: &Model, hash: String) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .filter(Column::Id.eq(user.id.as_str()))
+        .filter(Column::PasswordHash.eq(user.password_hash.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Applies the change and returns the user's new session epoch.
 pub async fn change(
     db: &impl sea_orm::ConnectionTrait,
