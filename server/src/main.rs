@@ -7,10 +7,10 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
-/// jemalloc instead of glibc's malloc. glibc kept what a burst of work freed (the soak's hub
-/// grew to 78.5 MiB and stayed there) and its lock-free paths cost a quarter of a status
-/// request's CPU; jemalloc gives freed pages back within a second (`.cargo/config.toml`) and
-/// allocates from per-thread caches (issue 19, BENCHMARKS.md).
+/// jemalloc for Rust's allocations instead of glibc's malloc: it gives freed pages back to
+/// the system a second after their last use (`.cargo/config.toml`), where glibc kept what a
+/// burst of work freed (issue 19; BENCHMARKS.md's Soak). C code (SQLite) keeps glibc's malloc:
+/// jemalloc for it too made the soak worse.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
