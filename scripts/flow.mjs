@@ -13,22 +13,34 @@ export async function signIn(hub, username, password) {
   return cookie;
 }
 
-/** One whole connect flow; null when connected, else what went wrong. */
-export async function connect(hub, cookie, service, login = 'sandbox-user') {
+/**
+ * One whole connect flow; null when connected, else what went wrong. With `timing`, its
+ * `hub_ms` gets the hub's own share: the authorize and callback requests as this client saw
+ * them, less the provider's time the callback reports in `Server-Timing`.
+ */
+export async function connect(hub, cookie, service, login = 'sandbox-user', timing = null) {
+  const began = performance.now();
   const start = await fetch(`${hub}/api/auth/${service}/authorize`, { headers: { Cookie: cookie, Accept: 'application/json' } });
   if (start.status !== 200) return `authorize ${start.status}`;
-  return consentAndReturn(new URL((await start.json()).authorization_url), cookie, service, login);
+  const authorize = new URL((await start.json()).authorization_url);
+  if (timing) timing.hub_ms = performance.now() - began;
+  return consentAndReturn(authorize, cookie, service, login, timing);
 }
 
 /** The rest of a flow from the provider's authorize URL: consent, then the callback. */
-export async function consentAndReturn(authorize, cookie, service, login = 'sandbox-user') {
+export async function consentAndReturn(authorize, cookie, service, login = 'sandbox-user', timing = null) {
   const form = new URLSearchParams(authorize.searchParams);
   form.set('login', login);
   form.set('decision', 'allow');
   const consent = await fetch(`${authorize.origin}${authorize.pathname}`, { method: 'POST', redirect: 'manual', body: form });
   const callback = consent.headers.get('location');
   if (consent.status !== 303 || !callback) return `consent ${consent.status}`;
+  const returned = performance.now();
   const done = await fetch(callback, { redirect: 'manual', headers: { Cookie: cookie } });
+  if (timing) {
+    const provider = /provider;dur=([0-9.]+)/.exec(done.headers.get('server-timing') ?? '');
+    timing.hub_ms += performance.now() - returned - (provider ? Number(provider[1]) : 0);
+  }
   const back = done.headers.get('location') ?? '';
   return done.status === 303 && back.includes(`connected=${service}`) ? null : `callback ${done.status} ${back}`;
 }

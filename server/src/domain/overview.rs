@@ -22,7 +22,8 @@ pub async fn build(ctx: &Ctx, window: Window) -> Result<Overview, DbErr> {
     let now = ctx.clock.now();
     let (count, width) = window.buckets();
     let since = now - chrono::Duration::seconds(width * count as i64);
-    let flows = flow_stats::since(&ctx.db, since, MAX_FLOWS).await?;
+    let mut flows = flow_stats::since(&ctx.db, since, MAX_FLOWS).await?;
+    flows.extend(flow_stats::pending_since(&ctx.db, since).await?);
     let (buckets, totals) = flow_buckets(&flows, window, since, now);
     let events = audit::search(&ctx.db, &audit::Search::default(), RECENT).await?;
     Ok(Overview {

@@ -217,7 +217,10 @@ pub async fn complete_connect(
         session_binding: &binding,
         origin: &origin,
     };
-    let outcome = flow::complete(&state, &who, &provider, params).await;
+    let flow::Ended {
+        outcome,
+        at_provider,
+    } = flow::complete(&state, &who, &provider, params).await;
     let mut response = if linked.is_some() {
         super::link_done::after_callback(&state, &session, &provider, &user, outcome).await?
     } else {
@@ -236,6 +239,12 @@ pub async fn complete_connect(
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // How long the provider's answers took (W3C Server Timing): the rest of the callback's
+    // time is the hub's own (issue 19 measures it in `scripts/flow-bench.mjs`).
+    let timing = format!("provider;dur={:.2}", at_provider.as_secs_f64() * 1000.0);
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        headers.insert("server-timing", value);
+    }
     Ok(response)
 }
 

@@ -480,3 +480,35 @@ async fn pages_answer_while_other_hubs_start_in_the_same_process() {
     starter.join().expect("the hubs started");
     assert!(loads >= 8, "pages were loaded while hubs started");
 }
+
+/// A PostgreSQL connection that the server (a restart, a proxy's idle timeout) ended while it
+/// sat in the pool is replaced before a request uses it. The hub checks a pooled connection
+/// only once it has been unused for a second, not before every statement (issue 19): without
+/// that check, each of these requests found a dead connection and answered 503.
+#[tokio::test]
+async fn on_postgresql_connections_the_server_ended_are_replaced_unseen() {
+    use sea_orm::ConnectionTrait;
+    if std::env::var("ATOM_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return; // A SQLite file has no server to hang up.
+    }
+    let app = spawn_app().await;
+    app.signed_in("olga").await;
+    for _ in 0..3 {
+        let ended = app
+            .db
+            .execute_unprepared(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            .expect("end the hub's connections");
+        assert!(ended.rows_affected() > 0, "the hub held connections");
+        // Past the hub's copies of the session and user (half a second) and the check's
+        // threshold (a second).
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        for _ in 0..4 {
+            let response = app.get("/api/auth/github/status").await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    }
+}

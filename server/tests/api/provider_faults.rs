@@ -188,3 +188,34 @@ async fn an_answer_lost_after_notion_rotated_asks_the_user_to_reconnect() {
         .any(|(kind, _, reason)| kind == "connection.needs_reauth"
             && reason.as_deref() == Some("invalid_grant")));
 }
+
+#[tokio::test]
+async fn the_callback_says_how_long_the_provider_took() {
+    // W3C Server Timing (https://www.w3.org/TR/server-timing/): `provider;dur=<ms>`, so the
+    // hub's own share of a slow connect is told apart from the provider's (issue 19).
+    let app = spawn_app().await;
+    app.signed_in("tom").await;
+    let authorize = app.start_connect(&app.client).await;
+    let callback = app.consent(&authorize, "tom-gh", "allow").await;
+    app.sandbox
+        .inject(TOKEN_PATH, Fault::Slow(Duration::from_millis(400)));
+    let started = std::time::Instant::now();
+    let response = app.client.get(callback).send().await.expect("callback");
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(location(&response), "/connections?connected=github");
+    let timing = response
+        .headers()
+        .get("server-timing")
+        .expect("Server-Timing")
+        .to_str()
+        .expect("text");
+    let provider: f64 = timing
+        .strip_prefix("provider;dur=")
+        .expect(timing)
+        .parse()
+        .expect("milliseconds");
+    assert!(
+        (400.0..took).contains(&provider),
+        "the provider's 400 ms wait and its answers, within the callback's {took} ms: {timing}"
+    );
+}

@@ -30,31 +30,11 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// A flow started (written in the transaction that stores the pending flow).
-pub async fn started(
-    db: &impl ConnectionTrait,
-    id: &str,
-    provider: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), DbErr> {
-    ActiveModel {
-        id: Set(id.to_string()),
-        provider: Set(provider.to_string()),
-        started_at: Set(now),
-        returned_at: Set(None),
-        exchanged_at: Set(None),
-        finished_at: Set(None),
-        outcome: Set(PENDING.to_string()),
-        reason: Set(None),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
 /// How a flow that came back ended, with the time of each step.
 #[derive(Clone, Debug)]
 pub struct Ended<'a> {
+    /// When it started (its pending flow's creation).
+    pub started_at: DateTimeUtc,
     pub returned_at: DateTimeUtc,
     /// None when it failed before the provider answered an exchange.
     pub exchanged_at: Option<DateTimeUtc>,
@@ -63,23 +43,95 @@ pub struct Ended<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// Writes a flow's end, all its steps at once.
-pub async fn ended(db: &impl ConnectionTrait, id: &str, end: Ended<'_>) -> Result<(), DbErr> {
+/// Writes a flow's row once, at its end, with all its steps (issue 19: a flow wrote its
+/// analytics at the start and again at the end). Until then the flow is counted from its
+/// pending flow ([`pending_since`]); one never finished is written when its pending flow is
+/// cleared ([`super::flows::delete_expired`]). An upsert: a flow started by the previous
+/// release during an upgrade has a row already.
+pub async fn ended(
+    db: &impl ConnectionTrait,
+    id: &str,
+    provider: &str,
+    end: Ended<'_>,
+) -> Result<(), DbErr> {
     let outcome = if end.reason.is_some() {
         FAILED
     } else {
         COMPLETED
     };
-    Entity::update_many()
-        .col_expr(Column::ReturnedAt, Expr::value(Some(end.returned_at)))
-        .col_expr(Column::ExchangedAt, Expr::value(end.exchanged_at))
-        .col_expr(Column::FinishedAt, Expr::value(Some(end.finished_at)))
-        .col_expr(Column::Outcome, Expr::value(outcome))
-        .col_expr(Column::Reason, Expr::value(end.reason.map(str::to_string)))
-        .filter(Column::Id.eq(id))
-        .exec(db)
+    let row = ActiveModel {
+        id: Set(id.to_string()),
+        provider: Set(provider.to_string()),
+        started_at: Set(end.started_at),
+        returned_at: Set(Some(end.returned_at)),
+        exchanged_at: Set(end.exchanged_at),
+        finished_at: Set(Some(end.finished_at)),
+        outcome: Set(outcome.to_string()),
+        reason: Set(end.reason.map(str::to_string)),
+    };
+    Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(Column::Id)
+                .update_columns([
+                    Column::ReturnedAt,
+                    Column::ExchangedAt,
+                    Column::FinishedAt,
+                    Column::Outcome,
+                    Column::Reason,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Flows started since `since` whose end is not written yet, as pending rows: read from the
+/// pending flows.
+pub async fn pending_since(
+    db: &impl ConnectionTrait,
+    since: DateTimeUtc,
+) -> Result<Vec<Model>, DbErr> {
+    use super::flows;
+    let unended = flows::Entity::find()
+        .select_only()
+        .columns([
+            flows::Column::Id,
+            flows::Column::Provider,
+            flows::Column::CreatedAt,
+        ])
+        .filter(flows::Column::CreatedAt.gte(since))
+        .filter(Expr::not_exists(recorded()))
+        .into_tuple::<(String, String, DateTimeUtc)>()
+        .all(db)
+        .await?;
+    Ok(unended
+        .into_iter()
+        .map(|(id, provider, started_at)| Model {
+            id,
+            provider,
+            started_at,
+            returned_at: None,
+            exchanged_at: None,
+            finished_at: None,
+            outcome: PENDING.to_string(),
+            reason: None,
+        })
+        .collect())
+}
+
+/// The row of the pending flow in the outer query, if its end is written (a lookup by
+/// primary key).
+pub(super) fn recorded() -> sea_orm::sea_query::SelectStatement {
+    use super::flows;
+    sea_orm::sea_query::Query::select()
+        .expr(Expr::val(1))
+        .from(Entity)
+        .and_where(sea_orm::sea_query::ExprTrait::equals(
+            Expr::col((Entity, Column::Id)),
+            (flows::Entity, flows::Column::Id),
+        ))
+        .to_owned()
 }
 
 /// Flows started since `since`, oldest first, at most `limit`.

@@ -94,16 +94,40 @@ pub async fn consume(
     })
 }
 
-/// Forgets flows that expired long ago (their rows hold nothing usable).
+/// Forgets flows that expired long ago (their rows hold nothing usable). One that never ended
+/// is written to the flow analytics first, as pending (the overview counts it abandoned).
 pub async fn delete_expired(
     db: &DatabaseConnection,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, DbErr> {
+    use super::flow_stats;
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::ConnectionTrait;
     let cutoff = now - chrono::Duration::hours(1);
+    let unended = Query::select()
+        .columns([Column::Id, Column::Provider, Column::CreatedAt])
+        .expr(Expr::val(flow_stats::PENDING))
+        .from(Entity)
+        .and_where(Column::ExpiresAt.lt(cutoff))
+        .and_where(Expr::not_exists(flow_stats::recorded()))
+        .to_owned();
+    let mut copy = Query::insert();
+    copy.into_table(flow_stats::Entity)
+        .columns([
+            flow_stats::Column::Id,
+            flow_stats::Column::Provider,
+            flow_stats::Column::StartedAt,
+            flow_stats::Column::Outcome,
+        ])
+        .select_from(unended)
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let txn = super::begin(db).await?;
+    txn.execute(&copy).await?;
     let result = Entity::delete_many()
         .filter(Column::ExpiresAt.lt(cutoff))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(result.rows_affected)
 }
 

@@ -187,17 +187,30 @@ pub async fn start(
     Ok(begun.authorize_url)
 }
 
-/// Completes a connect flow; returns the path to send the browser back to.
+/// A flow's end, and how long of it was spent waiting for the provider (the callback's
+/// `Server-Timing`: the rest is the hub's own share).
+pub struct Ended {
+    /// Completed, or why not.
+    pub outcome: Result<Completed, CompleteError>,
+    /// Time spent waiting for the provider's answers.
+    pub at_provider: std::time::Duration,
+}
+
+/// Completes a connect flow: where to send the browser back to, or why it failed.
 #[tracing::instrument(skip_all, fields(provider = %provider.service))]
 pub async fn complete(
     ctx: &Ctx,
     who: &Who<'_>,
     provider: &Provider,
     params: CallbackParams,
-) -> Result<Completed, CompleteError> {
+) -> Ended {
     let mut steps = Steps::default();
     let result = run(ctx, who, provider, params, &mut steps).await;
-    record::ended(ctx, who, provider, steps, result).await
+    let at_provider = steps.at_provider;
+    Ended {
+        outcome: record::ended(ctx, who, provider, steps, result).await,
+        at_provider,
+    }
 }
 
 async fn run(
@@ -222,7 +235,7 @@ async fn run(
     .await
     .map_err(|e| CompleteError::from(e).0)?
     .ok_or(ConnectFailure::InvalidState)?;
-    steps.returned(&flow.id, ctx.clock.now());
+    steps.returned(&flow, ctx.clock.now());
 
     if let Some(expected) = &flow.expected_issuer {
         if params.iss.as_deref() != Some(expected.as_str()) {
@@ -241,16 +254,20 @@ async fn run(
         .endpoints(&ctx.http)
         .await
         .map_err(|_| ConnectFailure::ExchangeFailed)?;
+    let asked = std::time::Instant::now();
     let grant = match provider.protocol {
         Protocol::OAuth2 => oauth2::exchange(ctx, provider, endpoints, &flow, code, secret).await,
         Protocol::OAuth1 => {
             oauth1::exchange(ctx, provider, endpoints, &params.state, code, secret).await
         }
-    }?;
+    };
+    steps.at_provider += asked.elapsed();
+    let grant = grant?;
     steps.exchanged(ctx.clock.now());
-    let account = super::who_am_i(ctx, provider, endpoints, &grant.tokens)
-        .await
-        .map_err(|_| ConnectFailure::IdentityFailed)?;
+    let asked = std::time::Instant::now();
+    let account = super::who_am_i(ctx, provider, endpoints, &grant.tokens).await;
+    steps.at_provider += asked.elapsed();
+    let account = account.map_err(|_| ConnectFailure::IdentityFailed)?;
     let expected = Expected::from_stored(flow.expected_account.as_deref());
     if !expected.is_empty() && !expected.matches(&account) {
         super::expected::give_back(ctx, provider, &grant.tokens, &account)

@@ -1,6 +1,7 @@
 //! The flow recorder: the one place a flow's analytics, metrics and audit events are written.
-//! A start is written with its pending flow in one transaction; an end once, after the last
-//! step, with the connection (when there is one) in one transaction.
+//! A start is its pending flow and its audit event (through the group commit); its analytics
+//! row is written once, at its end, with the connection (when there is one) in one
+//! transaction. Until then the pending flow is what the overview counts.
 
 use super::flow::{CompleteError, Completed, Grant, Who};
 use super::identity::Account;
@@ -16,15 +17,17 @@ use chrono::{DateTime, Utc};
 /// When each step of a flow that came back happened.
 #[derive(Default)]
 pub(super) struct Steps {
-    /// The pending flow the callback consumed, and when.
-    returned: Option<(String, DateTime<Utc>)>,
+    /// The pending flow the callback consumed (its id, when it started), and when.
+    returned: Option<(String, DateTime<Utc>, DateTime<Utc>)>,
     exchanged_at: Option<DateTime<Utc>>,
+    /// Time spent waiting for the provider's answers (the exchange, the identity).
+    pub at_provider: std::time::Duration,
 }
 
 impl Steps {
     /// The browser came back and consumed the flow.
-    pub fn returned(&mut self, flow_id: &str, at: DateTime<Utc>) {
-        self.returned = Some((flow_id.to_string(), at));
+    pub fn returned(&mut self, flow: &flows::Model, at: DateTime<Utc>) {
+        self.returned = Some((flow.id.clone(), flow.created_at, at));
     }
 
     /// The provider answered the exchange.
@@ -37,10 +40,11 @@ impl Steps {
         at: DateTime<Utc>,
         failure: Option<ConnectFailure>,
     ) -> Option<(&str, flow_stats::Ended<'static>)> {
-        let (id, returned_at) = self.returned.as_ref()?;
+        let (id, started_at, returned_at) = self.returned.as_ref()?;
         Some((
             id,
             flow_stats::Ended {
+                started_at: *started_at,
                 returned_at: *returned_at,
                 exchanged_at: self.exchanged_at,
                 finished_at: at,
@@ -50,8 +54,9 @@ impl Steps {
     }
 }
 
-/// A flow started: the pending flow, its analytics row and its audit event, in one
-/// transaction.
+/// A flow started: the pending flow (one statement), and its audit event through the group
+/// commit; the authorize URL is given only once both are written. Its analytics row waits
+/// for its end (issue 19: a start was a transaction of three inserts).
 pub(super) async fn started(
     ctx: &Ctx,
     flow: flows::NewFlow,
@@ -61,12 +66,11 @@ pub(super) async fn started(
     let event = Event::new(Kind::ConnectStarted, origin)
         .by(&flow.user_id)
         .provider(&flow.provider);
-    let now = ctx.clock.now();
-    let txn = crate::base::store::begin(&ctx.db).await?;
-    flow_stats::started(&txn, &flow.id, &flow.provider, now).await?;
-    flows::insert(&txn, flow, now).await?;
-    store::audit::append(&txn, event).await?;
-    txn.commit().await
+    let (stored, audited) = tokio::join!(
+        flows::insert(&ctx.db, flow, ctx.clock.now()),
+        ctx.audit.append(event)
+    );
+    stored.and(audited)
 }
 
 /// A flow ended. Completed: the connection, its audit event and webhook, and the flow's
@@ -123,7 +127,7 @@ async fn record_end(
     };
     metrics::flow(&provider.service, "failed", failure.code());
     if let Some((id, end)) = steps.end(ctx.clock.now(), Some(failure)) {
-        if let Err(e) = flow_stats::ended(&ctx.db, id, end).await {
+        if let Err(e) = flow_stats::ended(&ctx.db, id, &provider.service, end).await {
             // Analytics never fail a flow that has failed already.
             tracing::warn!(error = %e, "could not record flow analytics");
         }
@@ -165,7 +169,7 @@ async fn save(
     let txn = crate::base::store::begin(&ctx.db).await?;
     let replaced = connections::save(ctx, &txn, connection, event).await?;
     if let Some((id, end)) = steps.end(ctx.clock.now(), None) {
-        flow_stats::ended(&txn, id, end).await?;
+        flow_stats::ended(&txn, id, &provider.service, end).await?;
     }
     txn.commit().await?;
     ctx.hot.forget_connections(&who.user.id, &provider.service);
