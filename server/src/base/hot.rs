@@ -33,7 +33,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// pause, a connect flow's callback), after the write commits.
 #[derive(Default)]
 pub struct HotRows {
-    pub sessions: Arc<Hot<store::sessions::Model>>,
+    pub sessions: Arc<Hot<store::sessions::Kept>>,
     /// By id, and by platform id under [`HotRows::platform_key`].
     pub users: Arc<Hot<store::users::Model>>,
     /// Backend API keys by the digest of the key presented (never the key itself).

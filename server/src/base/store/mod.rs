@@ -276,15 +276,27 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
         .sqlx_logging(false)
-        // SQLite: eight readers and writers waiting their turn (WAL lets readers run beside
-        // the one writer; more of them cost it nothing).
-        .max_connections(if url.starts_with("sqlite") { 8 } else { 10 });
+        // SQLite: two connections, so a long read (the admin overview) leaves one for the
+        // rest. More of them only wait for the one write lock, in SQLite's busy handler, which
+        // sleeps 1, 2, 5, 10 ... 100 ms between tries however soon the lock is free; the pool's
+        // queue wakes a waiter at once. With eight, 16 connect flows at once had a p99 of the
+        // hub's own share of 194 ms against 72 ms with two, 17 % more CPU per flow, and each
+        // connection's thread its own allocator arena (issue 19, `make soak`: 50.7 MiB at
+        // most in 150 s against 39.1).
+        .max_connections(if url.starts_with("sqlite") { 2 } else { 10 })
+        // A connection is checked (pinged) before it is handed out only after a second
+        // unused, as HikariCP does (its `aliveBypassWindowMs`, 500 ms): one a server or a
+        // firewall ended while it sat idle is replaced before a request sees it. By default
+        // sqlx pings on every checkout, a round trip before every statement that is not in
+        // a transaction (to PostgreSQL; to the SQLite connection's thread): issue 19.
+        .test_before_acquire_if_idle_for(std::time::Duration::from_secs(1));
     if url.starts_with("sqlite") {
         // On every pooled connection: WAL (readers never wait for the writer), NORMAL sync
         // (WAL stays consistent after a crash; a power cut may lose the last commits), and
         // waiting up to 5 s for the write lock instead of failing. A page cache of 512 KiB
         // each instead of SQLite's 2 MiB: eight full ones held 16 MiB of a hub that grew to
-        // 88 MiB in the soak (issue 19); the kernel's file cache keeps the pages anyway.
+        // 88 MiB in the soak when the pool had eight (issue 19); the kernel's file cache
+        // keeps the pages anyway.
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

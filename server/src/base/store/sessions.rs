@@ -27,13 +27,30 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// A session row as kept in memory for a moment: its data parsed once, not on every request
+/// (issue 19's profile: the status route parsed the same JSON again each time).
+pub struct Kept {
+    expires_at: DateTimeUtc,
+    data: std::collections::HashMap<String, serde_json::Value>,
+}
+
+impl Kept {
+    fn of(row: Model) -> Result<Self, DbErr> {
+        let data = serde_json::from_str(&row.data).map_err(|e| DbErr::Custom(e.to_string()))?;
+        Ok(Self {
+            expires_at: row.expires_at,
+            data,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
     clock: Clock,
     /// Rows read recently by this instance (the browser-facing store has them; a check that
     /// must see the database's answer does not).
-    hot: Option<Arc<Hot<Model>>>,
+    hot: Option<Arc<Hot<Kept>>>,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -53,19 +70,22 @@ impl DbSessionStore {
 
     /// A store that keeps rows it read in `hot` for a moment (every signed-in request reads
     /// its session; see `base::hot`). Saves and deletes through it drop the copy.
-    pub fn cached(db: DatabaseConnection, clock: Clock, hot: Arc<Hot<Model>>) -> Self {
+    pub fn cached(db: DatabaseConnection, clock: Clock, hot: Arc<Hot<Kept>>) -> Self {
         Self {
             hot: Some(hot),
             ..Self::new(db, clock)
         }
     }
 
-    async fn row_of(&self, id: &Id) -> session_store::Result<Option<Arc<Model>>> {
+    async fn kept(&self, id: &Id) -> session_store::Result<Option<Arc<Kept>>> {
         let key = key(id);
-        let read = || Entity::find_by_id(key.clone()).one(&self.db);
+        let read = || async {
+            let row = Entity::find_by_id(key.clone()).one(&self.db).await?;
+            row.map(Kept::of).transpose()
+        };
         match &self.hot {
             Some(hot) => hot.read_through(&key, read).await,
-            None => read().await.map(|row| row.map(Arc::new)),
+            None => read().await.map(|kept| kept.map(Arc::new)),
         }
         .map_err(backend)
     }
@@ -132,19 +152,18 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = self.row_of(id).await? else {
+        let Some(kept) = self.kept(id).await? else {
             return Ok(None);
         };
-        if row.expires_at <= self.clock.now() {
+        if kept.expires_at <= self.clock.now() {
             return Ok(None);
         }
-        let expires_at = row.expires_at - self.clock.offset();
+        let expires_at = kept.expires_at - self.clock.offset();
         let expiry_date =
             time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).map_err(backend)?;
-        let data = serde_json::from_str(&row.data).map_err(backend)?;
         Ok(Some(Record {
             id: *id,
-            data,
+            data: kept.data.clone(),
             expiry_date,
         }))
     }
