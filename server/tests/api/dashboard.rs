@@ -42,6 +42,16 @@ async fn cards(app: &TestApp, client: &Client) -> Vec<serde_json::Value> {
     view["cards"].as_array().expect("cards").clone()
 }
 
+/// Sets a time of the flow that never came back (its pending flow), as if time had passed.
+async fn set_unfinished(app: &TestApp, column: flows::Column, at: chrono::DateTime<chrono::Utc>) {
+    flows::Entity::update_many()
+        .col_expr(column, Expr::value(at))
+        .filter(flows::Column::ConsumedAt.is_null())
+        .exec(&app.db)
+        .await
+        .expect("update the unfinished flow");
+}
+
 #[tokio::test]
 async fn every_flow_is_recorded_step_by_step_and_the_overview_counts_it() {
     let app = admin_app_with(|_| {}).await;
@@ -83,28 +93,23 @@ async fn every_flow_is_recorded_step_by_step_and_the_overview_counts_it() {
         ),
         (&3.into(), &1.into(), &1.into(), &1.into())
     );
-    flows::Entity::update_many()
-        .col_expr(
-            flows::Column::CreatedAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(20)),
-        )
-        .filter(flows::Column::ConsumedAt.is_null())
-        .exec(&app.db)
-        .await
-        .expect("age the flow");
+    let ago = |d: chrono::Duration| chrono::Utc::now() - d;
+    set_unfinished(
+        &app,
+        flows::Column::CreatedAt,
+        ago(chrono::Duration::minutes(20)),
+    )
+    .await;
     let view = overview(&app, "hour").await;
     assert_eq!(view["totals"]["abandoned"], 1);
     assert_eq!(view["totals"]["in_progress"], 0);
     // Its pending flow cleared, the abandoned flow is in the analytics for good.
-    flows::Entity::update_many()
-        .col_expr(
-            flows::Column::ExpiresAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
-        )
-        .filter(flows::Column::ConsumedAt.is_null())
-        .exec(&app.db)
-        .await
-        .expect("expire the flow");
+    set_unfinished(
+        &app,
+        flows::Column::ExpiresAt,
+        ago(chrono::Duration::hours(2)),
+    )
+    .await;
     let cleared = flows::delete_expired(&app.db, app.clock.now()).await;
     assert_eq!(cleared.expect("cleared"), 1);
     assert_eq!(
