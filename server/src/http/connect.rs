@@ -217,7 +217,7 @@ pub async fn complete_connect(
         session_binding: &binding,
         origin: &origin,
     };
-    let flow::Ended {
+    let flow::Finished {
         outcome,
         at_provider,
     } = flow::complete(&state, &who, &provider, params).await;

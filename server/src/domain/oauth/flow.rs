@@ -189,7 +189,7 @@ pub async fn start(
 
 /// A flow's end, and how long of it was spent waiting for the provider (the callback's
 /// `Server-Timing`: the rest is the hub's own share).
-pub struct Ended {
+pub struct Finished {
     /// Completed, or why not.
     pub outcome: Result<Completed, CompleteError>,
     /// Time spent waiting for the provider's answers.
@@ -203,11 +203,11 @@ pub async fn complete(
     who: &Who<'_>,
     provider: &Provider,
     params: CallbackParams,
-) -> Ended {
+) -> Finished {
     let mut steps = Steps::default();
     let result = run(ctx, who, provider, params, &mut steps).await;
     let at_provider = steps.at_provider;
-    Ended {
+    Finished {
         outcome: record::ended(ctx, who, provider, steps, result).await,
         at_provider,
     }
