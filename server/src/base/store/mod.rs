@@ -280,7 +280,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // rest. More of them only wait for the one write lock, in SQLite's busy handler, which
         // sleeps 1, 2, 5, 10 ... 100 ms between tries however soon the lock is free; the pool's
         // queue wakes a waiter at once. With eight, 16 connect flows at once had a p99 of the
-        // hub's own share of 194 ms against 72 ms with two, 17 % more CPU per flow, and each
+        // hub's own share of 194 ms against 72 ms with two, 21 % more CPU per flow, and each
         // connection's thread its own allocator arena (issue 19, `make soak`: 50.7 MiB at
         // most in 150 s against 39.1).
         .max_connections(if url.starts_with("sqlite") { 2 } else { 10 })
