@@ -16,15 +16,26 @@ export async function signIn(hub, username, password) {
 /**
  * One whole connect flow; null when connected, else what went wrong. With `timing`, its
  * `hub_ms` gets the hub's own share: the authorize and callback requests as this client saw
- * them, less the provider's time the callback reports in `Server-Timing`.
+ * them, less the provider's time the callback reports in `Server-Timing`; its `inside_ms`
+ * the same as the hub measured it (`Server-Timing`'s `hub` of both, less `provider`),
+ * without what this client and the loopback add.
  */
 export async function connect(hub, cookie, service, login = 'sandbox-user', timing = null) {
   const began = performance.now();
   const start = await fetch(`${hub}/api/auth/${service}/authorize`, { headers: { Cookie: cookie, Accept: 'application/json' } });
   if (start.status !== 200) return `authorize ${start.status}`;
   const authorize = new URL((await start.json()).authorization_url);
-  if (timing) timing.hub_ms = performance.now() - began;
+  if (timing) {
+    timing.hub_ms = performance.now() - began;
+    timing.inside_ms = serverTiming(start, 'hub');
+  }
   return consentAndReturn(authorize, cookie, service, login, timing);
+}
+
+/** A `Server-Timing` metric's duration in ms (0 when the answer has none). */
+function serverTiming(response, name) {
+  const found = new RegExp(`(?:^|,\\s*)${name};dur=([0-9.]+)`).exec(response.headers.get('server-timing') ?? '');
+  return found ? Number(found[1]) : 0;
 }
 
 /** The rest of a flow from the provider's authorize URL: consent, then the callback. */
@@ -38,8 +49,9 @@ export async function consentAndReturn(authorize, cookie, service, login = 'sand
   const returned = performance.now();
   const done = await fetch(callback, { redirect: 'manual', headers: { Cookie: cookie } });
   if (timing) {
-    const provider = /provider;dur=([0-9.]+)/.exec(done.headers.get('server-timing') ?? '');
-    timing.hub_ms += performance.now() - returned - (provider ? Number(provider[1]) : 0);
+    const provider = serverTiming(done, 'provider');
+    timing.hub_ms += performance.now() - returned - provider;
+    timing.inside_ms += serverTiming(done, 'hub') - provider;
   }
   const back = done.headers.get('location') ?? '';
   return done.status === 303 && back.includes(`connected=${service}`) ? null : `callback ${done.status} ${back}`;

@@ -209,7 +209,7 @@ pub async fn complete_connect(
         let event = Event::new(Kind::StateRejected, &origin)
             .provider(&service)
             .failed("no_session");
-        store::audit::append(&state.db, event).await?;
+        state.audit.append(event).await?;
         return Err(invalid_state());
     };
     let who = Who {

@@ -4,7 +4,8 @@
 //! timed (`metrics::Tracked`), a non-GET request must come from the hub's own pages
 //! (`guard::check_origin`), a request that may have changed something drops the copies kept
 //! in memory and wakes the live-update reader, every answer gets the security headers
-//! (`guard::secure`), and closes its connection while the instance drains.
+//! (`guard::secure`), a connect flow's authorize and callback say how long the hub took, and
+//! an answer closes its connection while the instance drains.
 
 use super::{guard, metrics::Tracked};
 use crate::state::AppState;
@@ -29,6 +30,15 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
         Err(refused) => refused.into_response(),
     };
     guard::secure(&state, api, response.headers_mut());
+    if tracked.is_connect_leg() {
+        // The hub's whole time on a connect flow's authorize or callback, from here (W3C
+        // Server Timing, beside the callback's `provider`): issue 19's benchmark tells the
+        // hub's own share from the time its client and the loopback add.
+        let timing = format!("hub;dur={:.2}", tracked.elapsed().as_secs_f64() * 1000.0);
+        if let Ok(value) = HeaderValue::from_str(&timing) {
+            response.headers_mut().append("server-timing", value);
+        }
+    }
     // While the instance drains before stopping, a proxy's kept-alive connection cannot carry
     // the next request to an instance about to go away.
     if state.draining.load(Ordering::SeqCst) {

@@ -55,6 +55,21 @@ impl Tracked {
         }
     }
 
+    /// A connect flow's authorize or callback route.
+    pub fn is_connect_leg(&self) -> bool {
+        self.route.as_ref().is_some_and(|route| {
+            matches!(
+                route.as_str(),
+                "/api/auth/{service}/authorize" | "/api/auth/{service}/callback"
+            )
+        })
+    }
+
+    /// Since the request arrived.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
     pub fn finish(self, status: StatusCode) {
         let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
         let (requests, duration) = handles(route, &self.method, status);

@@ -1,7 +1,9 @@
 //! The flow recorder: the one place a flow's analytics, metrics and audit events are written.
 //! A start is its pending flow and its audit event (through the group commit); its analytics
 //! row is written once, at its end, with the connection (when there is one) in one
-//! transaction. Until then the pending flow is what the overview counts.
+//! transaction. Until then the pending flow is what the overview counts. The events that
+//! belong to no transaction (a start, a failure, a replaced grant's revocation) go through
+//! the group commit (`ctx.audit`), which answers once they are committed.
 
 use super::flow::{CompleteError, Completed, Grant, Who};
 use super::identity::Account;
@@ -140,7 +142,7 @@ async fn record_end(
         .by(&who.user.id)
         .provider(&provider.service)
         .failed(failure.code());
-    if let Err(e) = store::audit::append(&ctx.db, event).await {
+    if let Err(e) = ctx.audit.append(event).await {
         tracing::error!(error = %e, "could not write the audit event");
     }
     Err(CompleteError(failure))
@@ -250,7 +252,7 @@ async fn revoke_replaced(
         app::model::Revocation::Revoked => event.reason("replaced_grant_revoked"),
         other => event.failed(&format!("replaced_grant_{}", other.code())),
     };
-    if let Err(e) = store::audit::append(&ctx.db, event).await {
+    if let Err(e) = ctx.audit.append(event).await {
         tracing::error!(error = %e, "could not write the audit event");
     }
 }
