@@ -241,10 +241,7 @@ pub async fn complete_connect(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // How long the provider's answers took (W3C Server Timing): the rest of the callback's
     // time is the hub's own (issue 19 measures it in `scripts/flow-bench.mjs`).
-    let timing = format!("provider;dur={:.2}", at_provider.as_secs_f64() * 1000.0);
-    if let Ok(value) = HeaderValue::from_str(&timing) {
-        headers.insert("server-timing", value);
-    }
+    super::edge::server_timing(headers, "provider", at_provider);
     Ok(response)
 }
 

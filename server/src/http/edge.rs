@@ -10,7 +10,7 @@
 use super::{guard, metrics::Tracked};
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
@@ -34,10 +34,7 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
         // The hub's whole time on a connect flow's authorize or callback, from here (W3C
         // Server Timing, beside the callback's `provider`): issue 19's benchmark tells the
         // hub's own share from the time its client and the loopback add.
-        let timing = format!("hub;dur={:.2}", tracked.elapsed().as_secs_f64() * 1000.0);
-        if let Ok(value) = HeaderValue::from_str(&timing) {
-            response.headers_mut().append("server-timing", value);
-        }
+        server_timing(response.headers_mut(), "hub", tracked.elapsed());
     }
     // While the instance drains before stopping, a proxy's kept-alive connection cannot carry
     // the next request to an instance about to go away.
@@ -48,6 +45,14 @@ pub async fn edge(State(state): State<AppState>, request: Request, next: Next) -
     }
     tracked.finish(response.status());
     response
+}
+
+/// Adds a W3C Server Timing metric (`name;dur=<ms>`) to the answer's headers.
+pub fn server_timing(headers: &mut HeaderMap, name: &str, took: std::time::Duration) {
+    let metric = format!("{name};dur={:.2}", took.as_secs_f64() * 1000.0);
+    if let Ok(value) = HeaderValue::from_str(&metric) {
+        headers.append("server-timing", value);
+    }
 }
 
 /// What a request may have changed, known before it runs.

@@ -159,6 +159,16 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             probe::probe_all(&state).await;
         },
     );
+    if let Some(checkpoints) = store::checkpoints::Checkpoints::of(&state.config.database.url) {
+        every(
+            &mut jobs,
+            "wal_checkpoint",
+            store::checkpoints::EVERY,
+            checkpoints,
+            state.shutdown.clone(),
+            |checkpoints| async move { checkpoints.run().await },
+        );
+    }
     jobs.spawn(forget_changed_accounts(state.clone()));
     jobs
 }

@@ -709,3 +709,35 @@ async fn an_older_release_serves_an_expanded_schema_and_refuses_a_contracted_one
         .map(|e| e.to_string());
     assert!(cli.unwrap_or_default().contains("upgrade this binary"));
 }
+
+#[tokio::test]
+async fn on_sqlite_the_log_reaches_the_database_file_without_a_request_paying_for_it() {
+    // Issue 19: SQLite's own checkpoint (at 1,000 pages of log, by whichever commit crossed
+    // them, two fsyncs) was the tail of one connect flow in twenty. The hub's job does it
+    // now, within a quarter second, and the pool's connections only past 10,000 pages.
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let Some(file) = app.sqlite_file.clone() else {
+        return; // PostgreSQL: no such log
+    };
+    let size = || std::fs::metadata(&file).expect("database file").len();
+    let before = size();
+    app.db
+        .execute_unprepared("CREATE TABLE filler (x BLOB)")
+        .await
+        .expect("create");
+    // 1 MB: about 250 pages of log, far under both thresholds a commit would act on.
+    app.db
+        .execute_unprepared("INSERT INTO filler VALUES (zeroblob(1000000))")
+        .await
+        .expect("insert");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while size() < before + 1_000_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        size() >= before + 1_000_000,
+        "the megabyte is in the database file, not only in its log: {before} → {} bytes",
+        size()
+    );
+}

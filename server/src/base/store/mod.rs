@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod checkpoints;
 pub mod connect_links;
 pub mod connections;
 pub mod flow_stats;
@@ -293,7 +294,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite") {
         // On every pooled connection: WAL (readers never wait for the writer), NORMAL sync
         // (WAL stays consistent after a crash; a power cut may lose the last commits), and
-        // waiting up to 5 s for the write lock instead of failing. A page cache of 512 KiB
+        // waiting up to 5 s for the write lock instead of failing, checkpoints left to the
+        // hub's own job (`checkpoints`) up to a backstop. A page cache of 512 KiB
         // each instead of SQLite's 2 MiB: eight full ones held 16 MiB of a hub that grew to
         // 88 MiB in the soak when the pool had eight (issue 19); the kernel's file cache
         // keeps the pages anyway.
@@ -303,6 +305,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(5))
                 .pragma("cache_size", "-512")
+                .pragma("wal_autocheckpoint", checkpoints::BACKSTOP.to_string())
         });
     }
     Database::connect(options).await
