@@ -84,23 +84,23 @@ Reading these tables (issue 19's goals): a status request and a fresh token's ha
 no query, nor build one, while their session, user, API key and connection are kept in memory (the
 hand-out's audit row goes through the group commit, one insert for many). On these two cores
 wrk, the hub's two workers and the sandbox take turns: the kernel's side of loopback TCP and
-thread switching (\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`, and \`writev\` with the
-receiver's softirq below the top 15) is most of what the hub itself does not choose. Of what
-it does, the allocator leads: \`malloc\`, \`_int_malloc\`, \`_int_free\`, \`malloc_consolidate\`,
-\`cfree\`, \`realloc\` and \`unlink_chunk\` are about a quarter of the status route's samples. A
-DWARF call-graph profile (2026-11-30) put most of them in hyper's buffers, axum's per-request
-clone of each route's boxed service (\`clone_box\`), the session's record (parsed from its JSON
-on every request) and the JSON answer. It also found a session query built and dropped unsent
-on every request (about 3 %), the answer's scopes copied (about 2.3 %) and the header map grown
-twice (about 2 %); those are gone. Neither mimalloc (2026-11-30: no faster, 49 MiB idle
-instead of 28) nor a larger per-thread cache (\`GLIBC_TUNABLES=glibc.malloc.tcache_count=1024\`:
-within noise, 92 MiB after the runs instead of 64) was kept. SQLite's own work
-(\`sqlite3VdbeExec\`) stays around 1 %. A connect flow makes 13 statements on SQLite (13 on
-PostgreSQL too, now that its rate-limit counts are added every quarter second instead of once
-per request), each handed to sqlx's worker thread and back; its Argon2 share is the drivers
-signing in once each. The flow's line "By thread" below shows how much of it is in sqlx's
-SQLite threads: what holds the flow goals back is writing each flow durably, statement by
-statement, where the peer keeps its flows in memory.
+thread switching (\`finish_task_switch\`, \`_raw_spin_unlock_irqrestore\`,
+\`irqentry_exit_to_user_mode\`) is most of what the hub itself does not choose. Of what it does,
+no function of its own reaches 1.5 %: the allocator (jemalloc's \`_rjem_*\`; SQLite keeps
+glibc's), hyper's buffers and the JSON answer lead. Earlier profiles found, and the code has
+since lost, a session query built and dropped unsent on every request, the session's JSON
+parsed on every request, the answer's scopes copied and the header map grown twice. Neither
+mimalloc (no faster, 49 MiB idle instead of 28) nor a larger glibc per-thread cache (within
+noise, 92 MiB after the runs instead of 64) was kept.
+
+A connect flow makes 9 statements of its own on either database, and shares a group-commit
+insert for its start's audit event. On SQLite each statement is handed to its connection's
+thread (\`sqlx-sqlite-wor\`) and back, and that hand-off, not SQLite, is what those threads
+spend most on: a profile of flows from one browser (2026-11-30) put a fifth of the hub's
+samples in the futex waits and wakes of the sqlx threads, 6 % in their writes to the log, 4 %
+in reading pages back after the other connection wrote, 3.6 % in waking Tokio (eventfd), and
+1.5 % in SQLite's own \`sqlite3VdbeExec\`. A flow costs about 60 thread switches. The
+Argon2 share below is the drivers signing in once each.
 
 Whole GitHub connect flows from 16 browsers (\`scripts/flow-bench.mjs\`, $(cat "$work/flow.rps") under perf; the
 sandbox and the driver on the same cores):
