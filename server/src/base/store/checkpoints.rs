@@ -7,6 +7,7 @@
 //! `BACKSTOP` pages, should this stop.
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -22,6 +23,8 @@ pub const BACKSTOP: u32 = 10_000;
 pub struct Checkpoints {
     url: Arc<str>,
     connection: Arc<OnceCell<DatabaseConnection>>,
+    /// The last run failed: the next failure is not logged again (every 250 ms).
+    failing: Arc<AtomicBool>,
 }
 
 impl Checkpoints {
@@ -31,6 +34,7 @@ impl Checkpoints {
         Some(Self {
             url: url.into(),
             connection: Arc::default(),
+            failing: Arc::default(),
         })
     }
 
@@ -52,8 +56,15 @@ impl Checkpoints {
             }
             Err(e) => Err(e),
         };
-        if let Err(e) = checkpointed {
-            tracing::warn!(error = %e, "checkpointing the SQLite log failed");
+        match checkpointed {
+            Err(e) if !self.failing.swap(true, Ordering::Relaxed) => {
+                tracing::warn!(error = %e, "checkpointing the SQLite log failed; retrying every 250 ms, not logged again until it works")
+            }
+            Err(_) => {}
+            Ok(_) if self.failing.swap(false, Ordering::Relaxed) => {
+                tracing::info!("checkpointing the SQLite log works again")
+            }
+            Ok(_) => {}
         }
     }
 }
