@@ -24,7 +24,7 @@ hub=http://127.0.0.1:5098 peer=http://127.0.0.1:5097 bare=http://127.0.0.1:5096
 "$atom" sandbox >/dev/null 2>&1 &
 node end2end/bench/peer/server.mjs 5097 "$sandbox" &
 peer_pid=$!
-"$CARGO_TARGET_DIR/release/examples/bare_axum" 5096 &
+"$CARGO_TARGET_DIR/release/examples/bare_axum" 5096 "$sandbox" &
 bare_pid=$!
 up() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return; sleep 0.1; done; echo "$1 did not start" >&2; exit 1; }
 up "$sandbox/"; up "$peer/"; up "$bare/"
@@ -87,10 +87,23 @@ read -r peer_status_rps peer_status_p99 peer_status_cpu < <(status_run "$peer_pi
 read -r peer_flow1 peer_flow1_p50 peer_flow1_p99 peer_flow1_cpu peer_flow1_failed _ < <(flow_run "$peer_pid" peer "$peer" 1)
 read -r peer_flow16 peer_flow16_p50 peer_flow16_p99 peer_flow16_cpu peer_flow16_failed _ < <(flow_run "$peer_pid" peer "$peer" 16)
 read -r bare_rps bare_p99 bare_cpu < <(status_run "$bare_pid" "$bare/")
+# The machine's ceiling of flows: bare axum's flow (no database, no sealing, no audit) with the
+# same driver, sandbox and HTTP client.
+read -r bare_flow1 bare_flow1_p50 bare_flow1_p99 bare_flow1_cpu bare_flow1_failed _ < <(flow_run "$bare_pid" hub "$bare" 1)
+read -r bare_flow16 bare_flow16_p50 bare_flow16_p99 bare_flow16_cpu bare_flow16_failed _ < <(flow_run "$bare_pid" hub "$bare" 16)
 
+for name in sqlite_status_rps postgres_status_rps peer_status_rps bare_rps sqlite_status_p99 \
+  postgres_status_p99 sqlite_status_cpu postgres_status_cpu peer_status_cpu sqlite_flow1 postgres_flow1 \
+  peer_flow1 bare_flow1 sqlite_flow16 postgres_flow16 peer_flow16 bare_flow16 sqlite_flow16_cpu \
+  postgres_flow16_cpu peer_flow16_cpu bare_flow16_cpu sqlite_inside1_p99 postgres_inside1_p99 \
+  sqlite_share1_p99 postgres_share1_p99; do
+  fact "$name" "${!name}"
+done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f×", a / b}'; }
-row() { # what hub-sqlite hub-postgres peer goal ratio-sqlite ratio-postgres
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@"
+row() { # a table row of any number of cells
+  local line='|' cell
+  for cell; do line+=" $cell |"; done
+  echo "$line"
 }
 cat <<MD
 ## Against the peer
@@ -126,4 +139,18 @@ $(row "… as the hub timed it, p50 / p99 (16), ms" "$sqlite_inside16_p50 / $sql
 $(row "Failed flows (1 / 16)" "$sqlite_flow1_failed / $sqlite_flow16_failed" "$postgres_flow1_failed / $postgres_flow16_failed" "$peer_flow1_failed / $peer_flow16_failed" "0" "" "")
 
 The bare handler used $bare_cpu ms of CPU per request (p99 $bare_p99).
+
+What the machine allows a connect flow: bare axum's flow (examples/bare_axum.rs: the same
+driver, sandbox and HTTP client, state and PKCE checked, and nothing else: no database, no
+sealing, no audit, no limits) in the same run. Five times the peer's flows needs
+$(awk -v a="$peer_flow1" 'BEGIN {printf "%.0f", 5 * a}') flows/s at 1 and $(awk -v a="$peer_flow16" 'BEGIN {printf "%.0f", 5 * a}') at 16; a fifth of its CPU per flow is
+$(awk -v a="$peer_flow16_cpu" 'BEGIN {printf "%.3f", a / 5}') ms.
+
+| Work | Hub, SQLite | Hub, PostgreSQL | Peer | Bare axum flow | Hub ÷ bare, SQLite | Hub ÷ bare, PostgreSQL | Peer ÷ bare |
+|---|---|---|---|---|---|---|---|
+$(row "Connect flows/s (1)" "$sqlite_flow1" "$postgres_flow1" "$peer_flow1" "$bare_flow1" "$(ratio "$sqlite_flow1" "$bare_flow1")" "$(ratio "$postgres_flow1" "$bare_flow1")" "$(ratio "$peer_flow1" "$bare_flow1")")
+$(row "Connect flows/s (16)" "$sqlite_flow16" "$postgres_flow16" "$peer_flow16" "$bare_flow16" "$(ratio "$sqlite_flow16" "$bare_flow16")" "$(ratio "$postgres_flow16" "$bare_flow16")" "$(ratio "$peer_flow16" "$bare_flow16")")
+$(row "Connect flow p50 / p99 (1), ms" "$sqlite_flow1_p50 / $sqlite_flow1_p99" "$postgres_flow1_p50 / $postgres_flow1_p99" "$peer_flow1_p50 / $peer_flow1_p99" "$bare_flow1_p50 / $bare_flow1_p99" "" "" "")
+$(row "Server CPU per flow (16), ms" "$sqlite_flow16_cpu" "$postgres_flow16_cpu" "$peer_flow16_cpu" "$bare_flow16_cpu" "$(ratio "$sqlite_flow16_cpu" "$bare_flow16_cpu")" "$(ratio "$postgres_flow16_cpu" "$bare_flow16_cpu")" "$(ratio "$peer_flow16_cpu" "$bare_flow16_cpu")")
+$(row "Failed flows (1 / 16)" "" "" "" "$bare_flow1_failed / $bare_flow16_failed" "" "" "")
 MD

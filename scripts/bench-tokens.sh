@@ -43,8 +43,11 @@ latency_row() { # URL, headers... -> "req/s | p50 | p99"
   wrk -t2 -c16 -d10s --latency "$@" "$target" |
     awk '/^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Requests\/sec/ {rps=$2} END {print rps " | " p50 " | " p99}'
 }
+fact token_rps "$(cut -d'|' -f1 <<<"$fresh16")"
+fact token_p99 "$(cut -d'|' -f3 <<<"$fresh16")"
 direct16=$(latency_row "http://127.0.0.1:5089/microsoft/v1.0/me" -H "Authorization: Bearer $access")
 proxy16=$(latency_row "$hub/api/v1/proxy/outlook/me" -H "Authorization: Bearer $key" -H "X-Atom-User: $user_id")
+fact token_direct_rps "$(cut -d'|' -f1 <<<"$direct16")"
 refresh=$(node scripts/refresh-bench.mjs "$hub" "$key" "$user_id" "$work/atom.db" "$hub_pid" 200)
 kill "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
 

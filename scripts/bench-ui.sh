@@ -52,6 +52,9 @@ pg_sse=$(node scripts/sse-bench.mjs "$other" bench bench-password "$pg_key" "$pg
 kill "$a_pid" "$b_pid"; wait "$a_pid" "$b_pid" 2>/dev/null || true
 psql -w -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS atom_bench_ui WITH (FORCE)'
 
+fact sse_p99_sqlite "$(field "$sse" p99_ms)"
+fact sse_p99_postgres "$(field "$pg_sse" p99_ms)"
+fact tti_p50_ms "$(field "$tti" tti_p50_ms)"
 cat <<MD
 ## Dashboards
 

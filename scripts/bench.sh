@@ -26,6 +26,8 @@ wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# Each script's numbers for the goals table at the end.
+export BENCH_FACTS="$work/facts"
 export ATOM_DATABASE__URL="sqlite://$work/atom.db?mode=rwc" ATOM_VAULT__KEY_FILE="$work/master.key" \
   ATOM_SERVER__LISTEN=127.0.0.1:5068 ATOM_SERVER__PUBLIC_URL=http://127.0.0.1:5068 \
   ATOM_SANDBOX__LISTEN=127.0.0.1:5069 ATOM_SANDBOX__PUBLIC_URL=http://127.0.0.1:5069 \
@@ -58,6 +60,11 @@ done
 rss_bursts=$(awk '/VmRSS/ {print $2}' "/proc/$hub/status")
 sleep 30
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$hub/status")
+fact ready_ms "$ready_ms"
+fact rss_idle_mib "$((rss / 1024))"
+fact rss_bursts_mib "$((rss_bursts / 1024))"
+fact rss_after_mib "$((rss_after / 1024))"
+fact wasm_gz_kib "$((wasm_gz / 1024))"
 
 # The soak (make soak) keeps its own section at the end of the file.
 soak_section=$(sed -n '/^## Soak$/,$p' BENCHMARKS.md 2>/dev/null || true)
@@ -88,5 +95,7 @@ printf '\n' >> BENCHMARKS.md
 scripts/bench-peer.sh >> BENCHMARKS.md
 printf '\n' >> BENCHMARKS.md
 scripts/bench-ui.sh >> BENCHMARKS.md
+printf '\n' >> BENCHMARKS.md
+node scripts/bench-goals.mjs "$BENCH_FACTS" >> BENCHMARKS.md
 if [ -n "$soak_section" ]; then printf '\n%s\n' "$soak_section" >> BENCHMARKS.md; fi
 cat BENCHMARKS.md

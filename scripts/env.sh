@@ -8,3 +8,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # cargo-leptos builds the server with this flag; passing the same one to `cargo test` lets the
 # tests reuse that build instead of compiling ~230 crates a second time.
 export ATOM_TEST_RUSTFLAGS="--cfg erase_components"
+# A benchmark's number for the goals table `make bench` writes (scripts/bench-goals.mjs): a
+# line "name value" in $BENCH_FACTS, when bench.sh set it.
+fact() { if [ -n "${BENCH_FACTS:-}" ]; then echo "$1 $2" >>"$BENCH_FACTS"; fi; }
