@@ -166,7 +166,9 @@ pub fn spawn(state: &AppState) -> JoinSet<()> {
             store::checkpoints::EVERY,
             checkpoints,
             state.shutdown.clone(),
-            |checkpoints| async move { checkpoints.run().await },
+            |checkpoints| async move {
+                checkpoints.run().await;
+            },
         );
     }
     jobs.spawn(forget_changed_accounts(state.clone()));
