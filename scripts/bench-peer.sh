@@ -142,9 +142,7 @@ The bare handler used $bare_cpu ms of CPU per request (p99 $bare_p99).
 
 What the machine allows a connect flow: bare axum's flow (examples/bare_axum.rs: the same
 driver, sandbox and HTTP client, state and PKCE checked, and nothing else: no database, no
-sealing, no audit, no limits) in the same run. Five times the peer's flows needs
-$(awk -v a="$peer_flow1" 'BEGIN {printf "%.0f", 5 * a}') flows/s at 1 and $(awk -v a="$peer_flow16" 'BEGIN {printf "%.0f", 5 * a}') at 16; a fifth of its CPU per flow is
-$(awk -v a="$peer_flow16_cpu" 'BEGIN {printf "%.3f", a / 5}') ms.
+sealing, no audit, no limits) in the same run.
 
 | Work | Hub, SQLite | Hub, PostgreSQL | Peer | Bare axum flow | Hub ÷ bare, SQLite | Hub ÷ bare, PostgreSQL | Peer ÷ bare |
 |---|---|---|---|---|---|---|---|
