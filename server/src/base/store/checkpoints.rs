@@ -6,11 +6,11 @@
 //! readers and writers), and the pool's connections checkpoint themselves only past
 //! `BACKSTOP` pages, should this stop.
 //!
-//! Often, because a checkpoint still slows the commits made while it runs, the more the longer
-//! it has to copy: token hand-outs (each waits for its audit row's commit) had a p99 of 16–23
-//! ms at 16 connections with a checkpoint every 250 ms, 6.2 ms every 100 ms and 3.4–4.2 ms
-//! every 25–50 ms, at the same rate (BENCHMARKS.md). An idle log is looked at less and less
-//! often, down to once in `IDLE_AT_MOST`.
+//! It runs often because a checkpoint still slows the commits made while it runs, and the
+//! more it has to copy, the longer: token hand-outs (each waits for its audit row's commit)
+//! had a p99 of 16–23 ms at 16 connections with a checkpoint every 250 ms, 6.2 ms every 100 ms
+//! and 3.0–3.7 ms every 25 ms, at the same rate (BENCHMARKS.md). A log nobody writes is looked
+//! at less and less often, down to once in `IDLE_AT_MOST` ticks.
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
@@ -101,9 +101,14 @@ impl Checkpoints {
         if self.last_version.swap(version, Ordering::Relaxed) == version {
             return Ok(false);
         }
-        connection
+        if let Err(e) = connection
             .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-            .await?;
+            .await
+        {
+            // What was written is checkpointed at the next look, not after the next write.
+            self.last_version.store(-1, Ordering::Relaxed);
+            return Err(e);
+        }
         Ok(true)
     }
 }
