@@ -67,19 +67,26 @@ impl Events {
     }
 
     /// Reads the audit log every `every`, and on PostgreSQL whenever it is notified, until
-    /// `close` is called.
-    pub fn spawn_poller(&self, db: DatabaseConnection, url: &str, every: Duration) {
+    /// `close` is called: every event written after this returns.
+    ///
+    /// Where the reading starts is taken here, before the instance answers anyone. It was
+    /// taken in the reading task, after the LISTEN connection was made: a connection slow to
+    /// come (seconds, on a busy machine) left the events written meanwhile unread, and a page
+    /// opened at once never heard of them (`instances::a_browser_can_alternate_between_two_instances`,
+    /// 3 times in about 35 runs on PostgreSQL with two busy cores).
+    pub async fn spawn_poller(&self, db: DatabaseConnection, url: &str, every: Duration) {
         let sender = self.sender.clone();
         let wake = self.wake.clone();
         let closed = self.closed();
         let url = url.starts_with("postgres").then(|| url.to_string());
+        let start = store::audit::last_seq(&db).await.unwrap_or(0);
         tokio::spawn(async move {
             tokio::pin!(closed);
             let mut listener = match url {
                 Some(url) => listen(&url).await,
                 None => None,
             };
-            let mut read = Watermark::new(store::audit::last_seq(&db).await.unwrap_or(0));
+            let mut read = Watermark::new(start);
             let (mut audit_due, mut audit_sent) =
                 (false, tokio::time::Instant::now() - AUDIT_EVERY);
             let mut ticker = tokio::time::interval(every);

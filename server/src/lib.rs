@@ -163,11 +163,13 @@ pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<A
         spawn_sandbox(config.sandbox.listen).await?;
     }
     let events = events::Events::new();
-    events.spawn_poller(
-        db.clone(),
-        &config.database.url,
-        Duration::from_millis(config.jobs.events_poll_milliseconds),
-    );
+    events
+        .spawn_poller(
+            db.clone(),
+            &config.database.url,
+            Duration::from_millis(config.jobs.events_poll_milliseconds),
+        )
+        .await;
     // Several instances run on PostgreSQL only: there the limits are counted in the database.
     let shared =
         (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres).then(|| db.clone());
