@@ -14,12 +14,13 @@ use axum::routing::{get, post};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
+use server::sandbox::SANDBOX_CLIENT_SECRET;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+/// The sandbox's GitHub client (the catalog's development credentials: `sandbox-<family>`).
 const CLIENT_ID: &str = "sandbox-github";
-const CLIENT_SECRET: &str = "sandbox-secret-not-for-production";
 
 #[derive(Clone)]
 struct Bare {
@@ -121,7 +122,7 @@ async fn callback(
         .header(header::ACCEPT, "application/json")
         .form(&[
             ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
+            ("client_secret", SANDBOX_CLIENT_SECRET),
             ("code", code),
             ("redirect_uri", &bare.redirect_uri),
             ("code_verifier", &verifier),
